@@ -1,0 +1,217 @@
+"""One exception root, subtrees by what the user has to do about it.
+
+- :class:`ConfigurationError`: fix the configuration, the mapping or the site's
+  permissions, then run again. Exit 78 (EX_CONFIG); nothing is pushed.
+- :class:`ContractError`: Moodle answered something the contract does not allow
+  (or we asked wrongly). That programme stops; the message names the function
+  and the JSON path.
+- :class:`TransientError`: the site could not be reached or was overloaded;
+  retried, and when the retries are spent the run exits 75 (EX_TEMPFAIL).
+- :class:`FatalError`: anything else we cannot go on from.
+
+Every message names the thing at fault and what to do. Exit codes are decided
+here and only here (:func:`exit_code_for`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+EXIT_OK: Final = 0
+EXIT_ACTIONS_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_LOCKED: Final = 3
+EXIT_UNREACHABLE: Final = 75
+EXIT_CONFIG: Final = 78
+
+
+class BuyinError(Exception):
+    """Root of every error moodle-buyin raises on purpose."""
+
+    exit_code: int = EXIT_CONFIG
+    #: what the user should do about it; shown under the message
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- configuration: fix something, then run again --------------------------------
+
+
+class ConfigurationError(BuyinError):
+    """The configuration, a mapping file or the site's set-up must be fixed."""
+
+    exit_code = EXIT_CONFIG
+
+
+class MappingError(ConfigurationError):
+    """A programme mapping file is invalid; names the file and the key path."""
+
+    def __init__(self, path: str, keypath: str, problem: str) -> None:
+        where = f"{path}: {keypath}" if keypath else path
+        super().__init__(
+            f"mapping {where}: {problem}",
+            hint="Correct the mapping file; nothing was pushed.",
+        )
+        self.path = path
+        self.keypath = keypath
+        self.problem = problem
+
+
+class InvalidTokenError(ConfigurationError):
+    """Moodle does not know the token."""
+
+    def __init__(self, site: str) -> None:
+        super().__init__(
+            f"Moodle at {site} rejected the web-service token (invalidtoken)",
+            hint="Set BUYIN_TOKEN or token_file to a valid token of the buyin service "
+            "(Site administration > Server > Web services > Manage tokens).",
+        )
+
+
+class FunctionNotInServiceError(ConfigurationError):
+    """The function exists but is not in the token's external service."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__(
+            f"web-service function {function} is not in the token's service (accessexception)",
+            hint=f"Add {function} to the service (Site administration > Server > Web services "
+            "> External services > Functions), or install local_buyin which predefines it.",
+        )
+        self.function = function
+
+
+class UnknownFunctionError(ConfigurationError):
+    """The site does not have this function at all (older Moodle, missing plugin)."""
+
+    def __init__(self, function: str) -> None:
+        super().__init__(
+            f"web-service function {function} does not exist on this site",
+            hint="Upgrade Moodle or install the plugin that provides it "
+            "(see plugin_contract/service.json for the minimum version).",
+        )
+        self.function = function
+
+
+class MissingPermissionError(ConfigurationError):
+    """The token's user lacks a capability or a role-assignment permission."""
+
+    def __init__(self, function: str, what: str, hint: str) -> None:
+        super().__init__(f"{function}: {what}", hint=hint)
+        self.function = function
+        self.what = what
+
+
+class InsecureURLError(ConfigurationError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"site URL {url} uses plain HTTP",
+            hint="Use https:// (HTTP is allowed only for 127.0.0.1, ::1 or localhost).",
+        )
+
+
+# --- contract: Moodle answered something we cannot use ----------------------------
+
+
+class ContractError(BuyinError):
+    """A response (or our request) breaks the web-service contract."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, function: str, path: str, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(
+            f"{function}: response breaks the contract at {path or '$'}: {problem}",
+            hint=hint
+            or "Check the site's Moodle version against plugin_contract/service.json; "
+            "report it with `buyin -v` output if the site is supported.",
+        )
+        self.function = function
+        self.path = path
+        self.problem = problem
+
+
+class InvalidParameterError(ContractError):
+    """Moodle refused our parameters (invalidparameter)."""
+
+    def __init__(self, function: str, detail: str) -> None:
+        BuyinError.__init__(
+            self,
+            f"{function}: Moodle refused the parameters (invalidparameter){': ' + detail if detail else ''}",
+            hint="Check the ids in the mapping; with debugging on, Moodle names the parameter.",
+        )
+        self.function = function
+        self.path = ""
+        self.problem = detail
+
+
+class MoodleError(BuyinError):
+    """Any other error envelope: names the function, exception and errorcode."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, function: str, errorcode: str, message: str, exception: str = "") -> None:
+        super().__init__(
+            f"{function}: Moodle answered {errorcode}: {message}",
+            hint="See Moodle's message above; `buyin doctor` checks the site set-up.",
+        )
+        self.function = function
+        self.errorcode = errorcode
+        self.exception = exception
+        self.moodle_message = message
+
+
+class RequireLoginError(MoodleError):
+    """The course is not accessible to the token's user."""
+
+
+class NotFoundError(MoodleError):
+    """A record (course, user, activity) does not exist."""
+
+
+# --- transient: try again later ---------------------------------------------------
+
+
+class TransientError(BuyinError):
+    """The site is unreachable, timing out or overloaded. Retried; exit 75 at the end."""
+
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(
+            message,
+            hint="Moodle could not be reached; the next run picks up where this one stopped.",
+        )
+        self.retry_after = retry_after
+
+
+# --- fatal ------------------------------------------------------------------------
+
+
+class FatalError(BuyinError):
+    exit_code = EXIT_ACTIONS_FAILED
+
+
+class LockedError(BuyinError):
+    """Another sync holds the lock."""
+
+    exit_code = EXIT_LOCKED
+
+    def __init__(self, path: str, holder: str = "") -> None:
+        super().__init__(
+            f"another buyin run holds the lock {path}{' (' + holder + ')' if holder else ''}",
+            hint="Wait for it to finish; cron can simply run again later.",
+        )
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The single place that maps an error to a process exit code."""
+    if isinstance(error, BuyinError):
+        return error.exit_code
+    return EXIT_ACTIONS_FAILED
