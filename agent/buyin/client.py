@@ -1,0 +1,304 @@
+"""The Moodle REST client: one ``call(function, **params)``.
+
+- POST form body to ``/webservice/rest/server.php`` (the token never in a URL),
+  PHP-style flattening (:mod:`buyin.encoding`), ``moodlewsrestformat=json``.
+- Moodle's error envelope (HTTP 200 with ``exception``/``errorcode``) becomes a
+  typed error here and nowhere else (:func:`error_from_envelope`).
+- Transient failures (connection errors, timeouts, 429, 5xx, database read
+  errors) are retried by one tenacity policy: exponential backoff with jitter,
+  ``Retry-After`` honoured, the sleep injectable. A write is retried only when it
+  is idempotent (the caller says so) or the failure proves the request never
+  reached Moodle (connection refused, 429/503).
+- Every response is validated against its function's contract schema.
+- One pooled session, a timeout on every request, a call counter per function.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from buyin import __version__
+from buyin.contract import validate_response
+from buyin.encoding import flatten
+from buyin.errors import (
+    BuyinError,
+    ContractError,
+    FunctionNotInServiceError,
+    InvalidParameterError,
+    InvalidTokenError,
+    MissingPermissionError,
+    MoodleError,
+    NotFoundError,
+    RequireLoginError,
+    TransientError,
+    UnknownFunctionError,
+)
+
+log = logging.getLogger("buyin.client")
+
+ENDPOINT = "/webservice/rest/server.php"
+#: Moodle errors that mean "try again" (database read failures, busy site)
+TRANSIENT_ERRORCODES = frozenset({"dmlreadexception", "dmlwriteexception", "servicenotavailable"})
+
+
+class _SafeToRetry(TransientError):
+    """The request never reached Moodle (refused connection, 429, 503): safe even for writes."""
+
+
+@dataclass
+class CallMetrics:
+    """Counts per run: calls per function, retries, failures, time spent."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, function: str, *, retry: bool = False, failed: bool = False) -> None:
+        with self._lock:
+            if retry:
+                self.retries[function] += 1
+            elif failed:
+                self.failures[function] += 1
+            else:
+                self.calls[function] += 1
+
+    def add_time(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds += seconds
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def writes(self, write_functions: set[str]) -> int:
+        return sum(n for fn, n in self.calls.items() if fn in write_functions)
+
+    def line(self) -> str:
+        """The one metrics line a run ends with."""
+        per_fn = " ".join(f"{fn}={n}" for fn, n in sorted(self.calls.items()))
+        return (
+            f"calls={self.total_calls} retries={sum(self.retries.values())} "
+            f"failures={sum(self.failures.values())} ws_seconds={self.seconds:.2f} {per_fn}"
+        ).rstrip()
+
+
+def error_from_envelope(
+    function: str,
+    envelope: dict[str, Any],
+    site: str,
+    known_functions: set[str] | None = None,
+) -> BuyinError:
+    """The one place that turns Moodle's error envelope into a typed error.
+
+    Moodle answers ``invalidrecordunknown`` both for an unknown function and for a
+    missing record; ``known_functions`` (from site info) tells them apart.
+    """
+    code = str(envelope.get("errorcode") or "")
+    exception = str(envelope.get("exception") or "")
+    message = str(envelope.get("message") or "")
+    debuginfo = str(envelope.get("debuginfo") or "")
+    if code == "invalidtoken":
+        return InvalidTokenError(site)
+    if code == "accessexception" or "webservice_access_exception" in exception:
+        return FunctionNotInServiceError(function)
+    if code in ("invalidrecordunknown", "invalidrecord"):
+        if known_functions is not None and function not in known_functions:
+            return UnknownFunctionError(function)
+        return NotFoundError(function, code, message, exception)
+    if code == "invalidparameter":
+        return InvalidParameterError(function, debuginfo)
+    if code == "nopermissions" or "required_capability_exception" in exception:
+        return MissingPermissionError(
+            function,
+            message,
+            "Grant the capability named above to the agent's role "
+            "(Site administration > Users > Permissions > Define roles).",
+        )
+    if code == "wsusercannotassign":
+        return MissingPermissionError(
+            function,
+            message,
+            "Let the agent's role assign that role: Site administration > Users > Permissions "
+            "> Define roles > (agent's role) > Allow role assignments.",
+        )
+    if code == "requireloginerror":
+        return RequireLoginError(function, code, message, exception)
+    if code in TRANSIENT_ERRORCODES:
+        return TransientError(f"{function}: Moodle answered {code}: {message}")
+    return MoodleError(function, code, message, exception)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class MoodleClient:
+    """A Moodle REST web-service client. Thread-safe; share one per run."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        max_backoff: float = 30.0,
+        validate: bool = True,
+        metrics: CallMetrics | None = None,
+        known_functions: set[str] | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._token = token
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", f"moodle-buyin/{__version__}")
+        self.timeout = timeout
+        self.retries = max(1, retries)
+        self.sleep = sleep
+        self.max_backoff = max_backoff
+        self.validate = validate
+        self.metrics = metrics or CallMetrics()
+        #: functions the site knows (from site info); an unknown-function envelope
+        #: for a function outside it is reported as such
+        self.known_functions = known_functions
+
+    def __repr__(self) -> str:
+        return f"MoodleClient(url={self.url!r}, token='***')"
+
+    def redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    # -- the one entry point -------------------------------------------------
+
+    def call(self, function: str, /, *, idempotent: bool = True, **params: Any) -> Any:
+        """Call a web-service function and return its validated response.
+
+        ``idempotent=False`` marks a write that must not be repeated blindly
+        (a message): it is retried only when Moodle surely did not receive it.
+        """
+        retry_on: Callable[[BaseException], bool]
+        if idempotent:
+            retry_on = lambda exc: isinstance(exc, TransientError)  # noqa: E731
+        else:
+            retry_on = lambda exc: isinstance(exc, _SafeToRetry)  # noqa: E731
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.metrics.count(function, retry=True)
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning("retrying %s after: %s", function, self.redact(str(exc)))
+
+        retrying = Retrying(
+            retry=retry_if_exception(retry_on),
+            stop=stop_after_attempt(self.retries),
+            wait=self._wait,
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            result = retrying(self._call_once, function, params)
+        except BuyinError:
+            self.metrics.count(function, failed=True)
+            raise
+        return result
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = wait_exponential_jitter(initial=0.5, max=self.max_backoff)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return min(max(backoff, exc.retry_after), max(self.max_backoff, exc.retry_after))
+        return backoff
+
+    def _call_once(self, function: str, params: dict[str, Any]) -> Any:
+        fields = [
+            ("wstoken", self._token),
+            ("wsfunction", function),
+            ("moodlewsrestformat", "json"),
+            *flatten(params),
+        ]
+        body = urlencode(fields)
+        self.metrics.count(function)
+        started = time.monotonic()
+        log.debug("call %s %s", function, self.redact(json.dumps(params, default=str)[:500]))
+        try:
+            response = self.session.post(
+                self.url + ENDPOINT,
+                data=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeout=self.timeout,
+            )
+        except requests.ConnectTimeout:
+            raise _SafeToRetry(f"{function}: connection to {self.url} timed out") from None
+        except requests.Timeout:
+            raise TransientError(
+                f"{function}: {self.url} did not answer within {self.timeout:g}s"
+            ) from None
+        except requests.exceptions.SSLError as exc:
+            raise TransientError(
+                f"{function}: TLS verification of {self.url} failed: {self.redact(str(exc))}"
+            ) from None
+        except requests.ConnectionError:
+            raise _SafeToRetry(f"{function}: cannot connect to {self.url}") from None
+        finally:
+            self.metrics.add_time(time.monotonic() - started)
+        return self._interpret(function, response)
+
+    def _interpret(self, function: str, response: requests.Response) -> Any:
+        status = response.status_code
+        if status in (429, 503):
+            raise _SafeToRetry(
+                f"{function}: {self.url} answered HTTP {status} (busy)",
+                retry_after=_retry_after(response),
+            )
+        if status >= 500:
+            raise TransientError(
+                f"{function}: {self.url} answered HTTP {status}",
+                retry_after=_retry_after(response),
+            )
+        if status >= 400:
+            raise MoodleError(
+                function,
+                f"http{status}",
+                f"HTTP {status} from {self.url}{ENDPOINT}; is url the Moodle site's root?",
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            snippet = self.redact(response.text[:120]).replace("\n", " ")
+            raise ContractError(
+                function,
+                "$",
+                f"the answer is not JSON ({snippet!r})",
+                hint="Check url points to the Moodle site root and web services (REST) are enabled.",
+            ) from None
+        if isinstance(payload, dict) and "exception" in payload and "errorcode" in payload:
+            raise error_from_envelope(function, payload, self.url, self.known_functions)
+        if self.validate:
+            validate_response(function, payload)
+        return payload

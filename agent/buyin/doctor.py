@@ -1,0 +1,253 @@
+"""`buyin doctor`: the site checked against the contract, as a checklist.
+
+Each check says what it looked at, whether it passed, and if not what to do.
+The run exits 0 when every check passed, 75 when Moodle could not be reached,
+and 78 naming each missing piece otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from buyin.client import MoodleClient
+from buyin.contract import load_service
+from buyin.errors import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    BuyinError,
+    ConfigurationError,
+    TransientError,
+    exit_code_for,
+)
+from buyin.mapping import Programme
+from buyin.snapshot import (
+    CRITERIA_ROLE,
+    SiteInfo,
+    fetch_activities,
+    fetch_enrolled,
+    fetch_quiz,
+    parse_course_completion,
+    resolve_course,
+    resolve_role,
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+    hint: str = ""
+
+
+@dataclass
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+    fatal: BuyinError | None = None
+
+    def add(self, name: str, ok: bool, detail: str = "", hint: str = "") -> None:
+        self.checks.append(Check(name, ok, detail, hint))
+
+    @property
+    def exit_code(self) -> int:
+        if self.fatal is not None:
+            return exit_code_for(self.fatal)
+        return EXIT_OK if all(c.ok for c in self.checks) else EXIT_CONFIG
+
+
+def _version_number(version: str) -> float:
+    try:
+        return float(version)
+    except ValueError:
+        return 0.0
+
+
+def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
+    try:
+        site = SiteInfo.fetch(client)
+    except TransientError as exc:
+        report.fatal = exc
+        report.add("site reachable", False, str(exc), exc.hint)
+        return None
+    except BuyinError as exc:
+        report.fatal = exc
+        report.add("site reachable and token valid", False, str(exc), exc.hint)
+        return None
+    report.add("site reachable and token valid", True, f"{client.url} as user id {site.userid}")
+    service = load_service()
+    minimum = service["minimum_moodle"]
+    ok = _version_number(site.version) >= float(minimum["version"])
+    report.add(
+        "Moodle version",
+        ok,
+        f"{site.release} ({site.version}); minimum {minimum['release']}",
+        "" if ok else f"Upgrade Moodle to {minimum['release']} or later.",
+    )
+    missing = []
+    for fn in service["functions"]:
+        if not fn.get("required"):
+            continue
+        if fn["name"] not in site.functions:
+            missing.append(fn["name"])
+    alternatives = [f["name"] for f in service["functions"] if f.get("alternative_of")]
+    if alternatives and not any(name in site.functions for name in alternatives):
+        missing.append(" or ".join(alternatives))
+    report.add(
+        "functions in the token's service",
+        not missing,
+        "all present" if not missing else "missing: " + ", ".join(missing),
+        ""
+        if not missing
+        else "Add them to the service (Site administration > Server > Web services > "
+        "External services > Functions), or install local_buyin which predefines the service.",
+    )
+    for name in missing:
+        report.add(
+            f"function {name}",
+            False,
+            "not in the token's service",
+            f"Add {name} to the external service used by the token.",
+        )
+    return site
+
+
+def _try(report: DoctorReport, name: str, probe: Any) -> Any:
+    try:
+        return probe()
+    except TransientError:
+        raise
+    except BuyinError as exc:
+        report.add(name, False, str(exc), exc.hint)
+        return None
+
+
+def check_programme(
+    client: MoodleClient, site: SiteInfo, programme: Programme, report: DoctorReport
+) -> None:
+    where = f"{programme.id} ({programme.source.name})"
+    course = _try(
+        report,
+        f"{where}: course {programme.course!r}",
+        lambda: resolve_course(client, programme.course, str(programme.source)),
+    )
+    if course is None:
+        return
+    report.add(f"{where}: course {programme.course!r}", True, f"{course.fullname} (id {course.id})")
+    report.add(
+        f"{where}: completion tracking enabled",
+        course.enablecompletion,
+        "" if course.enablecompletion else f"completion is off in {course.shortname}",
+        "" if course.enablecompletion else "Enable completion tracking in the course settings.",
+    )
+    activities = _try(report, f"{where}: course contents", lambda: fetch_activities(client, course))
+    roles: dict[str, int] = {}
+    people = _try(
+        report, f"{where}: enrolled users", lambda: fetch_enrolled(client, course.id, 1000, roles)
+    )
+    if activities is not None and programme.precheck is not None:
+        quiz = _try(
+            report,
+            f"{where}: pre-check quiz {programme.precheck.quiz!r}",
+            lambda: fetch_quiz(
+                client, course, activities, programme.precheck.quiz, str(programme.source)
+            ),
+        )
+        if quiz is not None:
+            report.add(f"{where}: pre-check quiz {programme.precheck.quiz!r}", True, quiz.name)
+        names = {a.section_name.strip().casefold() for a in activities}
+        for topic in programme.precheck.topics:
+            if topic.activities is not None:
+                unknown = [c for c in topic.activities if c not in {a.cmid for a in activities}]
+                report.add(
+                    f"{where}: topic {topic.name!r} activities",
+                    not unknown,
+                    f"unknown cmids {unknown}" if unknown else "",
+                    "Fix the activity ids in the mapping." if unknown else "",
+                )
+            else:
+                ok = topic.section.strip().casefold() in names
+                report.add(
+                    f"{where}: section {topic.section!r}",
+                    ok,
+                    "" if ok else "no course section of that name",
+                    ""
+                    if ok
+                    else "Rename the section or set section/activities "
+                    "for the topic in the mapping.",
+                )
+    if people is not None:
+        for label, ref in _role_refs(programme):
+            role = _try(
+                report,
+                f"{where}: role {ref!r} ({label})",
+                lambda ref=ref: resolve_role(ref, roles, str(programme.source)),
+            )
+            if role is not None:
+                report.add(f"{where}: role {ref!r} ({label})", True, f"id {role}")
+        if programme.signoff is not None:
+            field_name = programme.signoff.manager_field
+            seen = any(field_name in p.custom for p in people)
+            report.add(
+                f"{where}: profile field {field_name!r}",
+                seen,
+                "" if seen else "no enrolled user has a value in it",
+                ""
+                if seen
+                else "Create the custom profile field and fill it for learners, "
+                "or set signoff.manager_field.",
+            )
+            learner = next((p for p in people if p.roles and p.custom.get(field_name)), None)
+            if learner is not None:
+                completion = _try(
+                    report,
+                    f"{where}: course completion criteria",
+                    lambda: parse_course_completion(
+                        client.call(
+                            "core_completion_get_course_completion_status",
+                            courseid=course.id,
+                            userid=learner.id,
+                        )
+                    ),
+                )
+                if completion is not None:
+                    has_role = any(c.type == CRITERIA_ROLE for c in completion.criteria)
+                    ok = has_role and completion.aggregation == 1
+                    report.add(
+                        f"{where}: sign-off criterion",
+                        ok,
+                        "'Manual completion by others' with ALL aggregation"
+                        if ok
+                        else (
+                            "no 'Manual completion by others' criterion"
+                            if not has_role
+                            else "course completion aggregation is ANY"
+                        ),
+                        ""
+                        if ok
+                        else "In Course completion settings, require all criteria and "
+                        "add 'Manual completion by others' for the sign-off role.",
+                    )
+
+
+def _role_refs(programme: Programme) -> Iterator[tuple[str, Any]]:
+    yield "learners", programme.learner_role
+    if programme.signoff is not None:
+        yield "sign-off", programme.signoff.role
+
+
+def run_doctor(client: MoodleClient, programmes: list[Programme]) -> DoctorReport:
+    report = DoctorReport()
+    site = check_site(client, report)
+    if site is None:
+        return report
+    try:
+        for programme in programmes:
+            check_programme(client, site, programme, report)
+    except TransientError as exc:
+        report.fatal = exc
+        report.add("site reachable", False, str(exc), exc.hint)
+    except ConfigurationError as exc:
+        report.add("configuration", False, str(exc), exc.hint)
+    return report

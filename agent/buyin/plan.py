@@ -1,0 +1,109 @@
+"""Planning: desired actions (from the rules) against the ledger and Moodle's state.
+
+Pure: no I/O. Every action has a stable idempotency key. What the ledger says was
+applied is never done again; what Moodle already holds is not done at all; an
+action a killed run left ``planned`` is verified against the fresh snapshot (or,
+for messages, by reading the recipient's messages at push time) before it is
+repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from buyin.snapshot import Snapshot
+from buyin.state import LedgerEntry
+
+#: a failed action is tried again on later runs, up to this many attempts in all
+MAX_ATTEMPTS = 5
+
+KINDS = ("override", "message", "enrol", "group_create", "group_add")
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    kind: str
+    program: str
+    userid: int
+    #: who or what it is about, for people: "learner03 · Why listening matters"
+    target: str
+    params: Mapping[str, Any]
+    reason: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        if self.kind == "override":
+            return f"complete activity {self.params['cmid']} for {self.target}"
+        if self.kind == "message":
+            return f"message {self.target}: {self.params.get('summary', '')}".rstrip(": ")
+        if self.kind == "enrol":
+            return (
+                f"enrol {self.target} in course {self.params['courseid']} "
+                f"(role {self.params['roleid']}, from {self.params.get('timestart', 0)})"
+            )
+        return f"{self.kind} {self.target}"
+
+
+@dataclass
+class Plan:
+    program: str
+    #: to push now
+    actions: list[Action] = field(default_factory=list)
+    #: already true in Moodle: recorded as skipped with the reason, not pushed
+    satisfied: list[tuple[Action, str]] = field(default_factory=list)
+    #: planned by an earlier run that did not finish, and verified as done in Moodle
+    verified: list[Action] = field(default_factory=list)
+    #: applied before (ledger); nothing to do
+    done: int = 0
+    #: failed too often; reported, not retried
+    given_up: list[Action] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.actions or self.satisfied or self.verified)
+
+
+def already_true(action: Action, snapshot: Snapshot) -> str | None:
+    """Why Moodle already holds what the action would do, or None."""
+    learner = snapshot.learners.get(action.userid)
+    if action.kind == "override" and learner is not None:
+        state = learner.data.activities.get(int(action.params["cmid"]))
+        if state is not None and state.state != 0:
+            return "activity already complete"
+    if action.kind == "enrol" and learner is not None:
+        courseid = int(action.params["courseid"])
+        if courseid in learner.data.enrolled_in:
+            return f"already enrolled in course {courseid}"
+    return None
+
+
+def make_plan(
+    program: str,
+    desired: list[Action],
+    ledger: Mapping[str, LedgerEntry],
+    snapshot: Snapshot,
+) -> Plan:
+    plan = Plan(program=program)
+    seen: set[str] = set()
+    for action in desired:
+        if action.key in seen:
+            continue
+        seen.add(action.key)
+        entry = ledger.get(action.key)
+        if entry is not None and entry.status in ("applied", "skipped"):
+            plan.done += 1
+            continue
+        if entry is not None and entry.status == "failed" and entry.attempts >= MAX_ATTEMPTS:
+            plan.given_up.append(action)
+            continue
+        why = already_true(action, snapshot)
+        if why is not None:
+            if entry is not None and entry.status == "planned":
+                plan.verified.append(action)
+            else:
+                plan.satisfied.append((action, why))
+            continue
+        plan.actions.append(action)
+    return plan

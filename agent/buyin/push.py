@@ -1,0 +1,265 @@
+"""Pushing a plan to Moodle, recording every outcome in the ledger.
+
+Each action is recorded ``planned`` before its call and ``applied``/``failed``
+after. Idempotent writes (completion overrides, enrolments) are retried by the
+client; a message is not idempotent, so after an ambiguous failure (or a
+``planned`` row left by a killed run) the recipient's messages are read back
+before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from buyin.client import MoodleClient
+from buyin.errors import BuyinError, ConfigurationError, TransientError
+from buyin.plan import Action, Plan
+from buyin.snapshot import run_concurrently
+from buyin.state import State
+
+log = logging.getLogger("buyin.push")
+
+#: messages per core_message_send_instant_messages call (well below max_input_vars)
+MESSAGE_BATCH = 50
+ENROL_BATCH = 100
+
+
+@dataclass
+class PushResult:
+    applied: list[Action] = field(default_factory=list)
+    failed: list[tuple[Action, str]] = field(default_factory=list)
+    skipped: list[tuple[Action, str]] = field(default_factory=list)
+    #: users whose Moodle state this push changed (their cache must be refetched)
+    touched: set[int] = field(default_factory=set)
+    #: a configuration or contract error stopped the push part-way
+    stopped_by: BuyinError | None = None
+
+
+def client_message_id(key: str) -> str:
+    return "buyin-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _plain(text: str) -> str:
+    words = re.sub(r"<[^>]+>", " ", html.unescape(text))
+    return re.sub(r"\W+", " ", words).strip().casefold()
+
+
+class Pusher:
+    def __init__(
+        self,
+        client: MoodleClient,
+        state: State,
+        run_id: int,
+        now: int,
+        *,
+        agent_userid: int,
+        concurrency: int = 4,
+        previously_planned: Iterable[str] = (),
+    ) -> None:
+        self.client = client
+        self.state = state
+        self.run_id = run_id
+        self.now = now
+        self.agent_userid = agent_userid
+        self.concurrency = concurrency
+        self.previously_planned = set(previously_planned)
+        self.result = PushResult()
+
+    # -- bookkeeping -------------------------------------------------------------
+
+    def _planned(self, action: Action) -> None:
+        self.state.record_planned(
+            key=action.key,
+            run_id=self.run_id,
+            program=action.program,
+            kind=action.kind,
+            userid=action.userid,
+            target=action.target,
+            payload=dict(action.params),
+            reason=dict(action.reason),
+            now=self.now,
+        )
+
+    def _applied(self, action: Action, *, attempted: bool = True) -> None:
+        self.state.mark(action.key, "applied", self.now, attempted=attempted)
+        self.result.applied.append(action)
+        self.result.touched.add(action.userid)
+
+    def _failed(self, action: Action, error: str) -> None:
+        self.state.mark(action.key, "failed", self.now, error=error)
+        self.result.failed.append((action, error))
+        log.warning("%s failed: %s", action.key, error)
+
+    # -- the push ----------------------------------------------------------------
+
+    def push(self, plan: Plan) -> PushResult:
+        for action, why in plan.satisfied:
+            self._planned(action)
+            self.state.mark(action.key, "skipped", self.now, error=why, attempted=False)
+            self.result.skipped.append((action, why))
+        for action in plan.verified:
+            self._applied(action, attempted=False)
+        by_kind: dict[str, list[Action]] = {}
+        for action in plan.actions:
+            by_kind.setdefault(action.kind, []).append(action)
+        try:
+            # completion first: messages describe what was completed
+            self._each(by_kind.pop("override", []), self._override)
+            self._batched(by_kind.pop("enrol", []), ENROL_BATCH, self._enrol)
+            self._batched(by_kind.pop("message", []), MESSAGE_BATCH, self._messages)
+            for kind, actions in by_kind.items():
+                for action in actions:
+                    self._planned(action)
+                    self._failed(action, f"no pusher for action kind {kind!r}")
+        except (ConfigurationError, BuyinError) as exc:
+            if isinstance(exc, TransientError):
+                raise
+            self.result.stopped_by = exc
+        return self.result
+
+    def _each(self, actions: Sequence[Action], apply: Callable[[Action], None]) -> None:
+        for action in actions:
+            self._planned(action)
+        jobs: dict[int, Callable[[], Any]] = {
+            i: partial(self._guard, a, apply) for i, a in enumerate(actions)
+        }
+        run_concurrently(jobs, self.concurrency)
+
+    def _guard(self, action: Action, apply: Callable[[Action], None]) -> None:
+        try:
+            apply(action)
+        except TransientError as exc:
+            self._failed(action, str(exc))
+        except ConfigurationError:
+            raise
+        except BuyinError as exc:
+            self._failed(action, str(exc))
+
+    def _batched(
+        self,
+        actions: Sequence[Action],
+        size: int,
+        apply: Callable[[list[Action]], None],
+    ) -> None:
+        for start in range(0, len(actions), size):
+            batch = list(actions[start : start + size])
+            for action in batch:
+                self._planned(action)
+            try:
+                apply(batch)
+            except TransientError as exc:
+                for action in batch:
+                    if action.key not in {a.key for a in self.result.applied}:
+                        self._failed(action, str(exc))
+            except ConfigurationError:
+                raise
+            except BuyinError as exc:
+                for action in batch:
+                    self._failed(action, str(exc))
+
+    # -- per kind ----------------------------------------------------------------
+
+    def _override(self, action: Action) -> None:
+        answer = self.client.call(
+            "core_completion_override_activity_completion_status",
+            userid=action.userid,
+            cmid=int(action.params["cmid"]),
+            newstate=int(action.params.get("newstate", 1)),
+        )
+        if int(answer.get("state", 0)) == 0:
+            self._failed(action, "Moodle kept the activity incomplete")
+        else:
+            self._applied(action)
+
+    def _enrol(self, batch: list[Action]) -> None:
+        enrolments = []
+        for action in batch:
+            p = action.params
+            item = {"roleid": p["roleid"], "userid": action.userid, "courseid": p["courseid"]}
+            if p.get("timestart"):
+                item["timestart"] = p["timestart"]
+            if p.get("timeend"):
+                item["timeend"] = p["timeend"]
+            enrolments.append(item)
+        self.client.call("enrol_manual_enrol_users", enrolments=enrolments)
+        for action in batch:
+            self._applied(action)
+
+    def _delivered(self, actions: list[Action]) -> set[str]:
+        """Keys of messages Moodle already holds (read back from the recipients' messages)."""
+        found: set[str] = set()
+        for userid in sorted({int(a.params["touserid"]) for a in actions}):
+            answer = self.client.call(
+                "core_message_get_messages",
+                useridto=userid,
+                useridfrom=self.agent_userid,
+                type="conversations",
+                read=2,  # read and unread
+                newestfirst=1,
+                limitfrom=0,
+                limitnum=50,
+            )
+            texts = {
+                _plain(str(m.get("text") or m.get("fullmessage") or ""))
+                for m in answer.get("messages") or []
+            }
+            for action in actions:
+                if (
+                    int(action.params["touserid"]) == userid
+                    and _plain(str(action.params["text"])) in texts
+                ):
+                    found.add(action.key)
+        return found
+
+    def _messages(self, batch: list[Action]) -> None:
+        suspicious = [a for a in batch if a.key in self.previously_planned]
+        if suspicious:
+            # planned by a run that did not finish: was it delivered before it died?
+            delivered = self._delivered(suspicious)
+            for action in suspicious:
+                if action.key in delivered:
+                    self._applied(action, attempted=False)
+            batch = [a for a in batch if a.key not in delivered]
+        if not batch:
+            return
+        try:
+            self._send(batch)
+        except TransientError:
+            # ambiguous: Moodle may have stored some; read back before sending again
+            delivered = self._delivered(batch)
+            for action in batch:
+                if action.key in delivered:
+                    self._applied(action)
+            rest = [a for a in batch if a.key not in delivered]
+            if rest:
+                self._send(rest)
+
+    def _send(self, batch: list[Action]) -> None:
+        messages = [
+            {
+                "touserid": int(a.params["touserid"]),
+                "text": str(a.params["text"]),
+                "textformat": 1,
+                "clientmsgid": client_message_id(a.key),
+            }
+            for a in batch
+        ]
+        answer = self.client.call(
+            "core_message_send_instant_messages", idempotent=False, messages=messages
+        )
+        by_client_id = {str(m.get("clientmsgid")): m for m in answer or []}
+        for action in batch:
+            sent = by_client_id.get(client_message_id(action.key))
+            if sent is None:
+                self._failed(action, "Moodle did not acknowledge the message")
+            elif int(sent.get("msgid", -1)) == -1:
+                self._failed(action, str(sent.get("errormessage") or "message refused"))
+            else:
+                self._applied(action)

@@ -1,0 +1,81 @@
+"""What `sync`, `status` and `demo` print: plain text for people and cron mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from buyin.state import State
+from buyin.sync import SyncReport
+
+Echo = Callable[[str], None]
+
+
+def when(ts: int | None) -> str:
+    if not ts:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -> None:
+    title = "dry run: nothing was changed in Moodle" if report.mode == "dry-run" else "sync"
+    echo(f"{title} (run {report.run_id})")
+    for outcome in report.outcomes:
+        programme = outcome.programme
+        if outcome.error is not None:
+            echo(f"  {programme.id}: stopped: {outcome.error}")
+            if outcome.error.hint:
+                echo(f"    what to do: {outcome.error.hint}")
+            continue
+        plan = outcome.plan
+        assert plan is not None
+        verb = "would" if report.mode == "dry-run" else "planned"
+        echo(
+            f"  {programme.id}: {len(plan.actions)} action(s) {verb}, "
+            f"{len(plan.satisfied)} already true in Moodle, {plan.done} done before"
+            + (" (full reconciliation)" if outcome.reconciled else "")
+        )
+        if verbose:
+            for action in plan.actions:
+                echo(f"    {'would ' if report.mode == 'dry-run' else ''}{action.describe()}")
+        if outcome.pushed is not None:
+            pushed = outcome.pushed
+            echo(f"    applied {len(pushed.applied)}, failed {len(pushed.failed)}")
+            for action, error in pushed.failed:
+                echo(f"    FAILED {action.describe()}: {error}")
+            if pushed.stopped_by is not None:
+                echo(f"    stopped: {pushed.stopped_by}")
+        for action in plan.given_up:
+            echo(f"    given up after repeated failures: {action.describe()}")
+        if outcome.undecided:
+            echo(f"    {len(outcome.undecided)} learner(s) undecided:")
+            for uid, why in sorted(outcome.undecided.items()):
+                echo(f"      {outcome.usernames.get(uid, uid)} (id {uid}): {why}")
+
+
+def print_status(state: State, echo: Echo, *, limit: int = 10) -> None:
+    runs = state.runs(limit)
+    echo("last runs:")
+    if not runs:
+        echo("  none")
+    for run in runs:
+        counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
+        echo(f"  #{run.id} {run.mode} {when(run.started_at)} → {run.outcome}  {counts}")
+    by_status = state.counts_by_status()
+    echo("actions: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"))
+    for status_name in ("planned", "failed"):
+        entries = state.entries(status_name, limit=50)
+        if entries:
+            echo(f"{status_name} actions:")
+            for e in entries:
+                tail = f": {e.last_error}" if e.last_error else ""
+                echo(f"  {e.key} ({e.target}), {e.attempts} attempt(s){tail}")
+    undecided = state.undecided()
+    echo(f"undecided learners: {len(undecided)}")
+    for program, userid, why in undecided:
+        echo(f"  {program} user {userid}: {why}")
+    pending = state.scheduled()
+    if pending:
+        echo(f"scheduled: {len(pending)}")
+        for item in pending[:50]:
+            echo(f"  {item.key} due {when(item.due_at)}")

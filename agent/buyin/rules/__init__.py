@@ -1,0 +1,51 @@
+"""The buy-in rules: pure functions of (snapshot, history, now) → desired actions.
+
+No I/O and no clock reads here: ``now`` is passed in. Each rule returns a
+:class:`RuleResult`; :func:`evaluate` runs every rule a programme maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from buyin.plan import Action
+from buyin.snapshot import Snapshot
+from buyin.state import LedgerEntry
+
+
+@dataclass(frozen=True)
+class History:
+    """What earlier runs did, as the rules may read it."""
+
+    ledger: Mapping[str, LedgerEntry] = field(default_factory=dict)
+
+    def applied(self, key: str) -> bool:
+        entry = self.ledger.get(key)
+        return entry is not None and entry.status in ("applied", "skipped")
+
+
+@dataclass
+class RuleResult:
+    actions: list[Action] = field(default_factory=list)
+    #: learners the rules could not decide for, and why (shown by `buyin status`)
+    undecided: dict[int, str] = field(default_factory=dict)
+    #: per learner, figures for the insight history
+    facts: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def merge(self, other: RuleResult) -> None:
+        self.actions.extend(other.actions)
+        for uid, why in other.undecided.items():
+            self.undecided[uid] = f"{self.undecided[uid]}; {why}" if uid in self.undecided else why
+        for uid, facts in other.facts.items():
+            self.facts.setdefault(uid, {}).update(facts)
+
+
+def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
+    from buyin.rules import precheck
+
+    result = RuleResult()
+    if snapshot.programme.precheck is not None:
+        result.merge(precheck.evaluate(snapshot, history, now))
+    return result

@@ -1,0 +1,214 @@
+"""Pre-check test-out (SPEC §4.1, practice P1).
+
+For each learner with a counting finished attempt: topic score = sum of marks /
+sum of max marks over the topic (its quiz grade item where the quiz has grade
+items, its mapped slots otherwise). Topics at or above the pass mark: every
+covered activity with completion tracking that is not complete is overridden to
+complete. Never the reverse, never an excluded activity, never the quiz itself.
+One notification per counted attempt: tested-out topics, the activities
+completed for them, the focus topics with their scores.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from buyin.mapping import Precheck, Topic
+from buyin.plan import Action
+from buyin.rules import History, RuleResult
+from buyin.rules.messages import html_list, link, percent, render
+from buyin.snapshot import Activity, Attempt, Learner, Snapshot
+
+DEFAULT_MESSAGES = {
+    "subject": "Your {course} pre-check results",
+    "intro": "<p>Hi {firstname}, thank you for taking the {quiz} in {course}.</p>",
+    "tested_out": "<p>You already know these topics, so we have marked their activities "
+    "complete for you:</p>{topics}",
+    "nothing_tested_out": "<p>No topic reached {passmark} this time, so every activity is "
+    "waiting for you.</p>",
+    "focus": "<p>Focus your time on:</p>{topics}",
+    "closing": "<p>Continue in {courselink}.</p>",
+}
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    topic: Topic
+    grade: float
+    maxgrade: float
+
+    @property
+    def fraction(self) -> float:
+        return self.grade / self.maxgrade if self.maxgrade > 0 else 0.0
+
+
+def counting_attempt(attempts: tuple[Attempt, ...], which: str) -> Attempt | None:
+    finished = [a for a in attempts if a.finished]
+    if not finished:
+        return None
+    if which == "last":
+        return max(finished, key=lambda a: (a.number, a.id))
+    if which == "best":
+        # highest grade; the earlier attempt wins a tie (Moodle's "highest grade")
+        return max(finished, key=lambda a: (a.sumgrades or 0.0, -a.number, -a.id))
+    return min(finished, key=lambda a: (a.number, a.id))
+
+
+def topic_scores(attempt: Attempt, precheck: Precheck) -> list[TopicScore] | str:
+    """Per-topic scores, or the reason they cannot be decided."""
+    scores = []
+    for topic in precheck.topics:
+        if attempt.item_marks is not None and topic.grade_item in attempt.item_marks:
+            mark = attempt.item_marks[topic.grade_item]
+            scores.append(TopicScore(topic, mark.grade, mark.maxgrade))
+            continue
+        if attempt.item_marks is not None and not topic.slots:
+            return f"topic {topic.name!r} matches no grade item of the quiz and has no slots mapped"
+        if not topic.slots:
+            return f"no quiz slots mapped for topic {topic.name!r}"
+        if attempt.slot_marks is None:
+            if attempt.sumgrades is None:
+                return "marks are hidden by the quiz's review options"
+            return f"per-slot marks of attempt {attempt.id} are not available"
+        missing = [s for s in topic.slots if s not in attempt.slot_marks]
+        if missing:
+            return f"topic {topic.name!r}: slots {missing} are not in the quiz"
+        grade = sum(attempt.slot_marks[s].grade for s in topic.slots)
+        maxgrade = sum(attempt.slot_marks[s].maxgrade for s in topic.slots)
+        scores.append(TopicScore(topic, grade, maxgrade))
+    return scores
+
+
+def covered_activities(topic: Topic, snapshot: Snapshot, precheck: Precheck) -> list[Activity]:
+    """The activities a topic covers that the rule may complete."""
+    if topic.activities is not None:
+        candidates = [a for cmid in topic.activities if (a := snapshot.activity(cmid)) is not None]
+    else:
+        candidates = list(snapshot.section_activities(topic.section))
+    quiz_cmid = snapshot.quiz.cmid if snapshot.quiz else None
+    return [
+        a
+        for a in candidates
+        if a.completion != 0 and a.cmid not in precheck.exclude and a.cmid != quiz_cmid
+    ]
+
+
+def undecidable(learner: Learner) -> str | None:
+    if learner.person.suspended:
+        return "user suspended"
+    attempts = learner.data.attempts
+    if not any(a.finished for a in attempts):
+        if any(a.state in ("inprogress", "overdue") for a in attempts):
+            return "pre-check attempt in progress"
+        return "no pre-check attempt yet"
+    return None
+
+
+def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
+    precheck = snapshot.programme.precheck
+    result = RuleResult()
+    if precheck is None or snapshot.quiz is None:
+        return result
+    program = snapshot.programme.id
+    for uid, learner in sorted(snapshot.learners.items()):
+        why = undecidable(learner)
+        if why is not None:
+            result.undecided[uid] = why
+            continue
+        attempt = counting_attempt(learner.data.attempts, precheck.attempt)
+        assert attempt is not None
+        scores = topic_scores(attempt, precheck)
+        if isinstance(scores, str):
+            result.undecided[uid] = scores
+            continue
+        passed = [s for s in scores if s.fraction >= precheck.pass_mark]
+        focus = [s for s in scores if s.fraction < precheck.pass_mark]
+        completed: list[tuple[TopicScore, list[Activity]]] = []
+        for score in passed:
+            todo = []
+            for activity in covered_activities(score.topic, snapshot, precheck):
+                state = learner.data.activities.get(activity.cmid)
+                if state is not None and state.state != 0:
+                    continue  # already complete: never touched, never reversed
+                todo.append(activity)
+                result.actions.append(
+                    Action(
+                        key=f"override:u{uid}:cm{activity.cmid}",
+                        kind="override",
+                        program=program,
+                        userid=uid,
+                        target=f"{learner.person.username} · {activity.name}",
+                        params={"cmid": activity.cmid, "newstate": 1},
+                        reason={
+                            "rule": "precheck",
+                            "topic": score.topic.name,
+                            "score": round(score.fraction, 4),
+                            "attempt": attempt.id,
+                            "minutes_saved": precheck.minutes_per_activity,
+                        },
+                    )
+                )
+            completed.append((score, todo))
+        result.facts[uid] = {
+            "precheck": {s.topic.name: round(s.fraction, 4) for s in scores},
+            "precheck_attempt": attempt.id,
+            "tested_out": sorted(a.cmid for _, acts in completed for a in acts),
+        }
+        result.actions.append(
+            Action(
+                key=f"message:precheck:u{uid}:a{attempt.id}",
+                kind="message",
+                program=program,
+                userid=uid,
+                target=learner.person.username,
+                params={
+                    "touserid": uid,
+                    "summary": "pre-check results",
+                    "text": learner_message(snapshot, learner, precheck, completed, focus),
+                },
+                reason={"rule": "precheck", "attempt": attempt.id},
+            )
+        )
+    return result
+
+
+def learner_message(
+    snapshot: Snapshot,
+    learner: Learner,
+    precheck: Precheck,
+    completed: list[tuple[TopicScore, list[Activity]]],
+    focus: list[TopicScore],
+) -> str:
+    templates = {**DEFAULT_MESSAGES, **precheck.messages}
+    values = {
+        "firstname": learner.person.firstname or learner.person.fullname,
+        "course": snapshot.course.fullname,
+        "quiz": snapshot.quiz.name if snapshot.quiz else "pre-check",
+        "passmark": percent(precheck.pass_mark),
+    }
+    parts = [render(templates["intro"], values)]
+    if completed:
+        items = []
+        for score, activities in completed:
+            names = ", ".join(link(a.url, a.name) for a in activities) or "already complete"
+            items.append(
+                f"<strong>{html.escape(score.topic.name)}</strong> ({percent(score.fraction)}): {names}"
+            )
+        parts.append(render(templates["tested_out"], values, raw={"topics": html_list(items)}))
+    else:
+        parts.append(render(templates["nothing_tested_out"], values))
+    if focus:
+        items = [
+            f"<strong>{html.escape(s.topic.name)}</strong>: you scored {percent(s.fraction)}"
+            for s in focus
+        ]
+        parts.append(render(templates["focus"], values, raw={"topics": html_list(items)}))
+    parts.append(
+        render(
+            templates["closing"],
+            values,
+            raw={"courselink": link(snapshot.course.url, snapshot.course.fullname)},
+        )
+    )
+    return "".join(parts)

@@ -1,0 +1,710 @@
+"""The snapshot: a typed, read-only picture of one programme, pulled from Moodle.
+
+Cost model (web-service round trips are what a run pays for):
+
+- per programme, every run: the course (1), its contents (1), its quizzes (1),
+  the enrolled users with ``lastcourseaccess`` and profile fields (1 per page),
+  the course's grade report for all users (1);
+- per learner who *moved* (new, opened the course, submitted a quiz, has a
+  planned action to verify) or on a full reconciliation: activity completion
+  (1), course completion (1), quiz attempts (1), and a review per new finished
+  attempt only where the quiz has no grade items;
+- per learner whose course completion others can change without the learner
+  moving (awaiting sign-off): course completion (1).
+
+Everything else comes from the learner cache in the state database, so the rules
+always see every learner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any
+
+from buyin.client import MoodleClient
+from buyin.errors import ConfigurationError, ContractError
+from buyin.mapping import Programme, Ref
+from buyin.state import CachedLearner
+
+log = logging.getLogger("buyin.snapshot")
+
+USER_FIELDS = "id,username,firstname,lastname,fullname,email,idnumber,lastcourseaccess,customfields,groups,roles"
+
+# course completion criteria types (completion/criteria/*.php)
+CRITERIA_ACTIVITY = 4
+CRITERIA_ROLE = 7
+AGGREGATION_ALL = 1
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    shortname: str
+    fullname: str
+    enablecompletion: bool
+    url: str
+    groupmode: int = 0
+
+
+@dataclass(frozen=True)
+class Activity:
+    cmid: int
+    name: str
+    modname: str
+    instance: int
+    section: int
+    section_name: str
+    completion: int  # 0 none, 1 manual, 2 automatic
+    url: str
+
+
+@dataclass(frozen=True)
+class Quiz:
+    id: int
+    cmid: int
+    name: str
+    grade: float
+    sumgrades: float
+    url: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    grade: float
+    maxgrade: float
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    number: int
+    state: str
+    timestart: int
+    timefinish: int
+    sumgrades: float | None
+    #: per grade item (Moodle 4.4+), None where the quiz has no grade items
+    item_marks: dict[str, Mark] | None = None
+    #: per slot, from the attempt review (only fetched where item_marks is None)
+    slot_marks: dict[int, Mark] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state == "finished"
+
+
+@dataclass(frozen=True)
+class ActivityState:
+    state: int  # 0 incomplete, 1 complete, 2 complete-pass, 3 complete-fail
+    timecompleted: int
+    overrideby: int | None
+    tracking: int
+
+    @property
+    def complete(self) -> bool:
+        return self.state in (1, 2)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    type: int
+    title: str
+    complete: bool
+    timecompleted: int | None
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class CourseCompletion:
+    completed: bool
+    aggregation: int
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def role_criteria(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if c.type == CRITERIA_ROLE)
+
+    @property
+    def awaiting_signoff(self) -> bool:
+        """Every criterion met but the role criterion (aggregation ALL)."""
+        roles = self.role_criteria
+        others = [c for c in self.criteria if c.type != CRITERIA_ROLE]
+        return (
+            self.aggregation == AGGREGATION_ALL
+            and bool(roles)
+            and all(c.complete for c in others)
+            and not all(c.complete for c in roles)
+        )
+
+    @property
+    def all_met(self) -> bool:
+        if not self.criteria:
+            return self.completed
+        if self.aggregation == AGGREGATION_ALL:
+            return all(c.complete for c in self.criteria)
+        return any(c.complete for c in self.criteria)
+
+    @property
+    def completion_time(self) -> int | None:
+        """Moodle has no course-level time here: the latest criterion time, once all are met."""
+        if not self.all_met:
+            return None
+        times = [c.timecompleted for c in self.criteria if c.timecompleted]
+        return max(times) if times else None
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    username: str
+    fullname: str
+    firstname: str
+    email: str
+    idnumber: str
+    roles: tuple[int, ...] = ()
+    groups: tuple[tuple[int, str], ...] = ()
+    custom: dict[str, str] = field(default_factory=dict)
+    lastcourseaccess: int = 0
+    suspended: bool = False
+
+
+@dataclass(frozen=True)
+class LearnerData:
+    """What we know of one learner's progress; cached between runs."""
+
+    activities: dict[int, ActivityState] = field(default_factory=dict)
+    attempts: tuple[Attempt, ...] = ()
+    completion: CourseCompletion | None = None
+    enrolled_in: dict[int, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activities": {str(k): asdict(v) for k, v in self.activities.items()},
+            "attempts": [
+                {
+                    **{k: v for k, v in asdict(a).items() if k not in ("item_marks", "slot_marks")},
+                    "item_marks": None
+                    if a.item_marks is None
+                    else {k: asdict(m) for k, m in a.item_marks.items()},
+                    "slot_marks": None
+                    if a.slot_marks is None
+                    else {str(k): asdict(m) for k, m in a.slot_marks.items()},
+                }
+                for a in self.attempts
+            ],
+            "completion": None
+            if self.completion is None
+            else {
+                "completed": self.completion.completed,
+                "aggregation": self.completion.aggregation,
+                "criteria": [asdict(c) for c in self.completion.criteria],
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LearnerData:
+        completion = data.get("completion")
+        return cls(
+            activities={int(k): ActivityState(**v) for k, v in data.get("activities", {}).items()},
+            attempts=tuple(
+                Attempt(
+                    **{k: v for k, v in a.items() if k not in ("item_marks", "slot_marks")},
+                    item_marks=None
+                    if a.get("item_marks") is None
+                    else {k: Mark(**m) for k, m in a["item_marks"].items()},
+                    slot_marks=None
+                    if a.get("slot_marks") is None
+                    else {int(k): Mark(**m) for k, m in a["slot_marks"].items()},
+                )
+                for a in data.get("attempts", [])
+            ),
+            completion=None
+            if completion is None
+            else CourseCompletion(
+                completed=completion["completed"],
+                aggregation=completion["aggregation"],
+                criteria=tuple(Criterion(**c) for c in completion["criteria"]),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Learner:
+    person: Person
+    data: LearnerData
+    first_seen: int
+    fetched_at: int
+    #: fetched in this run (not from the cache)
+    fresh: bool
+
+    @property
+    def id(self) -> int:
+        return self.person.id
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    programme: Programme
+    site_url: str
+    agent_userid: int
+    taken_at: int
+    course: Course
+    activities: tuple[Activity, ...]
+    quiz: Quiz | None
+    learners: dict[int, Learner]
+    #: everyone enrolled in the course (learners, managers, teachers)
+    people: dict[int, Person]
+    roles: dict[str, int] = field(default_factory=dict)
+
+    def activity(self, cmid: int) -> Activity | None:
+        return next((a for a in self.activities if a.cmid == cmid), None)
+
+    def section_activities(self, name: str) -> tuple[Activity, ...]:
+        key = name.strip().casefold()
+        return tuple(a for a in self.activities if a.section_name.strip().casefold() == key)
+
+
+# -- parsing Moodle's answers ---------------------------------------------------
+
+
+def parse_person(user: Mapping[str, Any]) -> Person:
+    custom = {
+        str(f.get("shortname")): str(f.get("value") or "")
+        for f in user.get("customfields") or []
+        if f.get("shortname")
+    }
+    return Person(
+        id=int(user["id"]),
+        username=str(user.get("username") or ""),
+        fullname=str(user.get("fullname") or ""),
+        firstname=str(user.get("firstname") or user.get("fullname") or "").split(" ")[0]
+        if not user.get("firstname")
+        else str(user["firstname"]),
+        email=str(user.get("email") or ""),
+        idnumber=str(user.get("idnumber") or ""),
+        roles=tuple(int(r["roleid"]) for r in user.get("roles") or []),
+        groups=tuple((int(g["id"]), str(g["name"])) for g in user.get("groups") or []),
+        custom=custom,
+        lastcourseaccess=int(user.get("lastcourseaccess") or 0),
+        suspended=bool(user.get("suspended", False)),
+    )
+
+
+def parse_attempt(raw: Mapping[str, Any]) -> Attempt:
+    marks = raw.get("gradeitemmarks")
+    sumgrades = raw.get("sumgrades")
+    return Attempt(
+        id=int(raw["id"]),
+        number=int(raw.get("attempt") or 0),
+        state=str(raw.get("state") or ""),
+        timestart=int(raw.get("timestart") or 0),
+        timefinish=int(raw.get("timefinish") or 0),
+        sumgrades=None if sumgrades is None else float(sumgrades),
+        item_marks=None
+        if not marks
+        else {
+            str(m["name"]): Mark(float(m["grade"]), float(m["maxgrade"]))
+            for m in marks
+            if m.get("grade") is not None and m.get("maxgrade") is not None
+        },
+    )
+
+
+def parse_slot_marks(function: str, review: Mapping[str, Any]) -> dict[int, Mark] | None:
+    """Per-slot marks from an attempt review; None where the marks are hidden."""
+    marks: dict[int, Mark] = {}
+    for i, q in enumerate(review.get("questions") or []):
+        mark = q.get("mark")
+        maxmark = q.get("maxmark")
+        if mark is None or maxmark is None or mark == "":
+            return None
+        try:
+            marks[int(q["slot"])] = Mark(float(mark), float(maxmark))
+        except (TypeError, ValueError):
+            raise ContractError(
+                function, f"$.questions[{i}].mark", f"not a number: {mark!r}"
+            ) from None
+    return marks
+
+
+def parse_activity_states(raw: Mapping[str, Any]) -> dict[int, ActivityState]:
+    return {
+        int(s["cmid"]): ActivityState(
+            state=int(s.get("state") or 0),
+            timecompleted=int(s.get("timecompleted") or 0),
+            overrideby=None if s.get("overrideby") is None else int(s["overrideby"]),
+            tracking=int(s.get("tracking") or 0),
+        )
+        for s in raw.get("statuses") or []
+        if s.get("istrackeduser", True)
+    }
+
+
+def parse_course_completion(raw: Mapping[str, Any]) -> CourseCompletion:
+    status = raw["completionstatus"]
+    return CourseCompletion(
+        completed=bool(status.get("completed")),
+        aggregation=int(status.get("aggregation") or AGGREGATION_ALL),
+        criteria=tuple(
+            Criterion(
+                type=int(c["type"]),
+                title=str(c.get("title") or ""),
+                complete=bool(c.get("complete")),
+                timecompleted=None if not c.get("timecompleted") else int(c["timecompleted"]),
+                kind=str((c.get("details") or {}).get("type") or ""),
+            )
+            for c in status.get("completions") or []
+        ),
+    )
+
+
+def grade_signature(report: Mapping[str, Any]) -> dict[int, str]:
+    """Per user, a string that changes when any of their quiz grades changes."""
+    result: dict[int, str] = {}
+    for usergrade in report.get("usergrades") or []:
+        parts = []
+        for item in usergrade.get("gradeitems") or []:
+            if item.get("itemmodule") == "quiz":
+                parts.append(
+                    f"{item.get('cmid')}:{item.get('graderaw')}:{item.get('gradedatesubmitted')}"
+                )
+        result[int(usergrade["userid"])] = ",".join(sorted(parts))
+    return result
+
+
+# -- fetching -------------------------------------------------------------------
+
+
+@dataclass
+class SiteInfo:
+    url: str
+    userid: int
+    release: str
+    version: str
+    functions: frozenset[str]
+
+    @classmethod
+    def fetch(cls, client: MoodleClient) -> SiteInfo:
+        info = client.call("core_webservice_get_site_info")
+        functions = frozenset(str(f["name"]) for f in info.get("functions") or [])
+        client.known_functions = set(functions)
+        return cls(
+            url=client.url,
+            userid=int(info["userid"]),
+            release=str(info.get("release") or ""),
+            version=str(info.get("version") or ""),
+            functions=functions,
+        )
+
+    @property
+    def attempts_function(self) -> str:
+        if "mod_quiz_get_user_quiz_attempts" in self.functions:
+            return "mod_quiz_get_user_quiz_attempts"
+        return "mod_quiz_get_user_attempts"
+
+
+def resolve_course(client: MoodleClient, ref: Ref, where: str) -> Course:
+    field_name, value = ("id", str(ref)) if isinstance(ref, int) else ("shortname", ref)
+    answer = client.call("core_course_get_courses_by_field", field=field_name, value=value)
+    courses = answer.get("courses") or []
+    if not courses:
+        raise ConfigurationError(
+            f"{where}: course {ref!r} does not exist on the site (or is hidden from the agent)",
+            hint="Fix the course id or shortname in the mapping; `buyin doctor` checks all of them.",
+        )
+    c = courses[0]
+    return Course(
+        id=int(c["id"]),
+        shortname=str(c.get("shortname") or ""),
+        fullname=str(c.get("fullname") or ""),
+        enablecompletion=bool(c.get("enablecompletion")),
+        url=f"{client.url}/course/view.php?id={int(c['id'])}",
+        groupmode=int(c.get("groupmode") or 0),
+    )
+
+
+def fetch_activities(client: MoodleClient, course: Course) -> tuple[Activity, ...]:
+    sections = client.call(
+        "core_course_get_contents",
+        courseid=course.id,
+        options=[{"name": "excludecontents", "value": True}],
+    )
+    activities = []
+    for section in sections:
+        for module in section.get("modules") or []:
+            activities.append(
+                Activity(
+                    cmid=int(module["id"]),
+                    name=str(module.get("name") or ""),
+                    modname=str(module.get("modname") or ""),
+                    instance=int(module.get("instance") or 0),
+                    section=int(section.get("section") or 0),
+                    section_name=str(section.get("name") or ""),
+                    completion=int(module.get("completion") or 0),
+                    url=str(module.get("url") or f"{client.url}/mod/view.php?id={module['id']}"),
+                )
+            )
+    return tuple(activities)
+
+
+def fetch_quiz(
+    client: MoodleClient, course: Course, activities: Iterable[Activity], ref: Ref, where: str
+) -> Quiz:
+    answer = client.call("mod_quiz_get_quizzes_by_courses", courseids=[course.id])
+    quizzes = answer.get("quizzes") or []
+    for q in quizzes:
+        if ref in (int(q["coursemodule"]), str(q.get("name"))) or (
+            isinstance(ref, str) and ref.casefold() == str(q.get("name", "")).casefold()
+        ):
+            return Quiz(
+                id=int(q["id"]),
+                cmid=int(q["coursemodule"]),
+                name=str(q.get("name") or ""),
+                grade=float(q.get("grade") or 0),
+                sumgrades=float(q.get("sumgrades") or 0),
+                url=f"{client.url}/mod/quiz/view.php?id={int(q['coursemodule'])}",
+            )
+    names = ", ".join(f"{q['coursemodule']} ({q.get('name')})" for q in quizzes) or "none"
+    raise ConfigurationError(
+        f"{where}: quiz {ref!r} is not a quiz of course {course.shortname} (id {course.id})",
+        hint=f"Use the quiz's course module id or name; the course's quizzes: {names}.",
+    )
+
+
+def fetch_enrolled(
+    client: MoodleClient, courseid: int, page_size: int, roles: dict[str, int] | None = None
+) -> list[Person]:
+    """Everyone enrolled, paged; ``roles`` collects role shortname -> id as seen."""
+    people: list[Person] = []
+    offset = 0
+    while True:
+        page = client.call(
+            "core_enrol_get_enrolled_users",
+            courseid=courseid,
+            options=[
+                {"name": "userfields", "value": USER_FIELDS},
+                {"name": "limitfrom", "value": offset},
+                {"name": "limitnumber", "value": page_size},
+                {"name": "sortby", "value": "id"},
+            ],
+        )
+        people.extend(parse_person(u) for u in page)
+        if roles is not None:
+            for user in page:
+                for role in user.get("roles") or []:
+                    if role.get("shortname"):
+                        roles[str(role["shortname"])] = int(role["roleid"])
+        if len(page) < page_size:
+            return people
+        offset += page_size
+
+
+@dataclass
+class FetchPlan:
+    """Which learners to fetch what for, decided before any per-learner call."""
+
+    full: set[int] = field(default_factory=set)
+    completion_only: set[int] = field(default_factory=set)
+
+
+def decide_fetches(
+    learners: list[Person],
+    signatures: Mapping[int, str],
+    cache: Mapping[int, CachedLearner],
+    *,
+    reconcile: bool,
+    force_full: Iterable[int] = (),
+    poll_completion: Iterable[int] = (),
+) -> FetchPlan:
+    """Pure: who moved (or is new, or must be verified) gets a full fetch."""
+    plan = FetchPlan()
+    forced = set(force_full)
+    for person in learners:
+        cached = cache.get(person.id)
+        if (
+            reconcile
+            or cached is None
+            or person.id in forced
+            or cached.signature != signatures.get(person.id, "")
+        ):
+            plan.full.add(person.id)
+    ids = {p.id for p in learners}
+    plan.completion_only = (set(poll_completion) & ids) - plan.full
+    return plan
+
+
+def learner_signature(person: Person, grades: Mapping[int, str]) -> str:
+    return f"{person.lastcourseaccess}|{grades.get(person.id, '')}"
+
+
+def fetch_learner(
+    client: MoodleClient,
+    site: SiteInfo,
+    course: Course,
+    quiz: Quiz | None,
+    userid: int,
+    previous: LearnerData | None,
+) -> LearnerData:
+    """The full per-learner fetch: activity completion, course completion, attempts."""
+    activities = parse_activity_states(
+        client.call(
+            "core_completion_get_activities_completion_status", courseid=course.id, userid=userid
+        )
+    )
+    completion = parse_course_completion(
+        client.call(
+            "core_completion_get_course_completion_status", courseid=course.id, userid=userid
+        )
+    )
+    attempts: tuple[Attempt, ...] = ()
+    if quiz is not None:
+        raw = client.call(site.attempts_function, quizid=quiz.id, userid=userid, status="all")
+        known = {a.id: a for a in (previous.attempts if previous else ())}
+        parsed = []
+        for item in raw.get("attempts") or []:
+            attempt = parse_attempt(item)
+            if attempt.finished and attempt.item_marks is None and attempt.sumgrades is not None:
+                cached = known.get(attempt.id)
+                if cached is not None and cached.slot_marks is not None:
+                    slot_marks: dict[int, Mark] | None = cached.slot_marks
+                else:
+                    review = client.call("mod_quiz_get_attempt_review", attemptid=attempt.id)
+                    slot_marks = parse_slot_marks("mod_quiz_get_attempt_review", review)
+                attempt = Attempt(**{**attempt.__dict__, "slot_marks": slot_marks})
+            parsed.append(attempt)
+        attempts = tuple(sorted(parsed, key=lambda a: (a.number, a.id)))
+    return LearnerData(activities=activities, attempts=attempts, completion=completion)
+
+
+def fetch_completion(client: MoodleClient, course: Course, userid: int) -> CourseCompletion:
+    return parse_course_completion(
+        client.call(
+            "core_completion_get_course_completion_status", courseid=course.id, userid=userid
+        )
+    )
+
+
+def run_concurrently(jobs: Mapping[int, Callable[[], Any]], workers: int) -> dict[int, Any]:
+    """Run independent calls with at most ``workers`` in flight; the first error is raised."""
+    if not jobs:
+        return {}
+    if workers <= 1 or len(jobs) == 1:
+        return {key: job() for key, job in jobs.items()}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="buyin") as pool:
+        futures = {key: pool.submit(job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def resolve_role(ref: Ref, roles: Mapping[str, int], where: str) -> int:
+    if isinstance(ref, int):
+        return ref
+    if ref in roles:
+        return roles[ref]
+    raise ConfigurationError(
+        f"{where}: role {ref!r} is not held by anyone enrolled in the course",
+        hint="Use the role's numeric id in the mapping (Site administration > Users > "
+        "Permissions > Define roles shows it), or check the shortname.",
+    )
+
+
+def pull(
+    client: MoodleClient,
+    site: SiteInfo,
+    programme: Programme,
+    cache: Mapping[int, CachedLearner],
+    now: int,
+    *,
+    reconcile: bool,
+    force_full: Iterable[int] = (),
+    poll_completion: Iterable[int] = (),
+    concurrency: int = 4,
+    page_size: int = 1000,
+) -> tuple[Snapshot, list[CachedLearner]]:
+    """Fetch one programme; returns the snapshot and the learner cache rows to save."""
+    where = str(programme.source)
+    course = resolve_course(client, programme.course, where)
+    activities = fetch_activities(client, course)
+    quiz = None
+    if programme.precheck is not None:
+        quiz = fetch_quiz(client, course, activities, programme.precheck.quiz, where)
+    roles: dict[str, int] = {}
+    people = fetch_enrolled(client, course.id, page_size, roles)
+    learner_role = resolve_role(programme.learner_role, roles, where)
+    learners = [p for p in people if learner_role in p.roles]
+    grades = grade_signature(client.call("gradereport_user_get_grade_items", courseid=course.id))
+    plan = decide_fetches(
+        learners,
+        {p.id: learner_signature(p, grades) for p in learners},
+        cache,
+        reconcile=reconcile,
+        force_full=force_full,
+        poll_completion=poll_completion,
+    )
+    jobs: dict[int, Callable[[], Any]] = {}
+    for uid in sorted(plan.full):
+        previous = LearnerData.from_json(cache[uid].data) if uid in cache else None
+        jobs[uid] = partial(fetch_learner, client, site, course, quiz, uid, previous)
+    for uid in sorted(plan.completion_only):
+        jobs[uid] = partial(fetch_completion, client, course, uid)
+    results = run_concurrently(jobs, concurrency)
+    log.info(
+        "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
+        programme.id,
+        len(people),
+        len(learners),
+        len(plan.full),
+        len(plan.completion_only),
+    )
+
+    snap_learners: dict[int, Learner] = {}
+    rows: list[CachedLearner] = []
+    for person in learners:
+        cached = cache.get(person.id)
+        signature = learner_signature(person, grades)
+        first_seen = cached.first_seen if cached else now
+        if person.id in plan.full:
+            data: LearnerData = results[person.id]
+            fresh, fetched_at = True, now
+        else:
+            assert cached is not None
+            data = LearnerData.from_json(cached.data)
+            fetched_at = cached.fetched_at
+            fresh = False
+            if person.id in plan.completion_only:
+                data = LearnerData(
+                    activities=data.activities,
+                    attempts=data.attempts,
+                    completion=results[person.id],
+                )
+                fresh = True
+            signature = cached.signature
+        snap_learners[person.id] = Learner(
+            person=person, data=data, first_seen=first_seen, fetched_at=fetched_at, fresh=fresh
+        )
+        rows.append(
+            CachedLearner(
+                program=programme.id,
+                userid=person.id,
+                signature=signature,
+                data=data.to_json(),
+                first_seen=first_seen,
+                fetched_at=fetched_at,
+                undecided=cached.undecided if cached else None,
+            )
+        )
+    snapshot = Snapshot(
+        programme=programme,
+        site_url=client.url,
+        agent_userid=site.userid,
+        taken_at=now,
+        course=course,
+        activities=activities,
+        quiz=quiz,
+        learners=snap_learners,
+        people={p.id: p for p in people},
+        roles=roles,
+    )
+    return snapshot, rows

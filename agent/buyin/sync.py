@@ -1,0 +1,273 @@
+"""One run: for every programme, pull → rules → plan → push, recorded in the state.
+
+``dry_run`` runs the very same pull, rules and planning, then stops before the
+push and writes nothing but a run record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from buyin.client import CallMetrics, MoodleClient
+from buyin.config import Settings
+from buyin.errors import (
+    EXIT_ACTIONS_FAILED,
+    EXIT_OK,
+    BuyinError,
+    TransientError,
+    exit_code_for,
+)
+from buyin.mapping import Programme, load_programmes
+from buyin.plan import Plan, make_plan
+from buyin.push import Pusher, PushResult
+from buyin.rules import History, RuleResult, evaluate
+from buyin.snapshot import LearnerData, SiteInfo, Snapshot, pull
+from buyin.state import CachedLearner, RunLock, State
+
+log = logging.getLogger("buyin.sync")
+
+Clock = Callable[[], int]
+
+
+def system_clock() -> int:
+    return int(time.time())
+
+
+@dataclass
+class ProgrammeOutcome:
+    programme: Programme
+    plan: Plan | None = None
+    pushed: PushResult | None = None
+    undecided: dict[int, str] = field(default_factory=dict)
+    usernames: dict[int, str] = field(default_factory=dict)
+    error: BuyinError | None = None
+    reconciled: bool = False
+
+
+@dataclass
+class SyncReport:
+    run_id: int
+    mode: str
+    started_at: int
+    outcomes: list[ProgrammeOutcome] = field(default_factory=list)
+    metrics: CallMetrics = field(default_factory=CallMetrics)
+    seconds: float = 0.0
+    error: BuyinError | None = None
+
+    @property
+    def applied(self) -> int:
+        return sum(len(o.pushed.applied) for o in self.outcomes if o.pushed)
+
+    @property
+    def failed(self) -> int:
+        return sum(len(o.pushed.failed) for o in self.outcomes if o.pushed)
+
+    @property
+    def planned(self) -> int:
+        return sum(len(o.plan.actions) for o in self.outcomes if o.plan)
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return exit_code_for(self.error)
+        codes = [exit_code_for(o.error) for o in self.outcomes if o.error is not None]
+        codes += [
+            exit_code_for(o.pushed.stopped_by)
+            for o in self.outcomes
+            if o.pushed and o.pushed.stopped_by
+        ]
+        if codes:
+            return max(codes)
+        return EXIT_ACTIONS_FAILED if self.failed else EXIT_OK
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "programmes": len(self.outcomes),
+            "planned": self.planned,
+            "applied": self.applied,
+            "failed": self.failed,
+            "undecided": sum(len(o.undecided) for o in self.outcomes),
+            "calls": self.metrics.total_calls,
+        }
+
+    def metrics_line(self) -> str:
+        return f"metrics run={self.run_id} mode={self.mode} seconds={self.seconds:.2f} " + (
+            self.metrics.line()
+        )
+
+
+def make_client(
+    settings: Settings,
+    *,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> MoodleClient:
+    settings.require_site()
+    return MoodleClient(
+        settings.url,
+        settings.token.reveal(),
+        session=session,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        sleep=sleep,
+    )
+
+
+class Syncer:
+    def __init__(
+        self,
+        settings: Settings,
+        client: MoodleClient,
+        state: State,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.state = state
+        self.clock = clock
+
+    def run(self, *, dry_run: bool = False, program: str | None = None) -> SyncReport:
+        programmes = load_programmes(self.settings.mapping_dir, program)
+        started = time.monotonic()
+        now = self.clock()
+        mode = "dry-run" if dry_run else "sync"
+        report = SyncReport(
+            run_id=self.state.start_run(mode, now),
+            mode=mode,
+            started_at=now,
+            metrics=self.client.metrics,
+        )
+        try:
+            site = SiteInfo.fetch(self.client)
+            for programme in programmes:
+                report.outcomes.append(
+                    self._programme(programme, site, report.run_id, now, dry_run)
+                )
+        except BuyinError as exc:  # unreachable site (75) or a site-wide set-up error (78)
+            report.error = exc
+        report.seconds = time.monotonic() - started
+        outcome = "ok" if report.exit_code == EXIT_OK else f"exit {report.exit_code}"
+        self.state.finish_run(
+            report.run_id, self.clock(), outcome, report.counts(), report.metrics_line()
+        )
+        return report
+
+    def _programme(
+        self, programme: Programme, site: SiteInfo, run_id: int, now: int, dry_run: bool
+    ) -> ProgrammeOutcome:
+        outcome = ProgrammeOutcome(programme)
+        ledger = self.state.ledger(programme.id)
+        cache = self.state.cached_learners(programme.id)
+        last = self.state.get_meta(f"reconciled:{programme.id}")
+        reconcile = last is None or now - int(last) >= self.settings.reconcile_hours * 3600
+        unsettled = {e.userid for e in ledger.values() if e.status in ("planned", "failed")}
+        awaiting = {
+            uid
+            for uid, c in cache.items()
+            if (comp := LearnerData.from_json(c.data).completion) is not None
+            and comp.awaiting_signoff
+        }
+        try:
+            snapshot, rows = pull(
+                self.client,
+                site,
+                programme,
+                cache,
+                now,
+                reconcile=reconcile,
+                force_full=unsettled,
+                poll_completion=awaiting,
+                concurrency=self.settings.concurrency,
+                page_size=self.settings.page_size,
+            )
+            result = evaluate(snapshot, History(ledger=ledger), now)
+            outcome.plan = make_plan(programme.id, result.actions, ledger, snapshot)
+        except TransientError:
+            raise
+        except BuyinError as exc:
+            log.error("%s: %s", programme.id, exc)
+            outcome.error = exc
+            return outcome
+        outcome.undecided = result.undecided
+        outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
+        outcome.reconciled = reconcile
+        if dry_run:
+            return outcome
+        pusher = Pusher(
+            self.client,
+            self.state,
+            run_id,
+            now,
+            agent_userid=site.userid,
+            concurrency=self.settings.concurrency,
+            previously_planned={k for k, e in ledger.items() if e.status == "planned"},
+        )
+        outcome.pushed = pusher.push(outcome.plan)
+        self._save(snapshot, rows, result, outcome.pushed, run_id, now, reconcile)
+        return outcome
+
+    def _save(
+        self,
+        snapshot: Snapshot,
+        rows: list[CachedLearner],
+        result: RuleResult,
+        pushed: PushResult,
+        run_id: int,
+        now: int,
+        reconciled: bool,
+    ) -> None:
+        program = snapshot.programme.id
+        saved = [
+            CachedLearner(
+                program=r.program,
+                userid=r.userid,
+                # a learner this run changed is refetched next run (we changed their state)
+                signature="" if r.userid in pushed.touched else r.signature,
+                data=r.data,
+                first_seen=r.first_seen,
+                fetched_at=r.fetched_at,
+                undecided=result.undecided.get(r.userid),
+            )
+            for r in rows
+        ]
+        self.state.save_learners(program, saved)
+        points = {uid: facts for uid, facts in result.facts.items() if uid in snapshot.learners}
+        if points:
+            self.state.add_history(run_id, program, points, now)
+        if reconciled:
+            self.state.set_meta(f"reconciled:{program}", str(now))
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    program: str | None = None,
+    session: requests.Session | None = None,
+    clock: Clock = system_clock,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncReport:
+    """The `buyin sync` entry point: lock (unless dry-run), state, client, run."""
+    programmes_ok = load_programmes(settings.mapping_dir, program)  # validate before anything
+    del programmes_ok
+    client = make_client(settings, session=session, sleep=sleep)
+    lock = RunLock(settings.state_path)
+    if not dry_run:
+        lock.acquire()
+    try:
+        state = State(settings.state_path)
+        try:
+            return Syncer(settings, client, state, clock=clock).run(
+                dry_run=dry_run, program=program
+            )
+        finally:
+            state.close()
+    finally:
+        lock.release()
