@@ -1,0 +1,65 @@
+<?php
+// This file is part of Moodle - http://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
+
+
+namespace local_buyin;
+
+/**
+ * Hook callbacks of local_buyin.
+ *
+ * @package    local_buyin
+ * @copyright  2026 moodle-buyin contributors
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class hook_callbacks {
+
+    /**
+     * Add "Sign-off requests (N)" to the user menu of a user with requests waiting for them.
+     *
+     * Uses the stdClass navitem form of \core_user\hook\extend_user_menu::add_navitem()
+     * (the form Moodle 4.5 to 5.1 understand; see user_get_user_navigation_info()).
+     *
+     * @param \core_user\hook\extend_user_menu $hook
+     */
+    public static function extend_user_menu(\core_user\hook\extend_user_menu $hook): void {
+        global $CFG, $USER;
+
+        // Hook callbacks are read from every plugin on disk, installed or not: never touch
+        // the table before the plugin is installed, nor while an upgrade is running.
+        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
+            return;
+        }
+        if (!isloggedin() || isguestuser()) {
+            return;
+        }
+        try {
+            $pending = signoff_manager::count_pending_for_manager((int) $USER->id);
+        } catch (\dml_exception $e) {
+            // The user menu must never break a page.
+            return;
+        }
+        if ($pending < 1) {
+            return;
+        }
+        $item = new \stdClass();
+        $item->itemtype = 'link';
+        $item->url = new \moodle_url('/local/buyin/index.php');
+        $item->title = get_string('usermenuitem', 'local_buyin', $pending);
+        $item->titleidentifier = 'usermenuitem,local_buyin';
+        $item->pix = 'i/checked';
+        $hook->add_navitem($item);
+    }
+}
