@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections import Counter
@@ -31,7 +32,6 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from buyin import __version__
@@ -56,6 +56,11 @@ log = logging.getLogger("buyin.client")
 ENDPOINT = "/webservice/rest/server.php"
 #: Moodle errors that mean "try again" (database read failures, busy site)
 TRANSIENT_ERRORCODES = frozenset({"dmlreadexception", "dmlwriteexception", "servicenotavailable"})
+
+
+def _sleep(seconds: float) -> None:
+    """The default wait between retries (tests replace it: no test sleeps)."""
+    time.sleep(seconds)
 
 
 class _SafeToRetry(TransientError):
@@ -168,7 +173,7 @@ class MoodleClient:
         session: requests.Session | None = None,
         timeout: float = 30.0,
         retries: int = 5,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_backoff: float = 30.0,
         validate: bool = True,
         metrics: CallMetrics | None = None,
@@ -177,10 +182,12 @@ class MoodleClient:
         self.url = url.rstrip("/")
         self._token = token
         self.session = session or requests.Session()
-        self.session.headers.setdefault("User-Agent", f"moodle-buyin/{__version__}")
+        # a new Session already carries python-requests' User-Agent: replace that one
+        if self.session.headers.get("User-Agent") in (None, requests.utils.default_user_agent()):
+            self.session.headers["User-Agent"] = f"moodle-buyin/{__version__}"
         self.timeout = timeout
         self.retries = max(1, retries)
-        self.sleep = sleep
+        self.sleep = sleep or _sleep
         self.max_backoff = max_backoff
         self.validate = validate
         self.metrics = metrics or CallMetrics()
@@ -229,7 +236,10 @@ class MoodleClient:
         return result
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=0.5, max=self.max_backoff)(state)
+        # 0.5 s, 1 s, 2 s, ... plus up to 1 s of jitter, capped (tenacity's
+        # wait_exponential_jitter, written out: its `initial` is deprecated)
+        exponent = min(state.attempt_number - 1, 32)
+        backoff = min(0.5 * 2**exponent + random.uniform(0, 1), self.max_backoff)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             return min(max(backoff, exc.retry_after), max(self.max_backoff, exc.retry_after))

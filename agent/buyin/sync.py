@@ -106,7 +106,7 @@ def make_client(
     settings: Settings,
     *,
     session: requests.Session | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> MoodleClient:
     settings.require_site()
     return MoodleClient(
@@ -252,7 +252,7 @@ def run_sync(
     program: str | None = None,
     session: requests.Session | None = None,
     clock: Clock = system_clock,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> SyncReport:
     """The `buyin sync` entry point: lock (unless dry-run), state, client, run."""
     programmes_ok = load_programmes(settings.mapping_dir, program)  # validate before anything

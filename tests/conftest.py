@@ -1,0 +1,74 @@
+"""Shared fixtures: the simulated Moodle behind `responses`, an injected clock,
+settings pointing at a temporary state and the example mapping."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from buyin.config import Secret, Settings
+from buyin.simulator import SimulatedMoodle, generate_scenario
+from buyin.state import State
+from buyin.sync import Syncer, SyncReport, make_client
+from support import REPO, Clock
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def site(clock: Clock) -> Iterator[SimulatedMoodle]:
+    sim = SimulatedMoodle(generate_scenario(), clock=clock)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        sim.register(rsps)
+        yield sim
+
+
+@pytest.fixture
+def mapping_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "mappings"
+    directory.mkdir()
+    shutil.copy(REPO / "mappings" / "examples" / "cc101.toml", directory / "cc101.toml")
+    return directory
+
+
+@pytest.fixture
+def settings(tmp_path: Path, site: SimulatedMoodle, mapping_dir: Path) -> Settings:
+    return Settings(
+        url=site.url,
+        token=Secret(site.token),
+        state_path=tmp_path / "state.sqlite",
+        mapping_dir=mapping_dir,
+        concurrency=4,
+        retries=6,
+    )
+
+
+@pytest.fixture
+def run_sync(settings: Settings, clock: Clock) -> Iterator[Any]:
+    """Run one sync (or dry run) in-process, no sleeping, against the simulated site."""
+    states: list[State] = []
+
+    def _run(*, dry_run: bool = False, program: str | None = None) -> SyncReport:
+        client = make_client(settings, sleep=lambda _s: None)
+        state = State(settings.state_path)
+        states.append(state)
+        return Syncer(settings, client, state, clock=clock).run(dry_run=dry_run, program=program)
+
+    yield _run
+    for state in states:
+        state.close()
+
+
+@pytest.fixture
+def state(settings: Settings) -> Iterator[State]:
+    db = State(settings.state_path)
+    yield db
+    db.close()
