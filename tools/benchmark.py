@@ -22,7 +22,7 @@ from buyin.config import Secret, Settings
 from buyin.resources import data_path
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import SyncReport, Syncer, make_client
+from buyin.sync import Syncer, SyncReport, make_client
 
 NOW = 1795392514 + 3600
 
@@ -46,7 +46,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
-    print(f"{'learners':>8} {'run':<12} {'calls':>7} {'calls/learner':>13} {'writes':>7} {'seconds':>8}")
+    print(
+        f"{'learners':>8} {'run':<12} {'calls':>7} {'calls/learner':>13} {'writes':>7} {'seconds':>8}"
+    )
     for size in (int(s) for s in args.sizes.split(",")):
         work = Path(tempfile.mkdtemp(prefix="buyin-bench-"))
         (work / "mappings").mkdir()

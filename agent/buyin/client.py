@@ -239,7 +239,7 @@ class MoodleClient:
         # 0.5 s, 1 s, 2 s, ... plus up to 1 s of jitter, capped (tenacity's
         # wait_exponential_jitter, written out: its `initial` is deprecated)
         exponent = min(state.attempt_number - 1, 32)
-        backoff = min(0.5 * 2**exponent + random.uniform(0, 1), self.max_backoff)
+        backoff = min(0.5 * 2.0**exponent + random.uniform(0, 1), self.max_backoff)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             return min(max(backoff, exc.retry_after), max(self.max_backoff, exc.retry_after))

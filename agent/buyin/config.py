@@ -8,6 +8,7 @@ repr, log line or error can show it.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import stat
 import tomllib
@@ -112,6 +113,8 @@ class Settings:
 def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     try:
         if setting.kind is int and not isinstance(value, bool):
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError  # 2.5 connections: refuse rather than truncate
             result: Any = int(value)
         elif setting.kind is float and not isinstance(value, bool):
             result = float(value)
@@ -124,7 +127,7 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
             f"{origin}: {setting.key} must be {setting.kind.__name__}, got {value!r}",
             hint=f"Fix {setting.key} ({setting.help}).",
         ) from None
-    if setting.kind in (int, float) and result <= 0:
+    if setting.kind in (int, float) and not (math.isfinite(result) and result > 0):
         raise ConfigurationError(
             f"{origin}: {setting.key} must be positive, got {value!r}",
             hint=f"Fix {setting.key} ({setting.help}).",
@@ -149,12 +152,14 @@ def _read_file(path: Path) -> dict[str, Any]:
     section = data.get("buyin", data)
     if not isinstance(section, dict):
         raise ConfigurationError(f"{path}: [buyin] must be a table", hint="See the README.")
-    if "token" in section:
+    # keys beside a [buyin] table would otherwise be silently ignored (a token among them)
+    outside = set(data) - {"buyin"} if "buyin" in data else set()
+    if "token" in section or "token" in outside:
         raise ConfigurationError(
             f"{path}: a token must not be written in the configuration file",
             hint=f"Remove 'token'; use {TOKEN_ENV} or token_file (mode 600).",
         )
-    unknown = sorted(set(section) - set(_BY_KEY))
+    unknown = sorted((set(section) - set(_BY_KEY)) | outside)
     if unknown:
         raise ConfigurationError(
             f"{path}: unknown setting(s) {', '.join(unknown)}",
@@ -223,11 +228,16 @@ def load_settings(
         file_values = _read_file(config_file)
 
     resolved: dict[str, Any] = {}
+    #: settings given on the command line or in the environment: their relative
+    #: paths are relative to the working directory, not to the configuration file
+    from_caller: set[str] = set()
     for setting in SETTINGS:
         if setting.key in flags:
             resolved[setting.key] = _coerce(setting, flags[setting.key], "--" + setting.key)
+            from_caller.add(setting.key)
         elif env.get(setting.env):
             resolved[setting.key] = _coerce(setting, env[setting.env], setting.env)
+            from_caller.add(setting.key)
         elif setting.key in file_values:
             resolved[setting.key] = _coerce(setting, file_values[setting.key], str(config_file))
         else:
@@ -235,20 +245,22 @@ def load_settings(
 
     base = config_file.parent if config_file is not None else Path.cwd()
 
-    def _path(value: str) -> Path:
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else base / p
+    def _path(key: str) -> Path:
+        p = Path(resolved[key]).expanduser()
+        if p.is_absolute():
+            return p
+        return (Path.cwd() if key in from_caller else base) / p
 
     token = env.get(TOKEN_ENV, "").strip()
     if not token and resolved["token_file"]:
-        token = read_token_file(_path(resolved["token_file"]))
+        token = read_token_file(_path("token_file"))
     url = check_url(resolved["url"]) if resolved["url"] else ""
     kwargs = {f.name: resolved[f.name] for f in fields(Settings) if f.name in resolved}
     kwargs.update(
         url=url,
         token=Secret(token),
-        state_path=_path(resolved["state_path"]),
-        mapping_dir=_path(resolved["mapping_dir"]),
+        state_path=_path("state_path"),
+        mapping_dir=_path("mapping_dir"),
         config_file=config_file,
     )
     return Settings(**kwargs)

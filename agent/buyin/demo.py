@@ -21,7 +21,7 @@ from buyin.report_text import print_sync_report
 from buyin.resources import data_path
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import SyncReport, Syncer, make_client
+from buyin.sync import Syncer, SyncReport, make_client
 
 Echo = Callable[[str], None]
 

@@ -198,7 +198,8 @@ def check_programme(
                 else "Create the custom profile field and fill it for learners, "
                 "or set signoff.manager_field.",
             )
-            learner = next((p for p in people if p.roles and p.custom.get(field_name)), None)
+            learner_role = roles.get(str(programme.learner_role), programme.learner_role)
+            learner = next((p for p in people if learner_role in p.roles), None)
             if learner is not None:
                 completion = _try(
                     report,

@@ -27,8 +27,13 @@ class RedactingFilter(logging.Filter):
         if _SECRETS:
             record.msg = redact(record.getMessage())
             record.args = None
+            # format the traceback now, so that every handler gets it redacted
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
             if record.exc_text:
                 record.exc_text = redact(record.exc_text)
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info)
         return True
 
 

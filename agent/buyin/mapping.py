@@ -135,6 +135,10 @@ def validate_mapping(data: dict[str, Any], source: str) -> None:
             where = f"{where}.{extra[0]}" if where else extra[0]
     elif error.validator == "required":
         problem = error.message.replace("is a required property", "is required")
+        # name the missing key itself: program.id, not program
+        missing = [k for k in error.validator_value if error.message.startswith(repr(k))]
+        if missing:
+            where = f"{where}.{missing[0]}" if where else missing[0]
     else:
         problem = error.message
     raise MappingError(source, where, problem)

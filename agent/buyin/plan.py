@@ -59,6 +59,8 @@ class Plan:
     done: int = 0
     #: failed too often; reported, not retried
     given_up: list[Action] = field(default_factory=list)
+    #: planned by an earlier run, no longer desired and not true in Moodle: dropped
+    stale: list[tuple[Action, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -106,4 +108,22 @@ def make_plan(
                 plan.satisfied.append((action, why))
             continue
         plan.actions.append(action)
+    # actions a killed run left planned that the rules no longer ask for (e.g. the
+    # activity became complete meanwhile): settle them from Moodle's state
+    for key, entry in sorted(ledger.items()):
+        if entry.status != "planned" or key in seen:
+            continue
+        orphan = Action(
+            key=key,
+            kind=entry.kind,
+            program=entry.program,
+            userid=entry.userid,
+            target=entry.target,
+            params=entry.payload,
+            reason=entry.reason,
+        )
+        if already_true(orphan, snapshot) is not None:
+            plan.verified.append(orphan)
+        else:
+            plan.stale.append((orphan, "no longer needed"))
     return plan

@@ -29,6 +29,8 @@ log = logging.getLogger("buyin.push")
 #: messages per core_message_send_instant_messages call (well below max_input_vars)
 MESSAGE_BATCH = 50
 ENROL_BATCH = 100
+#: kinds that change what we cache of a learner (a message does not)
+STATE_CHANGING = frozenset({"override", "enrol"})
 
 
 @dataclass
@@ -90,7 +92,8 @@ class Pusher:
     def _applied(self, action: Action, *, attempted: bool = True) -> None:
         self.state.mark(action.key, "applied", self.now, attempted=attempted)
         self.result.applied.append(action)
-        self.result.touched.add(action.userid)
+        if action.kind in STATE_CHANGING:
+            self.result.touched.add(action.userid)
 
     def _failed(self, action: Action, error: str) -> None:
         self.state.mark(action.key, "failed", self.now, error=error)
@@ -106,6 +109,9 @@ class Pusher:
             self.result.skipped.append((action, why))
         for action in plan.verified:
             self._applied(action, attempted=False)
+        for action, why in plan.stale:
+            self.state.mark(action.key, "skipped", self.now, error=why, attempted=False)
+            self.result.skipped.append((action, why))
         by_kind: dict[str, list[Action]] = {}
         for action in plan.actions:
             by_kind.setdefault(action.kind, []).append(action)
@@ -219,27 +225,32 @@ class Pusher:
         return found
 
     def _messages(self, batch: list[Action]) -> None:
-        suspicious = [a for a in batch if a.key in self.previously_planned]
-        if suspicious:
-            # planned by a run that did not finish: was it delivered before it died?
-            delivered = self._delivered(suspicious)
-            for action in suspicious:
-                if action.key in delivered:
-                    self._applied(action, attempted=False)
-            batch = [a for a in batch if a.key not in delivered]
-        if not batch:
-            return
-        try:
-            self._send(batch)
-        except TransientError:
-            # ambiguous: Moodle may have stored some; read back before sending again
-            delivered = self._delivered(batch)
-            for action in batch:
-                if action.key in delivered:
-                    self._applied(action)
-            rest = [a for a in batch if a.key not in delivered]
-            if rest:
-                self._send(rest)
+        """Send a batch; never twice: after any doubt, read the recipients' messages first.
+
+        A message is not idempotent, so the client does not retry it blindly. Doubt
+        comes from a run that died after planning it, or from an ambiguous failure
+        (timeout, HTTP 5xx) that may have happened after Moodle stored it.
+        """
+        doubtful = [a for a in batch if a.key in self.previously_planned]
+        for attempt in range(self.client.retries):
+            if doubtful:
+                delivered = self._delivered(doubtful)
+                for action in doubtful:
+                    if action.key in delivered:
+                        self._applied(action, attempted=attempt > 0)
+                batch = [a for a in batch if a.key not in delivered]
+            if not batch:
+                return
+            try:
+                self._send(batch)
+                return
+            except TransientError as exc:
+                if attempt + 1 >= self.client.retries:
+                    raise
+                log.warning("message batch failed ambiguously (%s); verifying", exc)
+                self.client.metrics.count("core_message_send_instant_messages", retry=True)
+                self.client.sleep(min(2.0**attempt, 30.0))
+                doubtful = batch
 
     def _send(self, batch: list[Action]) -> None:
         messages = [
