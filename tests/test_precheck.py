@@ -129,7 +129,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(site: SimulatedMoodle, run_
     expected = expected_overrides("first")
     printed = [line for line in lines if "would complete activity" in line]
     assert len(printed) == sum(len(v) for v in expected.values())
-    assert sum("would message" in line for line in lines) == 16
+    assert sum("pre-check results" in line for line in lines) == 16
 
 
 def test_second_sync_writes_nothing_and_new_attempt_is_acted_on_alone(

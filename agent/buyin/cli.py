@@ -74,9 +74,16 @@ def main(
 
 
 @main.command()
+@click.option(
+    "--probe-writes",
+    is_flag=True,
+    help="Also check that the agent may assign the sign-off role, by re-enrolling (manual "
+    "enrolment) an approver who already holds it: a write that leaves their enrolment "
+    "active with no start or end date.",
+)
 @click.pass_context
 @friendly
-def doctor(ctx: click.Context) -> None:
+def doctor(ctx: click.Context, probe_writes: bool) -> None:
     """Check the site against the contract: a checklist, exit 78 when not ready."""
     from buyin.doctor import run_doctor
     from buyin.logsetup import redact_secret
@@ -86,7 +93,7 @@ def doctor(ctx: click.Context) -> None:
     settings = _settings(ctx)
     programmes = load_programmes(settings.mapping_dir)
     redact_secret(settings.token.reveal())
-    report = run_doctor(make_client(settings), programmes)
+    report = run_doctor(make_client(settings), programmes, probe_writes=probe_writes)
     for check in report.checks:
         mark = "ok  " if check.ok else "FAIL"
         line = f"[{mark}] {check.name}"
@@ -151,3 +158,40 @@ def demo(learners: int, keep: Path | None) -> None:
     from buyin.demo import run_demo
 
     sys.exit(run_demo(click.echo, learners=learners, keep=keep))
+
+
+@main.command()
+@click.argument("course")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: <id>.toml)."
+)
+@click.option("--quiz", help="The pre-check quiz: course module id or name.")
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@click.pass_context
+@friendly
+def init(
+    ctx: click.Context, course: str, output: Path | None, quiz: str | None, force: bool
+) -> None:
+    """Read COURSE (id or shortname) and write a starter programme mapping for it."""
+    from buyin.logsetup import redact_secret
+    from buyin.starter import as_ref, build_starter, refuse_overwrite, write_starter
+    from buyin.sync import make_client
+
+    settings = _settings(ctx)
+    if output is not None:
+        refuse_overwrite(output, force)  # before any call to Moodle
+    redact_secret(settings.token.reveal())
+    starter = build_starter(
+        make_client(settings), as_ref(course), as_ref(quiz) if quiz is not None else None
+    )
+    if output is None:
+        directory = settings.mapping_dir if settings.mapping_dir.is_dir() else Path.cwd()
+        output = directory / f"{starter.programme}.toml"
+    write_starter(starter, output, force=force)
+    click.echo(
+        f"wrote {output} for {starter.course.shortname} "
+        f'"{starter.course.fullname}" (course {starter.course.id})'
+    )
+    for guess in starter.guesses:
+        click.echo(f"  {guess}")
+    click.echo("Check every `review = true` in the file against the course, then remove it.")

@@ -123,8 +123,33 @@ def _try(report: DoctorReport, name: str, probe: Any) -> Any:
         return None
 
 
+def probe_role_assignment(
+    client: MoodleClient, courseid: int, roleid: int, holder: int, label: str, report: DoctorReport
+) -> None:
+    """Re-enrol someone who already holds the role: the only way to learn whether the
+    agent may assign it (no web-service function reads "Allow role assignments").
+    Moodle keeps their role; their manual enrolment is left active, without dates."""
+    name = f"{label}: the agent may assign role {roleid}"
+    try:
+        client.call(
+            "enrol_manual_enrol_users",
+            enrolments=[{"roleid": roleid, "userid": holder, "courseid": courseid}],
+        )
+    except TransientError:
+        raise
+    except BuyinError as exc:
+        report.add(name, False, str(exc), exc.hint)
+        return
+    report.add(name, True, f"probed with user {holder}")
+
+
 def check_programme(
-    client: MoodleClient, site: SiteInfo, programme: Programme, report: DoctorReport
+    client: MoodleClient,
+    site: SiteInfo,
+    programme: Programme,
+    report: DoctorReport,
+    *,
+    probe_writes: bool = False,
 ) -> None:
     where = f"{programme.id} ({programme.source.name})"
     course = _try(
@@ -186,6 +211,9 @@ def check_programme(
             )
             if role is not None:
                 report.add(f"{where}: role {ref!r} ({label})", True, f"id {role}")
+                holder = next((p.id for p in people if role in p.roles), None)
+                if label == "sign-off" and probe_writes and holder is not None:
+                    probe_role_assignment(client, course.id, role, holder, where, report)
         if programme.signoff is not None:
             field_name = programme.signoff.manager_field
             seen = any(field_name in p.custom for p in people)
@@ -238,14 +266,16 @@ def _role_refs(programme: Programme) -> Iterator[tuple[str, Any]]:
         yield "sign-off", programme.signoff.role
 
 
-def run_doctor(client: MoodleClient, programmes: list[Programme]) -> DoctorReport:
+def run_doctor(
+    client: MoodleClient, programmes: list[Programme], *, probe_writes: bool = False
+) -> DoctorReport:
     report = DoctorReport()
     site = check_site(client, report)
     if site is None:
         return report
     try:
         for programme in programmes:
-            check_programme(client, site, programme, report)
+            check_programme(client, site, programme, report, probe_writes=probe_writes)
     except TransientError as exc:
         report.fatal = exc
         report.add("site reachable", False, str(exc), exc.hint)

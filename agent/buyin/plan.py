@@ -74,10 +74,19 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
         state = learner.data.activities.get(int(action.params["cmid"]))
         if state is not None and state.state != 0:
             return "activity already complete"
-    if action.kind == "enrol" and learner is not None:
+    if action.kind == "enrol":
         courseid = int(action.params["courseid"])
-        if courseid in learner.data.enrolled_in:
+        roleid = int(action.params["roleid"])
+        person = snapshot.people.get(action.userid)
+        if courseid == snapshot.course.id and person is not None and roleid in person.roles:
+            return f"already enrolled in course {courseid} with role {roleid}"
+        if learner is not None and courseid in learner.data.enrolled_in:
             return f"already enrolled in course {courseid}"
+    if action.kind == "group_add":
+        person = snapshot.people.get(action.userid)
+        groupid = int(action.params.get("groupid") or 0)
+        if person is not None and groupid and groupid in {g for g, _ in person.groups}:
+            return "already in the group"
     return None
 
 

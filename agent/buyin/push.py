@@ -30,7 +30,7 @@ log = logging.getLogger("buyin.push")
 MESSAGE_BATCH = 50
 ENROL_BATCH = 100
 #: kinds that change what we cache of a learner (a message does not)
-STATE_CHANGING = frozenset({"override", "enrol"})
+STATE_CHANGING = frozenset({"override", "enrol", "group_add"})
 
 
 @dataclass
@@ -73,6 +73,8 @@ class Pusher:
         self.concurrency = concurrency
         self.previously_planned = set(previously_planned)
         self.result = PushResult()
+        #: group idnumber -> id, for groups created (or found) during this push
+        self.group_ids: dict[tuple[int, str], int] = {}
 
     # -- bookkeeping -------------------------------------------------------------
 
@@ -119,6 +121,8 @@ class Pusher:
             # completion first: messages describe what was completed
             self._each(by_kind.pop("override", []), self._override)
             self._batched(by_kind.pop("enrol", []), ENROL_BATCH, self._enrol)
+            self._batched(by_kind.pop("group_create", []), ENROL_BATCH, self._group_create)
+            self._batched(by_kind.pop("group_add", []), ENROL_BATCH, self._group_add)
             self._batched(by_kind.pop("message", []), MESSAGE_BATCH, self._messages)
             for kind, actions in by_kind.items():
                 for action in actions:
@@ -196,6 +200,50 @@ class Pusher:
             enrolments.append(item)
         self.client.call("enrol_manual_enrol_users", enrolments=enrolments)
         for action in batch:
+            self._applied(action)
+
+    def _group_create(self, batch: list[Action]) -> None:
+        created = self.client.call(
+            "core_group_create_groups",
+            groups=[
+                {
+                    "courseid": int(a.params["courseid"]),
+                    "name": str(a.params["name"]),
+                    "description": "Kept by moodle-buyin: a manager and their reports",
+                    "idnumber": str(a.params["idnumber"]),
+                }
+                for a in batch
+            ],
+        )
+        for group in created or []:
+            self.group_ids[(int(group["courseid"]), str(group.get("idnumber") or ""))] = int(
+                group["id"]
+            )
+        for action in batch:
+            self._applied(action)
+
+    def _group_id(self, courseid: int, idnumber: str) -> int | None:
+        if (courseid, idnumber) not in self.group_ids:
+            for group in self.client.call("core_group_get_course_groups", courseid=courseid):
+                if group.get("idnumber"):
+                    self.group_ids[(courseid, str(group["idnumber"]))] = int(group["id"])
+        return self.group_ids.get((courseid, idnumber))
+
+    def _group_add(self, batch: list[Action]) -> None:
+        members = []
+        ready = []
+        for action in batch:
+            groupid = int(action.params.get("groupid") or 0) or self._group_id(
+                int(action.params["courseid"]), str(action.params["idnumber"])
+            )
+            if groupid is None:
+                self._failed(action, f"group {action.params['idnumber']} does not exist")
+                continue
+            members.append({"groupid": groupid, "userid": action.userid})
+            ready.append(action)
+        if members:
+            self.client.call("core_group_add_group_members", members=members)
+        for action in ready:
             self._applied(action)
 
     def _delivered(self, actions: list[Action]) -> set[str]:

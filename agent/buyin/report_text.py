@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from buyin.state import State
 from buyin.sync import SyncReport
@@ -70,6 +71,25 @@ def print_status(state: State, echo: Echo, *, limit: int = 10) -> None:
             for e in entries:
                 tail = f": {e.last_error}" if e.last_error else ""
                 echo(f"  {e.key} ({e.target}), {e.attempts} attempt(s){tail}")
+    open_signoffs = [r for r in state.signoffs() if r["status"] not in ("signed", "cancelled")]
+    echo(f"open sign-offs: {len(open_signoffs)}")
+    by_approver: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+    for row in open_signoffs:
+        by_approver.setdefault((str(row["program"]), row["approver"]), []).append(row)
+    now = max((r.started_at for r in runs), default=0)
+    for (program, approver), rows in sorted(by_approver.items(), key=lambda kv: str(kv[0])):
+        echo(f"  {program} approver {approver if approver is not None else '(none)'}:")
+        for row in rows:
+            since = row["awaiting_since"]
+            age = f"waiting {(now - int(since)) / 86400:.0f} days" if since and now else "waiting"
+            parts = [f"user {row['userid']}", str(row["status"]), age]
+            if row["reminders"]:
+                parts.append(f"{row['reminders']} reminder(s)")
+            if row["escalated_to"]:
+                parts.append(f"escalated to user {row['escalated_to']} {when(row['escalated_at'])}")
+            if row["note"]:
+                parts.append(str(row["note"]))
+            echo("    " + ", ".join(parts))
     undecided = state.undecided()
     echo(f"undecided learners: {len(undecided)}")
     for program, userid, why in undecided:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -169,6 +169,8 @@ class Person:
     custom: dict[str, str] = field(default_factory=dict)
     lastcourseaccess: int = 0
     suspended: bool = False
+    #: enrolment active (started, not ended, not suspended) and account not suspended
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -258,6 +260,22 @@ class Snapshot:
     #: everyone enrolled in the course (learners, managers, teachers)
     people: dict[int, Person]
     roles: dict[str, int] = field(default_factory=dict)
+    #: people looked up by profile-field reference (managers), with their suspension
+    directory: dict[int, Person] = field(default_factory=dict)
+
+    def find(self, match_by: str, value: str) -> Person | None:
+        """A person by username/email/idnumber: the directory first (it knows suspension)."""
+        key = value.strip().casefold()
+        if not key:
+            return None
+        for pool in (self.directory, self.people):
+            for person in pool.values():
+                if str(getattr(person, match_by, "")).strip().casefold() == key:
+                    return person
+        return None
+
+    def person(self, userid: int) -> Person | None:
+        return self.directory.get(userid) or self.people.get(userid)
 
     def activity(self, cmid: int) -> Activity | None:
         return next((a for a in self.activities if a.cmid == cmid), None)
@@ -314,13 +332,19 @@ def parse_attempt(raw: Mapping[str, Any]) -> Attempt:
 
 
 def parse_slot_marks(function: str, review: Mapping[str, Any]) -> dict[int, Mark] | None:
-    """Per-slot marks from an attempt review; None where the marks are hidden."""
+    """Per-slot marks from an attempt review; None where the marks are hidden.
+
+    Moodle leaves ``mark`` out where the review options hide it, and answers ``""``
+    for a question without a mark (given up, not answered): that one scores 0.
+    """
     marks: dict[int, Mark] = {}
     for i, q in enumerate(review.get("questions") or []):
         mark = q.get("mark")
         maxmark = q.get("maxmark")
-        if mark is None or maxmark is None or mark == "":
+        if mark is None or maxmark is None:
             return None
+        if mark == "":
+            mark = 0
         try:
             marks[int(q["slot"])] = Mark(float(mark), float(maxmark))
         except (TypeError, ValueError):
@@ -610,6 +634,121 @@ def resolve_role(ref: Ref, roles: Mapping[str, int], where: str) -> int:
     )
 
 
+def fetch_active_ids(client: MoodleClient, courseid: int, page_size: int) -> set[int]:
+    """Users whose enrolment is active now and whose account is not suspended."""
+    ids: set[int] = set()
+    offset = 0
+    while True:
+        page = client.call(
+            "core_enrol_get_enrolled_users",
+            courseid=courseid,
+            options=[
+                {"name": "onlyactive", "value": 1},
+                {"name": "userfields", "value": "id"},
+                {"name": "limitfrom", "value": offset},
+                {"name": "limitnumber", "value": page_size},
+            ],
+        )
+        ids.update(int(u["id"]) for u in page)
+        if len(page) < page_size:
+            return ids
+        offset += page_size
+
+
+def fetch_people(client: MoodleClient, match_by: str, values: Iterable[str]) -> list[Person]:
+    """People by username/email/idnumber (managers who may not be enrolled), with suspension."""
+    wanted = sorted({v.strip() for v in values if v and v.strip()})
+    people: list[Person] = []
+    for start in range(0, len(wanted), 100):
+        answer = client.call(
+            "core_user_get_users_by_field", field=match_by, values=wanted[start : start + 100]
+        )
+        people.extend(parse_person(u) for u in answer)
+    return people
+
+
+def person_to_json(person: Person) -> dict[str, Any]:
+    data = asdict(person)
+    data["roles"] = list(person.roles)
+    data["groups"] = [list(g) for g in person.groups]
+    return data
+
+
+def person_from_json(data: Mapping[str, Any]) -> Person:
+    return Person(
+        **{
+            **data,
+            "roles": tuple(data.get("roles", ())),
+            "groups": tuple((int(g[0]), str(g[1])) for g in data.get("groups", ())),
+        }
+    )
+
+
+@dataclass
+class Directory:
+    """People looked up by profile-field reference, and every value already asked for
+    (so an unknown manager costs one call per reconciliation, not one per run)."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    asked: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "people": [person_to_json(p) for p in self.people.values()],
+            "asked": sorted(self.asked),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Directory:
+        if not data:
+            return cls()
+        people = [person_from_json(p) for p in data.get("people", [])]
+        return cls({p.id: p for p in people}, set(data.get("asked", [])))
+
+
+def resolve_directory(
+    client: MoodleClient,
+    match_by: str,
+    field_name: str,
+    seeds: Iterable[str],
+    known: Directory,
+    *,
+    depth: int = 3,
+) -> Directory:
+    """Look up the people the seeds name, then the people *they* name (managers'
+    managers), ``depth`` levels up. ``known`` (the cache) is reused and extended."""
+    directory = Directory(dict(known.people), set(known.asked))
+
+    def lookup(value: str) -> Person | None:
+        key = value.strip().casefold()
+        return next(
+            (p for p in directory.people.values() if str(getattr(p, match_by)).casefold() == key),
+            None,
+        )
+
+    wanted = {v.strip() for v in seeds if v and v.strip()}
+    for _ in range(depth):
+        missing = [v for v in wanted if lookup(v) is None and v.casefold() not in directory.asked]
+        if missing:
+            for person in fetch_people(client, match_by, missing):
+                directory.people[person.id] = person
+            directory.asked.update(v.casefold() for v in missing)
+        found = [p for v in wanted if (p := lookup(v)) is not None]
+        wanted = {p.custom.get(field_name, "").strip() for p in found} - {""}
+        if not wanted:
+            break
+    return directory
+
+
+@dataclass
+class Pulled:
+    snapshot: Snapshot
+    rows: list[CachedLearner]
+    #: the course structure to cache (course and quiz), refreshed on reconciliation
+    structure: dict[str, Any]
+    directory: Directory
+
+
 def pull(
     client: MoodleClient,
     site: SiteInfo,
@@ -622,16 +761,25 @@ def pull(
     poll_completion: Iterable[int] = (),
     concurrency: int = 4,
     page_size: int = 1000,
-) -> tuple[Snapshot, list[CachedLearner]]:
-    """Fetch one programme; returns the snapshot and the learner cache rows to save."""
+    structure: Mapping[str, Any] | None = None,
+    directory: Directory | None = None,
+) -> Pulled:
+    """Fetch one programme: the snapshot, and what to cache for the next run."""
     where = str(programme.source)
-    course = resolve_course(client, programme.course, where)
-    activities = fetch_activities(client, course)
-    quiz = None
-    if programme.precheck is not None:
-        quiz = fetch_quiz(client, course, activities, programme.precheck.quiz, where)
+    if structure and not reconcile and structure.get("course"):
+        course = Course(**structure["course"])
+        quiz = Quiz(**structure["quiz"]) if structure.get("quiz") else None
+        activities = fetch_activities(client, course)
+    else:
+        course = resolve_course(client, programme.course, where)
+        activities = fetch_activities(client, course)
+        quiz = None
+        if programme.precheck is not None:
+            quiz = fetch_quiz(client, course, activities, programme.precheck.quiz, where)
     roles: dict[str, int] = {}
-    people = fetch_enrolled(client, course.id, page_size, roles)
+    enrolled = fetch_enrolled(client, course.id, page_size, roles)
+    active = fetch_active_ids(client, course.id, page_size)
+    people = [replace(p, active=p.id in active) for p in enrolled]
     learner_role = resolve_role(programme.learner_role, roles, where)
     learners = [p for p in people if learner_role in p.roles]
     grades = grade_signature(client.call("gradereport_user_get_grade_items", courseid=course.id))
@@ -650,6 +798,22 @@ def pull(
     for uid in sorted(plan.completion_only):
         jobs[uid] = partial(fetch_completion, client, course, uid)
     results = run_concurrently(jobs, concurrency)
+
+    people_directory = Directory()
+    if programme.signoff is not None or programme.kickoff is not None:
+        signoff = programme.signoff
+        field_name = signoff.manager_field if signoff else "manager"
+        match_by = signoff.match_by if signoff else "username"
+        seeds = [p.custom.get(field_name, "") for p in learners]
+        if signoff and signoff.fallback_approver:
+            seeds.append(signoff.fallback_approver)
+        people_directory = resolve_directory(
+            client,
+            match_by,
+            field_name,
+            seeds,
+            Directory() if reconcile else (directory or Directory()),
+        )
     log.info(
         "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
         programme.id,
@@ -674,11 +838,7 @@ def pull(
             fetched_at = cached.fetched_at
             fresh = False
             if person.id in plan.completion_only:
-                data = LearnerData(
-                    activities=data.activities,
-                    attempts=data.attempts,
-                    completion=results[person.id],
-                )
+                data = replace(data, completion=results[person.id])
                 fresh = True
             signature = cached.signature
         snap_learners[person.id] = Learner(
@@ -706,5 +866,11 @@ def pull(
         learners=snap_learners,
         people={p.id: p for p in people},
         roles=roles,
+        directory=people_directory.people,
     )
-    return snapshot, rows
+    return Pulled(
+        snapshot=snapshot,
+        rows=rows,
+        structure={"course": asdict(course), "quiz": asdict(quiz) if quiz else None},
+        directory=people_directory,
+    )

@@ -89,6 +89,26 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 2: sign-off requests as the ledger and Moodle show them (a projection, rebuilt each run)
+    """
+    CREATE TABLE signoffs (
+        program TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        approver INTEGER,
+        awaiting_since INTEGER,
+        requested_at INTEGER,
+        reminders INTEGER NOT NULL DEFAULT 0,
+        escalated_to INTEGER,
+        escalated_at INTEGER,
+        signed_at INTEGER,
+        latency_seconds INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (program, userid)
+    );
+    CREATE INDEX signoffs_status ON signoffs(status, approver);
+    """,
 )
 
 
@@ -457,6 +477,45 @@ class State:
                 "ORDER BY program, userid"
             ).fetchall()
         return [(r["program"], r["userid"], r["undecided"]) for r in rows]
+
+    # -- sign-off records -------------------------------------------------------------
+
+    SIGNOFF_COLUMNS = (
+        "userid",
+        "status",
+        "approver",
+        "awaiting_since",
+        "requested_at",
+        "reminders",
+        "escalated_to",
+        "escalated_at",
+        "signed_at",
+        "latency_seconds",
+        "note",
+    )
+
+    def save_signoffs(self, program: str, rows: Sequence[Mapping[str, Any]], now: int) -> None:
+        """Replace the programme's sign-off records with ``rows`` (dicts of SIGNOFF_COLUMNS)."""
+        cols = self.SIGNOFF_COLUMNS
+        with self.transaction() as db:
+            db.execute("DELETE FROM signoffs WHERE program=?", (program,))
+            db.executemany(
+                f"INSERT INTO signoffs (program, {', '.join(cols)}, updated_at) "
+                f"VALUES (?, {', '.join('?' for _ in cols)}, ?)",
+                [(program, *(row.get(c) for c in cols), now) for row in rows],
+            )
+
+    def signoffs(self, program: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            if program is None:
+                rows = self.db.execute(
+                    "SELECT * FROM signoffs ORDER BY program, approver, userid"
+                ).fetchall()
+            else:
+                rows = self.db.execute(
+                    "SELECT * FROM signoffs WHERE program=? ORDER BY approver, userid", (program,)
+                ).fetchall()
+        return [dict(r) for r in rows]
 
     # -- history and meta ----------------------------------------------------------
 

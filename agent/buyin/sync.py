@@ -6,10 +6,11 @@ push and writes nothing but a run record.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import requests
@@ -26,8 +27,8 @@ from buyin.errors import (
 from buyin.mapping import Programme, load_programmes
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
-from buyin.rules import History, RuleResult, evaluate
-from buyin.snapshot import LearnerData, SiteInfo, Snapshot, pull
+from buyin.rules import History, RuleResult, evaluate, signoff
+from buyin.snapshot import Directory, LearnerData, Pulled, SiteInfo, pull
 from buyin.state import CachedLearner, RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -175,7 +176,7 @@ class Syncer:
             and comp.awaiting_signoff
         }
         try:
-            snapshot, rows = pull(
+            pulled = pull(
                 self.client,
                 site,
                 programme,
@@ -186,7 +187,10 @@ class Syncer:
                 poll_completion=awaiting,
                 concurrency=self.settings.concurrency,
                 page_size=self.settings.page_size,
+                structure=self._meta_json(f"structure:{programme.id}"),
+                directory=Directory.from_json(self._meta_json(f"directory:{programme.id}")),
             )
+            snapshot = pulled.snapshot
             result = evaluate(snapshot, History(ledger=ledger), now)
             outcome.plan = make_plan(programme.id, result.actions, ledger, snapshot)
         except TransientError:
@@ -210,19 +214,23 @@ class Syncer:
             previously_planned={k for k, e in ledger.items() if e.status == "planned"},
         )
         outcome.pushed = pusher.push(outcome.plan)
-        self._save(snapshot, rows, result, outcome.pushed, run_id, now, reconcile)
+        self._save(pulled, result, outcome.pushed, run_id, now, reconcile)
         return outcome
+
+    def _meta_json(self, key: str) -> dict[str, Any] | None:
+        value = self.state.get_meta(key)
+        return None if value is None else dict(json.loads(value))
 
     def _save(
         self,
-        snapshot: Snapshot,
-        rows: list[CachedLearner],
+        pulled: Pulled,
         result: RuleResult,
         pushed: PushResult,
         run_id: int,
         now: int,
         reconciled: bool,
     ) -> None:
+        snapshot, rows = pulled.snapshot, pulled.rows
         program = snapshot.programme.id
         saved = [
             CachedLearner(
@@ -241,6 +249,11 @@ class Syncer:
         points = {uid: facts for uid, facts in result.facts.items() if uid in snapshot.learners}
         if points:
             self.state.add_history(run_id, program, points, now)
+        self.state.set_meta(f"structure:{program}", json.dumps(pulled.structure))
+        self.state.set_meta(f"directory:{program}", json.dumps(pulled.directory.to_json()))
+        if snapshot.programme.signoff is not None:
+            records = signoff.records(snapshot, self.state.ledger(program), now)
+            self.state.save_signoffs(program, [asdict(r) for r in records.values()], now)
         if reconciled:
             self.state.set_meta(f"reconciled:{program}", str(now))
 

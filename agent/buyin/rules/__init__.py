@@ -43,9 +43,11 @@ class RuleResult:
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
-    from buyin.rules import precheck
+    from buyin.rules import precheck, signoff
 
     result = RuleResult()
     if snapshot.programme.precheck is not None:
         result.merge(precheck.evaluate(snapshot, history, now))
+    if snapshot.programme.signoff is not None:
+        result.merge(signoff.evaluate(snapshot, history, now))
     return result

@@ -32,6 +32,9 @@ DEFAULT_MESSAGES = {
 }
 
 
+HIDDEN_MARKS = "marks are hidden by the quiz's review options"
+
+
 @dataclass(frozen=True)
 class TopicScore:
     topic: Topic
@@ -57,6 +60,9 @@ def counting_attempt(attempts: tuple[Attempt, ...], which: str) -> Attempt | Non
 
 def topic_scores(attempt: Attempt, precheck: Precheck) -> list[TopicScore] | str:
     """Per-topic scores, or the reason they cannot be decided."""
+    if attempt.sumgrades is None:
+        # Moodle blanks a finished attempt's sumgrades for a viewer who may not see its marks
+        return HIDDEN_MARKS
     scores = []
     for topic in precheck.topics:
         if attempt.item_marks is not None and topic.grade_item in attempt.item_marks:
@@ -68,8 +74,8 @@ def topic_scores(attempt: Attempt, precheck: Precheck) -> list[TopicScore] | str
         if not topic.slots:
             return f"no quiz slots mapped for topic {topic.name!r}"
         if attempt.slot_marks is None:
-            if attempt.sumgrades is None:
-                return "marks are hidden by the quiz's review options"
+            if attempt.item_marks is None:
+                return HIDDEN_MARKS  # the attempt review left the marks out
             return f"per-slot marks of attempt {attempt.id} are not available"
         missing = [s for s in topic.slots if s not in attempt.slot_marks]
         if missing:
@@ -95,8 +101,8 @@ def covered_activities(topic: Topic, snapshot: Snapshot, precheck: Precheck) -> 
 
 
 def undecidable(learner: Learner) -> str | None:
-    if learner.person.suspended:
-        return "user suspended"
+    if learner.person.suspended or not learner.person.active:
+        return "enrolment not active or user suspended"
     attempts = learner.data.attempts
     if not any(a.finished for a in attempts):
         if any(a.state in ("inprogress", "overdue") for a in attempts):

@@ -128,6 +128,7 @@ CAPABILITY_NAMES: dict[str, str] = {
     "moodle/course:viewhiddenactivities": "View hidden activities",
     "mod/quiz:view": "View quiz information",
     "mod/quiz:viewreports": "View quiz reports",
+    "mod/quiz:manage": "Edit quizzes",
     "moodle/course:viewparticipants": "View participants",
     "moodle/user:viewdetails": "View user profiles",
     "moodle/user:viewhiddendetails": "View hidden user fields",

@@ -152,6 +152,7 @@ SPECS: dict[str, Obj] = {
     "mod_quiz_get_user_quiz_attempts": _QUIZ_ATTEMPTS,
     "mod_quiz_get_user_attempts": _QUIZ_ATTEMPTS,
     "mod_quiz_get_attempt_review": Obj({"attemptid": P("int"), "page": _dflt("int", -1)}),
+    "mod_quiz_get_edit_grading_page_data": Obj({"quizid": P("int")}),
     "core_completion_get_activities_completion_status": _COURSE_USER,
     "core_completion_get_course_completion_status": _COURSE_USER,
     "core_completion_override_activity_completion_status": Obj(

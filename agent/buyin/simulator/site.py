@@ -41,6 +41,7 @@ from .model import (
     Group,
     Message,
     Quiz,
+    QuizSlot,
     Scenario,
     Signoff,
     User,
@@ -62,6 +63,18 @@ MODULE_INFO: dict[str, tuple[str, str, str]] = {
     ),
     "page": ("content", "Pages", '""'),
     "url": ("content", "URLs", '{"display":4,"filtericon":true}'),
+}
+QTYPE_NAMES = {"truefalse": "True/False", "multichoice": "Multiple choice"}
+#: the lab quiz's question texts as Moodle shortens them on the editing pages
+QUESTION_EXCERPTS = {
+    "L1 Paraphrasing": "Active listening includes paraphrasing the ...",
+    "L2 Frustrated caller": "A customer says &quot;I&#039;ve called three times about ...",
+    "Q1 Closed questions": "Closed questions are the best way to uncover a ...",
+    "Q2 Open question": "Which of these is an open question?\n",
+    "O1 Acknowledge first": "Acknowledging an objection before responding to...",
+    "O2 Price objection": "A customer says the price is too high. Which ...",
+    "C1 Summarise next steps": "You should avoid summarising agreed next steps ...",
+    "C2 Strong close": "Which is the strongest way to close a support ...",
 }
 ADVANCED_FEATURES: list[tuple[str, int]] = [
     ("usecomments", 1),
@@ -203,10 +216,17 @@ class SimulatedMoodle:
         self.now = self.state.now
         self._clock = clock
         self.debug = False
-        self.service_functions: set[str] = set(service_functions())
+        #: the buyin service, plus the quiz grading page the lab's service also held
+        #: (optional for the agent: `buyin init` reads slots from it where granted)
+        self.service_functions: set[str] = set(service_functions()) | {
+            "mod_quiz_get_edit_grading_page_data"
+        }
         #: role ids the agent's role may assign in courses
         self.assignable_roles: set[int] = {5, 10}
         self.denied_capabilities: dict[str, str] = {}
+        #: the agent's role holds moodle/grade:viewhidden: with mod/quiz:viewreports it sees
+        #: every mark whatever the quiz's review options (quiz_get_review_options)
+        self.grade_viewhidden = True
         self.inaccessible_courses: set[int] = set()
         self.faults = Faults()
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -859,7 +879,24 @@ class SimulatedMoodle:
             )
         return {"quizzes": quizzes, "warnings": warnings}
 
-    def _attempt_dict(self, quiz: Quiz, attempt: Attempt) -> dict[str, Any]:
+    def _marks_display(self, quiz: Quiz, attempt: Attempt) -> int:
+        """The agent's question_display_options->marks for an attempt: 0 hidden, 1 max only,
+        2 mark and max (mod_quiz display_options::make_from_quiz, quiz_get_review_options)."""
+        if self.grade_viewhidden:
+            return 2
+        if attempt.state in ("inprogress", "overdue"):
+            when = 0x10000  # DURING
+        elif self.time() < attempt.timefinish + 120:
+            when = 0x01000  # IMMEDIATELY_AFTER
+        else:
+            when = 0x00100  # LATER_WHILE_OPEN (the simulated quizzes never close)
+        if not quiz.reviewmaxmarks & when:
+            return 0
+        return 2 if quiz.reviewmarks & when else 1
+
+    def _attempt_dict(
+        self, quiz: Quiz, attempt: Attempt, *, hide_marks: bool = False
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {
             "id": attempt.id,
             "quiz": attempt.quiz,
@@ -875,9 +912,9 @@ class SimulatedMoodle:
             "timemodified": attempt.timemodified,
             "timemodifiedoffline": 0,
             "timecheckstate": None,
-            "sumgrades": _num(attempt.sumgrades),
+            "sumgrades": None if hide_marks else _num(attempt.sumgrades),
         }
-        if quiz.grade_items:
+        if quiz.grade_items and not hide_marks:
             maxmarks = {s.slot: s.maxmark for s in quiz.slots}
             result["gradeitemmarks"] = [
                 {
@@ -895,7 +932,7 @@ class SimulatedMoodle:
         return result
 
     def _user_attempts(
-        self, quizid: int, userid: int, status: str, includepreviews: bool
+        self, quizid: int, userid: int, status: str, includepreviews: bool, legacy: bool = False
     ) -> dict[str, Any]:
         if status not in ("all", "finished", "unfinished"):
             raise _invalid("Invalid status value")
@@ -908,7 +945,11 @@ class SimulatedMoodle:
                 continue
             if status == "unfinished" and attempt.state not in ("inprogress", "overdue"):
                 continue
-            attempts.append(self._attempt_dict(quiz, attempt))
+            # get_user_quiz_attempts blanks the marks (sumgrades null, no gradeitemmarks) of a
+            # finished attempt the caller's review options hide; the deprecated
+            # get_user_attempts does not for a caller holding mod/quiz:viewreports (the agent)
+            hide = not legacy and attempt.finished and self._marks_display(quiz, attempt) < 2
+            attempts.append(self._attempt_dict(quiz, attempt, hide_marks=hide))
         return {"attempts": attempts, "warnings": []}
 
     def _fn_mod_quiz_get_user_quiz_attempts(
@@ -919,7 +960,7 @@ class SimulatedMoodle:
     def _fn_mod_quiz_get_user_attempts(
         self, quizid: int, userid: int, status: str, includepreviews: bool
     ) -> dict[str, Any]:
-        return self._user_attempts(quizid, userid, status, includepreviews)
+        return self._user_attempts(quizid, userid, status, includepreviews, legacy=True)
 
     def _fn_mod_quiz_get_attempt_review(self, attemptid: int, page: int) -> dict[str, Any]:
         attempt = self.state.attempts.get(attemptid)
@@ -933,6 +974,7 @@ class SimulatedMoodle:
             raise _invalid("Invalid page number")
         grade = logic.attempt_grade(quiz, attempt)
         shown = round(grade, quiz.decimalpoints) if grade is not None else None
+        display = self._marks_display(quiz, attempt)
         questions = []
         for slot in quiz.slots:
             if page != -1 and slot.page - 1 != page:
@@ -974,9 +1016,12 @@ class SimulatedMoodle:
                 "status": status,
                 "blockedbyprevious": False,
             }
-            if marktext is not None:
-                question["mark"] = marktext
-            question["maxmark"] = _num(slot.maxmark)
+            # marks only where the review options show them; a question given up has no
+            # mark, which Moodle formats as "" (format_float(null))
+            if display >= 2:
+                question["mark"] = marktext if marktext is not None else ""
+            if display >= 1:
+                question["maxmark"] = _num(slot.maxmark)
             question["settings"] = (
                 '{"shuffleanswers":"1","answernumbering":"abc","showstandardinstruction":"0","layout":1}'
                 if slot.qtype == "multichoice"
@@ -996,6 +1041,86 @@ class SimulatedMoodle:
             "questions": questions,
             "warnings": [],
         }
+
+    def _question_link(self, quiz: Quiz, slot: QuizSlot) -> str:
+        """The question's link on the quiz editing pages (edit_renderer::get_question_name_for_slot)."""
+        title = QTYPE_NAMES.get(slot.qtype, slot.qtype)
+        excerpt = QUESTION_EXCERPTS.get(slot.name, html.escape(slot.name, quote=True))
+        return (
+            f'<a title="Edit question {html.escape(slot.name)}" href="{self.url}'
+            f"/question/bank/editquestion/question.php?returnurl=%2F&amp;cmid={quiz.cmid}"
+            f'&amp;id={slot.questionid}"><img class="icon activityicon" title="{title}" '
+            f'alt="{title}" src="{self.url}/theme/image.php/boost/qtype_{slot.qtype}/'
+            f'{self._themerev}/icon" /><span class="instancename"><i class="icon fa fa-pen '
+            f'fa-fw " aria-hidden="true" ></i><span class="questionname">'
+            f'{html.escape(slot.name)}</span> <span class="questiontext">{excerpt}</span>'
+            "</span></a>"
+        )
+
+    def _fn_mod_quiz_get_edit_grading_page_data(self, quizid: int) -> str:
+        """The grading set-up page's template context as a JSON *string*
+        (mod_quiz\\output\\edit_grading_page::export_for_template); needs mod/quiz:manage."""
+        quiz = self._quiz(quizid)
+        slot_item = {s: item.id for item in quiz.grade_items for s in item.slots}
+        maxmarks = {s.slot: s.maxmark for s in quiz.slots}
+        gradeitems = []
+        for order, item in enumerate(quiz.grade_items, start=1):
+            used = any(s in maxmarks for s in item.slots)
+            gradeitems.append(
+                {
+                    "id": str(item.id),
+                    "sortorder": str(order),
+                    "name": item.name,
+                    "displayname": item.name,
+                    "isused": used,
+                    "summarks": _fmt2(sum(maxmarks.get(s, 0.0) for s in item.slots))
+                    if used
+                    else "-",
+                }
+            )
+        sections: list[dict[str, Any]] = []
+        heading: str | None = None
+        for slot in sorted(quiz.slots, key=lambda x: x.slot):
+            if not sections or slot.heading != heading:
+                heading = slot.heading
+                sections.append({"displayname": heading or "Untitled section", "slots": []})
+            choices: list[dict[str, Any]] = [{"id": 0, "choice": "[none]", "isselected": False}]
+            choices += [
+                {
+                    "id": str(item.id),
+                    "choice": item.name,
+                    "isselected": slot_item.get(slot.slot) == item.id,
+                }
+                for item in quiz.grade_items
+            ]
+            sections[-1]["slots"].append(
+                {
+                    "id": str(slot.slot),
+                    "displaynumber": slot.slot,
+                    "displayname": self._question_link(quiz, slot),
+                    "maxmark": _fmt2(slot.maxmark),
+                    "choices": choices,
+                }
+            )
+        if not sections:
+            sections.append({"displayname": "Untitled section", "slots": []})
+        context = {
+            "quizid": str(quiz.id),
+            "hasgradeitems": bool(gradeitems),
+            "gradeitems": gradeitems,
+            "hasslots": bool(quiz.slots),
+            "sections": sections,
+            "hasmultiplesections": len(sections) > 1,
+            "nogradeitems": {
+                "message": "Create grade items within your quiz. Allocate questions or quiz "
+                "sections to these grade items to break down grade results into different areas."
+            },
+            "noslots": {
+                "message": "This quiz has no questions yet. Please add questions first, then "
+                "return here to set up grade items."
+            },
+        }
+        return php_json(context)
 
     # --- enrolled users ----------------------------------------------------------
 

@@ -1,0 +1,540 @@
+"""Manager sign-off (SPEC §4.2, practice P2).
+
+Awaiting sign-off = every course-completion criterion met but the "Manual
+completion by others" role criterion (aggregation ALL). For each awaiting learner
+the approver is their own manager (profile field), or the mapping's fallback
+approver when the manager is missing, unknown, suspended or the learner
+themself. Each approver gets at most one digest per day listing every learner
+awaiting them (with how long they have waited and the link where they sign),
+again every ``remind_every_days`` while anything is pending; after
+``escalate_after_days`` the approver's own manager gets the learner too, once.
+The approver is first made able to sign (the channel: by default enrolment in the
+course with the sign-off role). When the criterion turns complete the learner is
+told who signed off.
+
+Everything the rule knows of earlier runs comes from the ledger (which digests
+were delivered, to whom, listing whom): :func:`records` projects it into the
+per-learner sign-off records that `status` and the reports read.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from buyin.mapping import Signoff
+from buyin.plan import Action
+from buyin.rules import History, RuleResult
+from buyin.rules.messages import html_list, link
+from buyin.snapshot import AGGREGATION_ALL, CRITERIA_ROLE, Learner, Person, Snapshot
+from buyin.state import LedgerEntry
+
+DAY = 86400
+DIGEST = "signoff-digest"
+DONE = "signoff-done"
+
+
+def day_of(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def ago(seconds: float) -> str:
+    days = int(seconds // DAY)
+    if days >= 2:
+        return f"{days} days"
+    if days == 1:
+        return "1 day"
+    hours = int(seconds // 3600)
+    return f"{hours} hours" if hours != 1 else "1 hour"
+
+
+# -- who signs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approver:
+    person: Person
+    #: why the fallback approver was used, when it was
+    note: str = ""
+
+
+def resolve_approver(
+    snapshot: Snapshot, learner: Person, cfg: Signoff
+) -> tuple[Approver | None, str]:
+    """The learner's approver, or None with the reason."""
+    ref = learner.custom.get(cfg.manager_field, "").strip()
+    manager = snapshot.find(cfg.match_by, ref) if ref else None
+    if not ref:
+        problem = f"no manager in profile field '{cfg.manager_field}'"
+    elif manager is None:
+        problem = f"manager {ref!r} is unknown"
+    elif manager.suspended:
+        problem = f"manager {manager.username} is suspended"
+    elif manager.id == learner.id:
+        problem = "the learner is named as their own manager"
+    else:
+        return Approver(manager), ""
+    fallback = snapshot.find(cfg.match_by, cfg.fallback_approver) if cfg.fallback_approver else None
+    if fallback is None or fallback.suspended or fallback.id == learner.id:
+        why = (
+            "no fallback approver"
+            if not cfg.fallback_approver
+            else (f"fallback approver {cfg.fallback_approver!r} is unknown or suspended")
+        )
+        return None, f"{problem}, and {why}"
+    return Approver(fallback, note=f"{problem}: fallback approver {fallback.username}"), ""
+
+
+def escalation_target(
+    snapshot: Snapshot, learner: Person, approver: Person, cfg: Signoff
+) -> tuple[Person | None, str]:
+    """The approver's own manager; a chain that loops back goes to the fallback."""
+    chain = [learner.id, approver.id]
+    ref = approver.custom.get(cfg.manager_field, "").strip()
+    boss = snapshot.find(cfg.match_by, ref) if ref else None
+    note = ""
+    if boss is not None and boss.id in chain:
+        note = f"manager chain loops ({learner.username} → {approver.username} → {boss.username})"
+        boss = None
+    if boss is None or boss.suspended:
+        fallback = (
+            snapshot.find(cfg.match_by, cfg.fallback_approver) if cfg.fallback_approver else None
+        )
+        if fallback is not None and fallback.id not in chain and not fallback.suspended:
+            return fallback, note or "no manager above the approver: fallback approver"
+        return None, note or f"{approver.username} has no manager to escalate to"
+    return boss, note
+
+
+# -- the channel: how a sign-off is requested and observed -------------------------
+
+
+class SignoffChannel(Protocol):
+    """How sign-off is requested and observed (completion report now, a plugin later)."""
+
+    name: str
+
+    def prepare(self, snapshot: Snapshot, approver: Person, roleid: int) -> list[Action]: ...
+
+    def link(self, snapshot: Snapshot, approver: Person, groupid: int | None) -> str: ...
+
+    def signed_at(self, learner: Learner) -> int | None: ...
+
+
+class CompletionReportChannel:
+    """Moodle core: the approver marks "Manual completion by others" in the course
+    completion report, which they can open only when enrolled with the sign-off role."""
+
+    name = "completion_report"
+
+    def prepare(self, snapshot: Snapshot, approver: Person, roleid: int) -> list[Action]:
+        holder = snapshot.people.get(approver.id)
+        if holder is not None and roleid in holder.roles:
+            return []
+        course = snapshot.course.id
+        return [
+            Action(
+                key=f"enrol:u{approver.id}:c{course}:r{roleid}",
+                kind="enrol",
+                program=snapshot.programme.id,
+                userid=approver.id,
+                target=f"{approver.username} (sign-off role)",
+                params={"courseid": course, "roleid": roleid},
+                reason={"rule": "signoff", "why": "the approver must be enrolled to sign"},
+            )
+        ]
+
+    def link(self, snapshot: Snapshot, approver: Person, groupid: int | None) -> str:
+        url = f"{snapshot.site_url}/report/completion/index.php?course={snapshot.course.id}"
+        return url + (f"&group={groupid}" if groupid else "")
+
+    def signed_at(self, learner: Learner) -> int | None:
+        completion = learner.data.completion
+        if completion is None:
+            return None
+        roles = completion.role_criteria
+        if roles and all(c.complete for c in roles):
+            times = [c.timecompleted for c in roles if c.timecompleted]
+            return max(times) if times else completion.completion_time
+        return None
+
+
+# -- what the ledger says was delivered -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivered:
+    recipient: int
+    at: int
+    learners: Mapping[int, str]  # uid -> "direct" | "escalated"
+
+
+def delivered_digests(ledger: Mapping[str, LedgerEntry], course: int) -> list[Delivered]:
+    out = []
+    for entry in ledger.values():
+        if entry.status != "applied" or entry.reason.get("rule") != DIGEST:
+            continue
+        if int(entry.reason.get("course", 0)) != course or entry.applied_at is None:
+            continue
+        out.append(
+            Delivered(
+                recipient=entry.userid,
+                at=entry.applied_at,
+                learners={int(k): str(v) for k, v in entry.reason.get("learners", {}).items()},
+            )
+        )
+    return sorted(out, key=lambda d: d.at)
+
+
+@dataclass
+class Pending:
+    learner: Learner
+    since: int
+    approver: Approver
+    escalate_to: Person | None = None
+    note: str = ""
+
+
+def awaiting_since(learner: Learner) -> int | None:
+    completion = learner.data.completion
+    if completion is None or not completion.awaiting_signoff:
+        return None
+    times = [
+        c.timecompleted for c in completion.criteria if c.type != CRITERIA_ROLE and c.timecompleted
+    ]
+    return max(times) if times else None
+
+
+def _team_group(person: Person, snapshot: Snapshot) -> int | None:
+    name = f"Team {person.fullname}"
+    for someone in snapshot.people.values():
+        for gid, gname in someone.groups:
+            if gname == name:
+                return gid
+    return None
+
+
+# -- the rule --------------------------------------------------------------------
+
+
+def classify(
+    snapshot: Snapshot, cfg: Signoff, now: int, channel: SignoffChannel
+) -> list[tuple[Learner, Pending | str]]:
+    """Per learner concerned: ``"signed"``, a :class:`Pending` request, or why undecided."""
+    out: list[tuple[Learner, Pending | str]] = []
+    for _, learner in sorted(snapshot.learners.items()):
+        completion = learner.data.completion
+        if (
+            completion is not None
+            and completion.role_criteria
+            and (completion.aggregation != AGGREGATION_ALL)
+        ):
+            out.append((learner, "course completion aggregation is ANY: sign-off is not required"))
+            continue
+        if channel.signed_at(learner) is not None:
+            out.append((learner, "signed"))
+            continue
+        since = awaiting_since(learner)
+        if since is None:
+            continue
+        approver, problem = resolve_approver(snapshot, learner.person, cfg)
+        if approver is None:
+            out.append((learner, f"awaiting sign-off, but {problem}"))
+            continue
+        item = Pending(learner, since, approver, note=approver.note)
+        if now - since >= cfg.escalate_after_days * DAY:
+            boss, why = escalation_target(snapshot, learner.person, approver.person, cfg)
+            item.escalate_to = boss
+            if why:
+                item.note = "; ".join(x for x in (item.note, why) if x)
+        out.append((learner, item))
+    return out
+
+
+def evaluate(
+    snapshot: Snapshot,
+    history: History,
+    now: int,
+    channel: SignoffChannel | None = None,
+) -> RuleResult:
+    cfg = snapshot.programme.signoff
+    result = RuleResult()
+    if cfg is None:
+        return result
+    channel = channel or CompletionReportChannel()
+    course = snapshot.course.id
+    roleid = snapshot.roles.get(str(cfg.role)) if isinstance(cfg.role, str) else cfg.role
+    if roleid is None:
+        return result  # doctor names the missing role; nothing to request without it
+    digests = delivered_digests(history.ledger, course)
+    direct_done = {uid for d in digests for uid, how in d.learners.items() if how == "direct"}
+    escalated_done = {uid for d in digests for uid, how in d.learners.items() if how == "escalated"}
+    last_to: dict[int, int] = {}
+    for d in digests:
+        last_to[d.recipient] = max(last_to.get(d.recipient, 0), d.at)
+
+    pending: list[Pending] = []
+    for learner, item in classify(snapshot, cfg, now, channel):
+        if isinstance(item, Pending):
+            pending.append(item)
+        elif item == "signed":
+            if learner.id in direct_done:
+                result.actions.append(_signed_message(snapshot, learner, cfg, digests))
+        else:
+            result.undecided[learner.id] = item
+
+    # one digest per recipient: their own pending learners, and learners escalated to them
+    inbox: dict[int, dict[int, tuple[Pending, str]]] = {}
+    people: dict[int, Person] = {}
+    for item in pending:
+        people[item.approver.person.id] = item.approver.person
+        inbox.setdefault(item.approver.person.id, {})[item.learner.id] = (item, "direct")
+        if item.escalate_to is not None and item.learner.id not in escalated_done:
+            people[item.escalate_to.id] = item.escalate_to
+            inbox.setdefault(item.escalate_to.id, {})[item.learner.id] = (item, "escalated")
+    for rid, items in sorted(inbox.items()):
+        recipient = people[rid]
+        new = [
+            uid for uid, (_, how) in items.items() if how == "escalated" or uid not in direct_done
+        ]
+        due = bool(new) or now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
+        if not due:
+            continue
+        result.actions.extend(channel.prepare(snapshot, recipient, roleid))
+        if cfg.team_groups:
+            result.actions.extend(_team_actions(snapshot, recipient, items))
+        groupid = _team_group(recipient, snapshot) if cfg.team_groups else None
+        result.actions.append(
+            _digest(
+                snapshot,
+                recipient,
+                items,
+                channel.link(snapshot, recipient, groupid),
+                now,
+                reminder=not new,
+            )
+        )
+    for item in pending:
+        result.facts.setdefault(item.learner.id, {})["awaiting_since"] = item.since
+    return result
+
+
+def _team_actions(
+    snapshot: Snapshot, manager: Person, items: Mapping[int, tuple[Pending, str]]
+) -> list[Action]:
+    course = snapshot.course.id
+    name = f"Team {manager.fullname}"
+    idnumber = f"buyin-team-{manager.id}"
+    actions: list[Action] = []
+    groupid = _team_group(manager, snapshot)
+    if groupid is None:
+        actions.append(
+            Action(
+                key=f"group:c{course}:u{manager.id}",
+                kind="group_create",
+                program=snapshot.programme.id,
+                userid=manager.id,
+                target=name,
+                params={"courseid": course, "name": name, "idnumber": idnumber},
+                reason={"rule": "signoff", "why": "team group"},
+            )
+        )
+    members = [manager.id] + [uid for uid, (_, how) in items.items() if how == "direct"]
+    for uid in members:
+        person = snapshot.people.get(uid)
+        if person is not None and groupid is not None and groupid in {g for g, _ in person.groups}:
+            continue
+        actions.append(
+            Action(
+                key=f"group-member:c{course}:u{manager.id}:u{uid}",
+                kind="group_add",
+                program=snapshot.programme.id,
+                userid=uid,
+                target=f"{person.username if person else uid} → {name}",
+                params={"groupid": groupid or 0, "idnumber": idnumber, "courseid": course},
+                reason={"rule": "signoff", "why": "team group"},
+            )
+        )
+    return actions
+
+
+def _digest(
+    snapshot: Snapshot,
+    recipient: Person,
+    items: Mapping[int, tuple[Pending, str]],
+    url: str,
+    now: int,
+    *,
+    reminder: bool,
+) -> Action:
+    course = snapshot.course
+    own = [(p, how) for p, how in items.values() if how == "direct"]
+    escalated = [(p, how) for p, how in items.values() if how == "escalated"]
+
+    def line(p: Pending) -> str:
+        return (
+            f"{html.escape(p.learner.person.fullname)}: finished every activity "
+            f"{ago(now - p.since)} ago"
+        )
+
+    parts = [f"<p>Hi {html.escape(recipient.firstname or recipient.fullname)},</p>"]
+    if own:
+        parts.append(
+            f"<p>{'Reminder: ' if reminder else ''}{len(own)} of your team "
+            f"{'is' if len(own) == 1 else 'are'} waiting for your sign-off in "
+            f"{html.escape(course.fullname)}:</p>"
+        )
+        parts.append(html_list([line(p) for p, _ in own]))
+    if escalated:
+        parts.append(
+            "<p>These learners have waited longer than expected for their manager's "
+            "sign-off; please sign off or follow up:</p>"
+        )
+        parts.append(
+            html_list(
+                [
+                    f"{line(p)} (manager {html.escape(p.approver.person.fullname)})"
+                    for p, _ in escalated
+                ]
+            )
+        )
+    parts.append(f"<p>Sign off in one click each: {link(url, 'course completion report')}</p>")
+    learners = {str(p.learner.id): how for p, how in items.values()}
+    return Action(
+        key=f"message:signoff-request:u{recipient.id}:c{course.id}:{day_of(now)}",
+        kind="message",
+        program=snapshot.programme.id,
+        userid=recipient.id,
+        target=recipient.username,
+        params={
+            "touserid": recipient.id,
+            "summary": f"sign-off {'reminder' if reminder else 'request'} ({len(learners)} learner(s))",
+            "text": "".join(parts),
+        },
+        reason={"rule": DIGEST, "course": course.id, "learners": learners},
+    )
+
+
+def _signed_message(
+    snapshot: Snapshot, learner: Learner, cfg: Signoff, digests: Iterable[Delivered]
+) -> Action:
+    approver, _ = resolve_approver(snapshot, learner.person, cfg)
+    asked = [d.recipient for d in digests if d.learners.get(learner.id) == "direct"]
+    person = (approver.person if approver else None) or (
+        snapshot.person(asked[-1]) if asked else None
+    )
+    who = person.fullname if person else "your manager"
+    course = snapshot.course
+    text = (
+        f"<p>Hi {html.escape(learner.person.firstname or learner.person.fullname)}, "
+        f"{html.escape(who)} has signed off your completion of "
+        f"{link(course.url, course.fullname)}. Congratulations!</p>"
+    )
+    return Action(
+        key=f"message:signoff-done:u{learner.id}:c{course.id}",
+        kind="message",
+        program=snapshot.programme.id,
+        userid=learner.id,
+        target=learner.person.username,
+        params={"touserid": learner.id, "summary": "signed off", "text": text},
+        reason={"rule": DONE, "course": course.id, "approver": person.id if person else None},
+    )
+
+
+# -- the records status and reports read ---------------------------------------------
+
+
+@dataclass
+class SignoffRecord:
+    userid: int
+    status: str  # awaiting | requested | reminded | escalated | signed | cancelled | undecided
+    approver: int | None = None
+    awaiting_since: int | None = None
+    requested_at: int | None = None
+    reminders: int = 0
+    escalated_to: int | None = None
+    escalated_at: int | None = None
+    signed_at: int | None = None
+    latency_seconds: int | None = None
+    note: str = ""
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def records(
+    snapshot: Snapshot,
+    ledger: Mapping[str, LedgerEntry],
+    now: int,
+    channel: SignoffChannel | None = None,
+) -> dict[int, SignoffRecord]:
+    """Per learner, the sign-off request as the ledger and Moodle show it."""
+    cfg = snapshot.programme.signoff
+    if cfg is None:
+        return {}
+    channel = channel or CompletionReportChannel()
+    digests = delivered_digests(ledger, snapshot.course.id)
+    out: dict[int, SignoffRecord] = {}
+    requested: dict[int, list[Delivered]] = {}
+    escalated: dict[int, Delivered] = {}
+    for d in digests:
+        for uid, how in d.learners.items():
+            if how == "direct":
+                requested.setdefault(uid, []).append(d)
+            else:
+                escalated.setdefault(uid, d)
+    notes = {
+        learner.id: item.note if isinstance(item, Pending) else item
+        for learner, item in classify(snapshot, cfg, now, channel)
+        if item != "signed"
+    }
+    for uid, learner in snapshot.learners.items():
+        signed = channel.signed_at(learner)
+        since = awaiting_since(learner)
+        if signed is None and since is None:
+            continue
+        if signed is not None:
+            completion = learner.data.completion
+            others = [
+                c.timecompleted
+                for c in (completion.criteria if completion else ())
+                if c.type != CRITERIA_ROLE and c.timecompleted
+            ]
+            start = max(others) if others else None
+            approver, _ = resolve_approver(snapshot, learner.person, cfg)
+            out[uid] = SignoffRecord(
+                userid=uid,
+                status="signed",
+                approver=approver.person.id if approver else None,
+                awaiting_since=start,
+                requested_at=requested[uid][0].at if uid in requested else None,
+                reminders=max(0, len(requested.get(uid, [])) - 1),
+                escalated_to=escalated[uid].recipient if uid in escalated else None,
+                escalated_at=escalated[uid].at if uid in escalated else None,
+                signed_at=signed,
+                latency_seconds=signed - start if start else None,
+            )
+            continue
+        approver, problem = resolve_approver(snapshot, learner.person, cfg)
+        sent = requested.get(uid, [])
+        status = "escalated" if uid in escalated else "reminded" if len(sent) > 1 else "requested"
+        out[uid] = SignoffRecord(
+            userid=uid,
+            status=status if sent else "awaiting" if approver else "undecided",
+            approver=approver.person.id if approver else None,
+            awaiting_since=since,
+            requested_at=sent[0].at if sent else None,
+            reminders=max(0, len(sent) - 1),
+            escalated_to=escalated[uid].recipient if uid in escalated else None,
+            escalated_at=escalated[uid].at if uid in escalated else None,
+            note=notes.get(uid, approver.note if approver else problem),
+        )
+    for uid in set(requested) - set(snapshot.learners):
+        out[uid] = SignoffRecord(userid=uid, status="cancelled", note="learner unenrolled")
+    for uid in set(requested) & set(snapshot.learners):
+        if uid not in out:
+            out[uid] = SignoffRecord(
+                userid=uid, status="cancelled", note="criteria no longer met (course reset?)"
+            )
+    return out
