@@ -24,6 +24,7 @@ from buyin.errors import (
     TransientError,
     exit_code_for,
 )
+from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
@@ -246,14 +247,17 @@ class Syncer:
             for r in rows
         ]
         self.state.save_learners(program, saved)
-        points = {uid: facts for uid, facts in result.facts.items() if uid in snapshot.learners}
-        if points:
-            self.state.add_history(run_id, program, points, now)
         self.state.set_meta(f"structure:{program}", json.dumps(pulled.structure))
         self.state.set_meta(f"directory:{program}", json.dumps(pulled.directory.to_json()))
+        ledger = self.state.ledger(program)
+        records: dict[int, dict[str, Any]] = {}
         if snapshot.programme.signoff is not None:
-            records = signoff.records(snapshot, self.state.ledger(program), now)
-            self.state.save_signoffs(program, [asdict(r) for r in records.values()], now)
+            found = signoff.records(snapshot, ledger, now)
+            records = {uid: asdict(r) for uid, r in found.items()}
+            self.state.save_signoffs(program, list(records.values()), now)
+        points = learner_points(snapshot, ledger, records, result.facts)
+        if points:
+            self.state.add_history(run_id, program, points, now)
         if reconciled:
             self.state.set_meta(f"reconciled:{program}", str(now))
 
