@@ -37,3 +37,8 @@ def set_mapping(mapping_dir: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in the mapping"
     path.write_text(text.replace(old, new))
+
+
+def precheck_messages(site: Any, userid: int) -> list[Any]:
+    """The pre-check result messages a user received (not kickoffs, digests, job aids)."""
+    return [m for m in site.messages_to(userid) if "thank you for taking the" in m.text]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from buyin.simulator import SimulatedMoodle
-from support import load_scenario, set_mapping
+from support import load_scenario, precheck_messages, set_mapping
 
 WRITES = {
     "core_completion_override_activity_completion_status",
@@ -85,13 +85,13 @@ def test_each_finished_learner_gets_one_message(site: SimulatedMoodle, run_sync:
     run_sync()
     finished = set(scenario["expected_summary"]["precheck_finished"])
     for name, learner in scenario["learners"].items():
-        received = [m for m in site.messages_to(learner["userid"]) if m.useridfrom == 3]
+        received = [m for m in precheck_messages(site, learner["userid"]) if m.useridfrom == 3]
         if name in finished:
             assert len(received) == 1, name
         else:
             assert received == [], name
     # learner11 (id 19) tested out of Listening, Questioning and Closing; focus on Objections
-    text = site.messages_to(19)[0].text
+    text = precheck_messages(site, 19)[0].text
     for topic in ("Listening", "Questioning", "Closing", "Objections"):
         assert topic in text
     assert "Focus your time on" in text and "Objections</strong>: you scored 0%" in text
@@ -109,7 +109,7 @@ def test_undecided_learners_are_untouched_and_listed(
     assert undecided[25] == "pre-check attempt in progress"  # learner17
     for uid in range(26, 33):  # learners 18-24
         assert undecided[uid] == "no pre-check attempt yet"
-        assert site.messages_to(uid) == []
+        assert precheck_messages(site, uid) == []
     result = CliRunner().invoke(
         main, ["--state", str(settings.state_path), "status"], catch_exceptions=False
     )

@@ -15,7 +15,7 @@ from buyin.push import Pusher
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
 from buyin.sync import Syncer, SyncReport, make_client
-from support import REPO, Clock
+from support import REPO, Clock, precheck_messages
 
 USERS = range(9, 33)
 WRITES = {
@@ -125,7 +125,7 @@ def test_a_run_killed_after_moodle_applied_is_finished_without_repeating(
     assert report.exit_code == 0
     # every finished learner holds exactly one pre-check message; no override was repeated
     for uid in range(9, 25):
-        assert len(site.messages_to(uid)) == 1, uid
+        assert len(precheck_messages(site, uid)) == 1, uid
     repeated = [
         p
         for fn, p in site.calls[mark:]

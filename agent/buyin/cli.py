@@ -195,3 +195,168 @@ def init(
     for guess in starter.guesses:
         click.echo(f"  {guess}")
     click.echo("Check every `review = true` in the file against the course, then remove it.")
+
+
+# -- buyin report (insights, SPEC §4.5) ----------------------------------------------
+
+REPORT_FORMATS = click.Choice(["html", "csv", "json"])
+
+
+def _write_report(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from buyin.errors import ConfigurationError
+
+        fail(ConfigurationError(f"cannot write {output}: {exc.strerror}"))
+    click.echo(f"wrote {output}", err=True)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+@main.group()
+def report() -> None:
+    """Insights: programme and team reports as HTML (charts), CSV or JSON."""
+
+
+@report.command("program")
+@click.argument("program_id")
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="html", show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@click.option(
+    "--table",
+    type=click.Choice(["summary", "learners"]),
+    help="CSV/JSON: 'learners' = one row per learner with their latest figures (the CSV "
+    "default); 'summary' = the programme figures (the JSON default; as CSV one row per "
+    "figure: figure, topic, value, n, and low/high/method for pilot − baseline). HTML is "
+    "always the summary.",
+)
+@click.option(
+    "--pilot", help="Pilot cohort: group:NAME, enrolled:YYYY-MM-DD..YYYY-MM-DD or cohort:ID."
+)
+@click.option("--baseline", help="Baseline cohort, selected the same way (with --pilot).")
+@click.option(
+    "--stuck-days",
+    type=float,
+    default=14,
+    show_default=True,
+    help="No progress for this many days counts as stuck.",
+)
+@click.pass_context
+@friendly
+def report_program(
+    ctx: click.Context,
+    program_id: str,
+    fmt: str,
+    output: Path | None,
+    table: str | None,
+    pilot: str | None,
+    baseline: str | None,
+    stuck_days: float,
+) -> None:
+    """The programme report for PROGRAM_ID, as of its latest sync.
+
+    Funnel (enrolled, started, finished the activities, completed/signed off), median
+    days to complete, sign-off latency and overdue sign-offs, hours saved by testing
+    out, pre-check/post/improvement/retention per topic, and with --pilot/--baseline
+    (or the mapping's [insights.pilot]) the two cohorts side by side: each difference
+    (pilot − baseline) with its 95% confidence interval and sample sizes (means:
+    Welch t; proportions: Newcombe hybrid score). Champions are named only when the
+    mapping opts in (insights.champions = true).
+    """
+    import json
+
+    from buyin.insights import (
+        ReportUsageError,
+        build_programme_report,
+        learner_rows,
+        learners_json,
+        programme_json,
+        summary_rows,
+    )
+
+    settings = _settings(ctx)
+    try:
+        figures = build_programme_report(
+            settings, program_id, pilot=pilot, baseline=baseline, stuck_days=stuck_days
+        )
+    except ReportUsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    chosen = table or ("learners" if fmt == "csv" else "summary")
+    if fmt == "html":
+        from buyin.report_html import programme_html
+
+        text = programme_html(figures)
+    elif fmt == "json":
+        data = programme_json(figures) if chosen == "summary" else learners_json(figures)
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif chosen == "summary":
+        text = _csv(summary_rows(figures))
+    else:
+        text = _csv(learner_rows(figures.learners, [t.topic for t in figures.topics]))
+    _write_report(text, output)
+
+
+@report.command("team")
+@click.argument("manager")
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="html", show_default=True)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@click.option("--program", help="Only this programme id (default: every programme).")
+@click.option(
+    "--stuck-days",
+    type=float,
+    default=14,
+    show_default=True,
+    help="No progress for this many days counts as stuck.",
+)
+@click.pass_context
+@friendly
+def report_team(
+    ctx: click.Context,
+    manager: str,
+    fmt: str,
+    output: Path | None,
+    program: str | None,
+    stuck_days: float,
+) -> None:
+    """The team of MANAGER (username or user id): each direct report's scores per topic
+    over time, pending sign-offs and who is stuck. CSV: one row per direct report per
+    programme."""
+    import json
+
+    from buyin.insights import ReportUsageError, build_team_report, team_json, team_rows
+
+    settings = _settings(ctx)
+    try:
+        figures = build_team_report(settings, manager, program=program, stuck_days=stuck_days)
+    except ReportUsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt == "html":
+        from buyin.report_html import team_html
+
+        text = team_html(figures)
+    elif fmt == "json":
+        text = json.dumps(team_json(figures), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = _csv(team_rows(figures))
+    _write_report(text, output)

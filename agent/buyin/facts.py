@@ -15,7 +15,12 @@ A point (JSON) holds:
 - ``tested_out`` ([cmid]) and ``minutes_saved`` (from applied overrides);
 - ``started_at``, ``completed_at`` (every criterion met: the latest criterion time),
   ``awaiting_since``, ``signed_at``, ``signoff_latency_seconds``, ``refresher_start``
-  (unix times or null).
+  (unix times or null);
+- ``username``, ``fullname``, ``group_ids`` (course group ids), ``line_manager`` (the
+  learner's own manager from the profile field: user id or null; ``manager`` is who
+  is asked to sign off, possibly the fallback approver), ``line_manager_username``,
+  ``line_manager_name``, ``manager_name`` (the approver's full name),
+  ``last_progress_at`` (the latest activity completion or quiz attempt time, or null).
 """
 
 from __future__ import annotations
@@ -23,8 +28,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from buyin.snapshot import Snapshot
+from buyin.snapshot import Person, Snapshot
 from buyin.state import LedgerEntry
+
+
+def line_manager(snapshot: Snapshot, person: Person) -> Person | None:
+    """The learner's own manager from the profile field (the sign-off settings' field and
+    matching where the programme has sign-off; ``manager`` by username otherwise)."""
+    cfg = snapshot.programme.signoff
+    field_name = cfg.manager_field if cfg else "manager"
+    match_by = cfg.match_by if cfg else "username"
+    ref = person.custom.get(field_name, "").strip()
+    boss = snapshot.find(match_by, ref) if ref else None
+    return boss if boss is not None and boss.id != person.id else None
 
 
 def learner_points(
@@ -47,6 +63,7 @@ def learner_points(
             s.timecompleted for s in data.activities.values() if s.complete and s.timecompleted
         ]
         times += [a.timestart for a in data.attempts if a.timestart]
+        moves = times + [a.timefinish for a in data.attempts if a.timefinish]
         completion = data.completion
         record = signoffs.get(uid, {})
         mine = overrides.get(uid, [])
@@ -64,7 +81,17 @@ def learner_points(
             "awaiting_since": record.get("awaiting_since"),
             "signed_at": record.get("signed_at"),
             "signoff_latency_seconds": record.get("latency_seconds"),
+            "username": learner.person.username,
+            "fullname": learner.person.fullname,
+            "group_ids": [gid for gid, _ in learner.person.groups],
+            "last_progress_at": max(moves) if moves else None,
         }
+        boss = line_manager(snapshot, learner.person)
+        approver = snapshot.person(record["approver"]) if record.get("approver") else None
+        point["line_manager"] = boss.id if boss else None
+        point["line_manager_username"] = boss.username if boss else None
+        point["line_manager_name"] = boss.fullname if boss else None
+        point["manager_name"] = approver.fullname if approver else None
         for key, value in rule_facts.get(uid, {}).items():
             if key not in ("tested_out",):
                 point[key] = value

@@ -32,6 +32,8 @@ class Action:
     target: str
     params: Mapping[str, Any]
     reason: Mapping[str, Any] = field(default_factory=dict)
+    #: the key of an action that must be applied first (else this one waits a run)
+    requires: str | None = None
 
     def describe(self) -> str:
         if self.kind == "override":
@@ -80,8 +82,14 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
         person = snapshot.people.get(action.userid)
         if courseid == snapshot.course.id and person is not None and roleid in person.roles:
             return f"already enrolled in course {courseid} with role {roleid}"
-        if learner is not None and courseid in learner.data.enrolled_in:
-            return f"already enrolled in course {courseid}"
+        refresher = snapshot.refresher
+        if (
+            refresher is not None
+            and courseid == refresher.id
+            and snapshot.refresher_enrolled is not None
+            and action.userid in snapshot.refresher_enrolled
+        ):
+            return f"already enrolled in {refresher.shortname}: left as is"
     if action.kind == "group_add":
         person = snapshot.people.get(action.userid)
         groupid = int(action.params.get("groupid") or 0)

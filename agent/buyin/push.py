@@ -42,6 +42,8 @@ class PushResult:
     touched: set[int] = field(default_factory=set)
     #: a configuration or contract error stopped the push part-way
     stopped_by: BuyinError | None = None
+    #: waiting for an action they require (e.g. a message for an enrolment that failed)
+    deferred: list[Action] = field(default_factory=list)
 
 
 def client_message_id(key: str) -> str:
@@ -123,7 +125,7 @@ class Pusher:
             self._batched(by_kind.pop("enrol", []), ENROL_BATCH, self._enrol)
             self._batched(by_kind.pop("group_create", []), ENROL_BATCH, self._group_create)
             self._batched(by_kind.pop("group_add", []), ENROL_BATCH, self._group_add)
-            self._batched(by_kind.pop("message", []), MESSAGE_BATCH, self._messages)
+            self._batched(self._ready(by_kind.pop("message", [])), MESSAGE_BATCH, self._messages)
             for kind, actions in by_kind.items():
                 for action in actions:
                     self._planned(action)
@@ -133,6 +135,18 @@ class Pusher:
                 raise
             self.result.stopped_by = exc
         return self.result
+
+    def _ready(self, actions: list[Action]) -> list[Action]:
+        """Actions whose prerequisite is applied; the others wait (unrecorded) for a later run."""
+        ready = []
+        for action in actions:
+            if action.requires is not None:
+                entry = self.state.entry(action.requires)
+                if entry is None or entry.status != "applied":
+                    self.result.deferred.append(action)
+                    continue
+            ready.append(action)
+        return ready
 
     def _each(self, actions: Sequence[Action], apply: Callable[[Action], None]) -> None:
         for action in actions:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -262,6 +262,11 @@ class Snapshot:
     roles: dict[str, int] = field(default_factory=dict)
     #: people looked up by profile-field reference (managers), with their suspension
     directory: dict[int, Person] = field(default_factory=dict)
+    #: the follow-up's refresher course, and who is enrolled there (None: not fetched)
+    refresher: Course | None = None
+    refresher_enrolled: frozenset[int] | None = None
+    #: per learner, the refresher quiz result as a fraction (retention), where fetched
+    retention: dict[int, float] = field(default_factory=dict)
 
     def find(self, match_by: str, value: str) -> Person | None:
         """A person by username/email/idnumber: the directory first (it knows suspension)."""
@@ -611,15 +616,32 @@ def fetch_completion(client: MoodleClient, course: Course, userid: int) -> Cours
     )
 
 
-def run_concurrently(jobs: Mapping[int, Callable[[], Any]], workers: int) -> dict[int, Any]:
-    """Run independent calls with at most ``workers`` in flight; the first error is raised."""
+def run_concurrently(
+    jobs: Mapping[int, Callable[[], Any]],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[int, Any]:
+    """Run independent calls with at most ``workers`` in flight; the first error is raised.
+
+    ``progress(done, total)`` is called as jobs finish (for a progress bar)."""
     if not jobs:
         return {}
-    if workers <= 1 or len(jobs) == 1:
-        return {key: job() for key, job in jobs.items()}
+    total = len(jobs)
+    if workers <= 1 or total == 1:
+        results = {}
+        for done, (key, job) in enumerate(jobs.items(), start=1):
+            results[key] = job()
+            if progress:
+                progress(done, total)
+        return results
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="buyin") as pool:
-        futures = {key: pool.submit(job) for key, job in jobs.items()}
-        return {key: future.result() for key, future in futures.items()}
+        futures = {pool.submit(job): key for key, job in jobs.items()}
+        results = {}
+        for done, future in enumerate(as_completed(futures), start=1):
+            results[futures[future]] = future.result()
+            if progress:
+                progress(done, total)
+        return results
 
 
 def resolve_role(ref: Ref, roles: Mapping[str, int], where: str) -> int:
@@ -740,6 +762,49 @@ def resolve_directory(
     return directory
 
 
+@dataclass(frozen=True)
+class FollowupNeeds:
+    """What the follow-up rule needs from the refresher course this run, decided from
+    the ledger so that an unchanged site pays nothing for it: the refresher's
+    enrolments only when a completed learner has no settled refresher enrolment yet,
+    its grades only while started refreshers have no retention score."""
+
+    settled: frozenset[int] = frozenset()
+    retention: bool = False
+
+
+def fetch_retention(client: MoodleClient, course: Course, quiz_ref: Ref | None) -> dict[int, float]:
+    """Each user's result on the refresher's quiz (one call for the whole course)."""
+    report = client.call("gradereport_user_get_grade_items", courseid=course.id)
+    scores: dict[int, float] = {}
+    for usergrade in report.get("usergrades") or []:
+        for item in usergrade.get("gradeitems") or []:
+            if item.get("itemmodule") != "quiz" or item.get("graderaw") is None:
+                continue
+            if quiz_ref is not None and quiz_ref not in (item.get("cmid"), item.get("itemname")):
+                continue
+            top = float(item.get("grademax") or 0) - float(item.get("grademin") or 0)
+            if top > 0:
+                value = (float(item["graderaw"]) - float(item.get("grademin") or 0)) / top
+                scores[int(usergrade["userid"])] = round(value, 4)
+    return scores
+
+
+def _completed(
+    uid: int, results: Mapping[int, Any], plan: FetchPlan, cache: Mapping[int, CachedLearner]
+) -> bool:
+    """Has this learner met every completion criterion (as fetched now, or cached)?"""
+    if uid in plan.full:
+        completion = results[uid].completion
+    elif uid in plan.completion_only:
+        completion = results[uid]
+    elif uid in cache:
+        completion = LearnerData.from_json(cache[uid].data).completion
+    else:
+        return False
+    return completion is not None and completion.completion_time is not None
+
+
 @dataclass
 class Pulled:
     snapshot: Snapshot
@@ -763,6 +828,8 @@ def pull(
     page_size: int = 1000,
     structure: Mapping[str, Any] | None = None,
     directory: Directory | None = None,
+    needs: FollowupNeeds | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Pulled:
     """Fetch one programme: the snapshot, and what to cache for the next run."""
     where = str(programme.source)
@@ -814,6 +881,23 @@ def pull(
             seeds,
             Directory() if reconcile else (directory or Directory()),
         )
+    refresher = None
+    refresher_enrolled = None
+    retention: dict[int, float] = {}
+    followup = programme.followup
+    if followup is not None and followup.refresher is not None:
+        cached = (structure or {}).get("refresher")
+        if cached and not reconcile:
+            refresher = Course(**cached)
+        else:
+            refresher = resolve_course(client, followup.refresher.course, where)
+        settled = needs.settled if needs is not None else frozenset()
+        if any(p.id not in settled and _completed(p.id, results, plan, cache) for p in learners):
+            refresher_enrolled = frozenset(
+                p.id for p in fetch_enrolled(client, refresher.id, page_size)
+            )
+        if needs is not None and needs.retention:
+            retention = fetch_retention(client, refresher, followup.refresher.quiz)
     log.info(
         "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
         programme.id,
@@ -867,10 +951,17 @@ def pull(
         people={p.id: p for p in people},
         roles=roles,
         directory=people_directory.people,
+        refresher=refresher,
+        refresher_enrolled=refresher_enrolled,
+        retention=retention,
     )
     return Pulled(
         snapshot=snapshot,
         rows=rows,
-        structure={"course": asdict(course), "quiz": asdict(quiz) if quiz else None},
+        structure={
+            "course": asdict(course),
+            "quiz": asdict(quiz) if quiz else None,
+            "refresher": asdict(refresher) if refresher else None,
+        },
         directory=people_directory,
     )

@@ -29,7 +29,7 @@ from buyin.mapping import Programme, load_programmes
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.rules import History, RuleResult, evaluate, signoff
-from buyin.snapshot import Directory, LearnerData, Pulled, SiteInfo, pull
+from buyin.snapshot import Directory, FollowupNeeds, LearnerData, Pulled, SiteInfo, pull
 from buyin.state import CachedLearner, RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -134,12 +134,27 @@ class Syncer:
         self.client = client
         self.state = state
         self.clock = clock
+        self.window: tuple[int, int] | None = None
+        self.progress: Callable[[int, int], None] | None = None
 
-    def run(self, *, dry_run: bool = False, program: str | None = None) -> SyncReport:
+    def run(
+        self,
+        *,
+        dry_run: bool = False,
+        program: str | None = None,
+        window: tuple[int, int] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SyncReport:
+        """One pass. ``window`` makes it a backfill: completions (and starts) inside it
+        are processed even before ``mapped_since``, every learner is fetched."""
         programmes = load_programmes(self.settings.mapping_dir, program)
         started = time.monotonic()
         now = self.clock()
-        mode = "dry-run" if dry_run else "sync"
+        mode = ("backfill" if window else "sync") + ("-dry-run" if dry_run else "")
+        if mode == "sync-dry-run":
+            mode = "dry-run"
+        self.window = window
+        self.progress = progress
         report = SyncReport(
             run_id=self.state.start_run(mode, now),
             mode=mode,
@@ -168,7 +183,31 @@ class Syncer:
         ledger = self.state.ledger(programme.id)
         cache = self.state.cached_learners(programme.id)
         last = self.state.get_meta(f"reconciled:{programme.id}")
-        reconcile = last is None or now - int(last) >= self.settings.reconcile_hours * 3600
+        reconcile = (
+            self.window is not None
+            or last is None
+            or now - int(last) >= self.settings.reconcile_hours * 3600
+        )
+        mapped_at = int(self.state.get_meta(f"mapped_at:{programme.id}") or now)
+        retention = self._meta_json(f"retention:{programme.id}") or {}
+        settled = frozenset(
+            e.userid
+            for e in ledger.values()
+            if e.kind == "enrol"
+            and e.reason.get("rule") == "followup"
+            and e.status in ("applied", "skipped")
+        )
+        started_refreshers = {
+            e.userid
+            for e in ledger.values()
+            if e.kind == "enrol"
+            and e.reason.get("rule") == "followup"
+            and e.status == "applied"
+            and int(e.payload.get("timestart", 0)) <= now
+        }
+        needs = FollowupNeeds(
+            settled=settled, retention=bool(started_refreshers - {int(k) for k in retention})
+        )
         unsettled = {e.userid for e in ledger.values() if e.status in ("planned", "failed")}
         awaiting = {
             uid
@@ -190,9 +229,12 @@ class Syncer:
                 page_size=self.settings.page_size,
                 structure=self._meta_json(f"structure:{programme.id}"),
                 directory=Directory.from_json(self._meta_json(f"directory:{programme.id}")),
+                needs=needs,
+                progress=self.progress,
             )
             snapshot = pulled.snapshot
-            result = evaluate(snapshot, History(ledger=ledger), now)
+            history = History(ledger=ledger, mapped_at=mapped_at, window=self.window)
+            result = evaluate(snapshot, history, now)
             outcome.plan = make_plan(programme.id, result.actions, ledger, snapshot)
         except TransientError:
             raise
@@ -258,6 +300,26 @@ class Syncer:
         points = learner_points(snapshot, ledger, records, result.facts)
         if points:
             self.state.add_history(run_id, program, points, now)
+        for key, (userid, due_at, payload) in result.schedule.items():
+            self.state.schedule(
+                key=key,
+                program=program,
+                kind="message",
+                userid=userid,
+                due_at=due_at,
+                payload=payload,
+                now=now,
+            )
+        for item in self.state.scheduled(program):
+            entry = ledger.get(item.key)
+            if entry is not None and entry.status == "applied":
+                self.state.set_schedule_status(item.key, "done")
+        if snapshot.retention:
+            known = self._meta_json(f"retention:{program}") or {}
+            known.update({str(k): v for k, v in snapshot.retention.items()})
+            self.state.set_meta(f"retention:{program}", json.dumps(known))
+        if self.state.get_meta(f"mapped_at:{program}") is None:
+            self.state.set_meta(f"mapped_at:{program}", str(now))
         if reconciled:
             self.state.set_meta(f"reconciled:{program}", str(now))
 

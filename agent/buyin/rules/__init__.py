@@ -20,10 +20,29 @@ class History:
     """What earlier runs did, as the rules may read it."""
 
     ledger: Mapping[str, LedgerEntry] = field(default_factory=dict)
+    #: when this programme was first synced (its learners then were already there)
+    mapped_at: int | None = None
+    #: backfill: reprocess completions (and starts) inside this window
+    window: tuple[int, int] | None = None
 
     def applied(self, key: str) -> bool:
         entry = self.ledger.get(key)
         return entry is not None and entry.status in ("applied", "skipped")
+
+    def status(self, key: str) -> str | None:
+        entry = self.ledger.get(key)
+        return None if entry is None else entry.status
+
+    def delivered(self, rule: str) -> list[LedgerEntry]:
+        """Applied actions of one rule (by ``reason.rule``), oldest first."""
+        return sorted(
+            (
+                e
+                for e in self.ledger.values()
+                if e.status == "applied" and e.reason.get("rule") == rule
+            ),
+            key=lambda e: (e.applied_at or 0, e.key),
+        )
 
 
 @dataclass
@@ -33,6 +52,8 @@ class RuleResult:
     undecided: dict[int, str] = field(default_factory=dict)
     #: per learner, figures for the insight history
     facts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: future actions to list in the schedule (key -> (userid, due_at, payload))
+    schedule: dict[str, tuple[int, int, dict[str, Any]]] = field(default_factory=dict)
 
     def merge(self, other: RuleResult) -> None:
         self.actions.extend(other.actions)
@@ -40,14 +61,20 @@ class RuleResult:
             self.undecided[uid] = f"{self.undecided[uid]}; {why}" if uid in self.undecided else why
         for uid, facts in other.facts.items():
             self.facts.setdefault(uid, {}).update(facts)
+        self.schedule.update(other.schedule)
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
-    from buyin.rules import precheck, signoff
+    from buyin.rules import followup, kickoff, precheck, signoff
 
     result = RuleResult()
+    if snapshot.programme.kickoff is not None and snapshot.programme.kickoff.enabled:
+        result.merge(kickoff.evaluate(snapshot, history, now))
     if snapshot.programme.precheck is not None:
         result.merge(precheck.evaluate(snapshot, history, now))
     if snapshot.programme.signoff is not None:
         result.merge(signoff.evaluate(snapshot, history, now))
+    if snapshot.programme.followup is not None:
+        result.merge(followup.evaluate(snapshot, history, now))
+    result.merge(__import__("buyin.rules.insights").rules.insights.evaluate(snapshot, history, now))
     return result

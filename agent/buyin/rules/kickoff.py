@@ -1,0 +1,155 @@
+"""Kickoff (SPEC §4.4, practice P5): the learner knows from day one that their
+manager and the programme's sponsor back the training, and the manager is invited in.
+
+A learner first seen enrolled gets one message naming their manager and carrying
+the sponsor's message; their manager gets one message per day listing the reports
+who started, with two or three concrete ways to support them. Once per learner
+per programme, and never retroactively: learners who had already made progress
+when the programme was first synced (or before ``mapped_since``) get nothing,
+unless a backfill window covers their start.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+
+from buyin.mapping import Kickoff, Signoff
+from buyin.plan import Action
+from buyin.rules import History, RuleResult
+from buyin.rules.messages import html_list, link, render
+from buyin.rules.signoff import day_of, resolve_approver
+from buyin.snapshot import Learner, Person, Snapshot
+
+RULE = "kickoff"
+MANAGER_RULE = "kickoff-manager"
+
+DEFAULT_TIPS = (
+    "Ask them what they want to get out of the course, and check in once a week.",
+    "Give them protected time in their week for the activities.",
+    "When they finish, sit down together and agree one thing to apply on the job.",
+)
+DEFAULT_LEARNER = (
+    "<p>Hi {firstname}, welcome to {courselink}.</p>"
+    "<p>{manager} knows you are taking it and will sign off your completion: "
+    "they are there to back you.</p>{sponsor}"
+)
+DEFAULT_MANAGER = "<p>Hi {firstname}, {count} of your team started {courselink}:</p>{learners}"
+
+
+def started_at(learner: Learner) -> int | None:
+    """When the learner first made progress (an activity done, a quiz attempt)."""
+    times = [s.timecompleted for s in learner.data.activities.values() if s.complete]
+    times += [a.timestart for a in learner.data.attempts if a.timestart]
+    times = [t for t in times if t]
+    return min(times) if times else None
+
+
+def _parse_date(value: str | None) -> int | None:
+    if not value:
+        return None
+    return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
+
+
+def eligible(learner: Learner, history: History, mapped_since: int | None) -> bool:
+    """New since the programme was mapped, or not started yet (or started in the window)."""
+    started = started_at(learner)
+    if history.window is not None:
+        since, until = history.window
+        if started is not None and since <= started <= until:
+            return True
+    if mapped_since is not None and started is not None and started < mapped_since:
+        return False
+    if history.mapped_at is not None and learner.first_seen > history.mapped_at:
+        return True
+    return started is None
+
+
+def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
+    cfg = snapshot.programme.kickoff or Kickoff()
+    result = RuleResult()
+    program = snapshot.programme.id
+    who = snapshot.programme.signoff or Signoff()
+    mapped_since = _parse_date(snapshot.programme.mapped_since)
+    told_managers = {
+        int(uid) for e in history.delivered(MANAGER_RULE) for uid in e.reason.get("learners", [])
+    }
+    starters: dict[int, tuple[Person, list[Learner]]] = {}
+    for uid, learner in sorted(snapshot.learners.items()):
+        if not learner.person.active:
+            continue
+        key = f"message:kickoff:u{uid}:p{program}"
+        if history.status(key) in ("applied", "skipped"):
+            continue
+        first_time = history.status(key) is None
+        if first_time and not eligible(learner, history, mapped_since):
+            continue
+        approver, _ = resolve_approver(snapshot, learner.person, who)
+        manager = approver.person if approver and not approver.note else None
+        result.actions.append(_learner_message(snapshot, learner, cfg, manager, key))
+        if manager is not None and uid not in told_managers:
+            starters.setdefault(manager.id, (manager, []))[1].append(learner)
+    for _, (manager, learners) in sorted(starters.items()):
+        result.actions.append(_manager_message(snapshot, manager, learners, cfg, now))
+    return result
+
+
+def _learner_message(
+    snapshot: Snapshot, learner: Learner, cfg: Kickoff, manager: Person | None, key: str
+) -> Action:
+    programme = snapshot.programme
+    sponsor = ""
+    if programme.sponsor_message:
+        sponsor = f"<blockquote>{html.escape(programme.sponsor_message)}"
+        if programme.sponsor:
+            sponsor += f"<br>— {html.escape(programme.sponsor)}"
+        sponsor += "</blockquote>"
+    text = render(
+        cfg.learner_message or DEFAULT_LEARNER,
+        {
+            "firstname": learner.person.firstname or learner.person.fullname,
+            "manager": manager.fullname if manager else "Your manager",
+            "course": snapshot.course.fullname,
+        },
+        raw={
+            "courselink": link(snapshot.course.url, snapshot.course.fullname),
+            "sponsor": sponsor,
+        },
+    )
+    return Action(
+        key=key,
+        kind="message",
+        program=programme.id,
+        userid=learner.id,
+        target=learner.person.username,
+        params={"touserid": learner.id, "summary": "kickoff", "text": text},
+        reason={"rule": RULE, "manager": manager.id if manager else None},
+    )
+
+
+def _manager_message(
+    snapshot: Snapshot, manager: Person, learners: list[Learner], cfg: Kickoff, now: int
+) -> Action:
+    tips = list(cfg.support_tips) or list(DEFAULT_TIPS)
+    text = render(
+        cfg.manager_message or DEFAULT_MANAGER,
+        {"firstname": manager.firstname or manager.fullname, "count": len(learners)},
+        raw={
+            "courselink": link(snapshot.course.url, snapshot.course.fullname),
+            "learners": html_list([html.escape(x.person.fullname) for x in learners]),
+        },
+    )
+    text += "<p>Three ways to back them:</p>" + html_list([html.escape(t) for t in tips[:3]])
+    return Action(
+        key=f"message:kickoff-manager:u{manager.id}:p{snapshot.programme.id}:{day_of(now)}",
+        kind="message",
+        program=snapshot.programme.id,
+        userid=manager.id,
+        target=manager.username,
+        params={
+            "touserid": manager.id,
+            "summary": f"team started ({len(learners)})",
+            "text": text,
+        },
+        reason={"rule": MANAGER_RULE, "learners": [x.id for x in learners]},
+    )
