@@ -19,7 +19,9 @@ def when(ts: int | None) -> str:
 
 
 def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -> None:
-    title = "dry run: nothing was changed in Moodle" if report.mode == "dry-run" else "sync"
+    title = report.mode.replace("-dry-run", "").replace("dry-run", "sync")
+    if report.dry_run:
+        title = f"{title} (dry run: nothing was changed in Moodle)"
     echo(f"{title} (run {report.run_id})")
     for outcome in report.outcomes:
         programme = outcome.programme
@@ -30,7 +32,7 @@ def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -
             continue
         plan = outcome.plan
         assert plan is not None
-        verb = "would" if report.mode == "dry-run" else "planned"
+        verb = "would" if report.dry_run else "planned"
         echo(
             f"  {programme.id}: {len(plan.actions)} action(s) {verb}, "
             f"{len(plan.satisfied)} already true in Moodle, {plan.done} done before"
@@ -38,7 +40,7 @@ def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -
         )
         if verbose:
             for action in plan.actions:
-                echo(f"    {'would ' if report.mode == 'dry-run' else ''}{action.describe()}")
+                echo(f"    {'would ' if report.dry_run else ''}{action.describe()}")
         if outcome.pushed is not None:
             pushed = outcome.pushed
             echo(f"    applied {len(pushed.applied)}, failed {len(pushed.failed)}")

@@ -63,6 +63,10 @@ class SyncReport:
     error: BuyinError | None = None
 
     @property
+    def dry_run(self) -> bool:
+        return self.mode.endswith("dry-run")
+
+    @property
     def applied(self) -> int:
         return sum(len(o.pushed.applied) for o in self.outcomes if o.pushed)
 
@@ -136,6 +140,7 @@ class Syncer:
         self.clock = clock
         self.window: tuple[int, int] | None = None
         self.progress: Callable[[int, int], None] | None = None
+        self.retro_kickoff = False
 
     def run(
         self,
@@ -144,6 +149,7 @@ class Syncer:
         program: str | None = None,
         window: tuple[int, int] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        retro_kickoff: bool = False,
     ) -> SyncReport:
         """One pass. ``window`` makes it a backfill: completions (and starts) inside it
         are processed even before ``mapped_since``, every learner is fetched."""
@@ -155,6 +161,7 @@ class Syncer:
             mode = "dry-run"
         self.window = window
         self.progress = progress
+        self.retro_kickoff = retro_kickoff
         report = SyncReport(
             run_id=self.state.start_run(mode, now),
             mode=mode,
@@ -233,7 +240,12 @@ class Syncer:
                 progress=self.progress,
             )
             snapshot = pulled.snapshot
-            history = History(ledger=ledger, mapped_at=mapped_at, window=self.window)
+            history = History(
+                ledger=ledger,
+                mapped_at=mapped_at,
+                window=self.window,
+                retro_kickoff=self.retro_kickoff,
+            )
             result = evaluate(snapshot, history, now)
             outcome.plan = make_plan(programme.id, result.actions, ledger, snapshot)
         except TransientError:
@@ -329,13 +341,16 @@ def run_sync(
     *,
     dry_run: bool = False,
     program: str | None = None,
+    window: tuple[int, int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    retro_kickoff: bool = False,
     session: requests.Session | None = None,
     clock: Clock = system_clock,
     sleep: Callable[[float], None] | None = None,
 ) -> SyncReport:
-    """The `buyin sync` entry point: lock (unless dry-run), state, client, run."""
-    programmes_ok = load_programmes(settings.mapping_dir, program)  # validate before anything
-    del programmes_ok
+    """The `buyin sync` and `buyin backfill` entry point: mappings validated before
+    anything, the lock (unless dry-run), the state, the client, one run."""
+    load_programmes(settings.mapping_dir, program)
     client = make_client(settings, session=session, sleep=sleep)
     lock = RunLock(settings.state_path)
     if not dry_run:
@@ -344,7 +359,11 @@ def run_sync(
         state = State(settings.state_path)
         try:
             return Syncer(settings, client, state, clock=clock).run(
-                dry_run=dry_run, program=program
+                dry_run=dry_run,
+                program=program,
+                window=window,
+                progress=progress,
+                retro_kickoff=retro_kickoff,
             )
         finally:
             state.close()

@@ -22,8 +22,10 @@ class History:
     ledger: Mapping[str, LedgerEntry] = field(default_factory=dict)
     #: when this programme was first synced (its learners then were already there)
     mapped_at: int | None = None
-    #: backfill: reprocess completions (and starts) inside this window
+    #: backfill: reprocess completions inside this window
     window: tuple[int, int] | None = None
+    #: backfill --kickoff: also welcome learners who started inside the window
+    retro_kickoff: bool = False
 
     def applied(self, key: str) -> bool:
         entry = self.ledger.get(key)

@@ -6,7 +6,7 @@ the sponsor's message; their manager gets one message per day listing the report
 who started, with two or three concrete ways to support them. Once per learner
 per programme, and never retroactively: learners who had already made progress
 when the programme was first synced (or before ``mapped_since``) get nothing,
-unless a backfill window covers their start.
+unless ``buyin backfill --kickoff`` covers their start.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _parse_date(value: str | None) -> int | None:
 def eligible(learner: Learner, history: History, mapped_since: int | None) -> bool:
     """New since the programme was mapped, or not started yet (or started in the window)."""
     started = started_at(learner)
-    if history.window is not None:
+    if history.window is not None and history.retro_kickoff:
         since, until = history.window
         if started is not None and since <= started <= until:
             return True
