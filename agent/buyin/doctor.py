@@ -103,6 +103,14 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
         else "Add them to the service (Site administration > Server > Web services > "
         "External services > Functions), or install local_buyin which predefines the service.",
     )
+    plugin = site.plugin_version
+    report.add(
+        "local_buyin plugin",
+        True,
+        f"version {plugin}: sign-off requests go through the plugin's page"
+        if plugin
+        else "not installed: managers sign off in the course completion report",
+    )
     for name in missing:
         report.add(
             f"function {name}",
@@ -160,6 +168,14 @@ def check_programme(
     if course is None:
         return
     report.add(f"{where}: course {programme.course!r}", True, f"{course.fullname} (id {course.id})")
+    if programme.signoff is not None and programme.signoff.channel == "plugin":
+        ok = site.plugin_version is not None
+        report.add(
+            f"{where}: sign-off channel 'plugin'",
+            ok,
+            "local_buyin is installed" if ok else "local_buyin's functions are not in the service",
+            "" if ok else "Install local_buyin (see README) or set signoff.channel = 'auto'.",
+        )
     report.add(
         f"{where}: completion tracking enabled",
         course.enablecompletion,

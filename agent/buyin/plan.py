@@ -19,7 +19,7 @@ from buyin.state import LedgerEntry
 #: a failed action is tried again on later runs, up to this many attempts in all
 MAX_ATTEMPTS = 5
 
-KINDS = ("override", "message", "enrol", "group_create", "group_add")
+KINDS = ("override", "message", "enrol", "group_create", "group_add", "signoff_request")
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,14 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
             and action.userid in snapshot.refresher_enrolled
         ):
             return f"already enrolled in {refresher.shortname}: left as is"
+    if action.kind == "signoff_request" and snapshot.plugin_signoffs is not None:
+        row = snapshot.plugin_signoffs.get(action.userid)
+        if (
+            row is not None
+            and row.get("status") in ("requested", "signed")
+            and int(str(row.get("managerid"))) == int(action.params["managerid"])
+        ):
+            return "already requested in local_buyin"
     if action.kind == "group_add":
         person = snapshot.people.get(action.userid)
         groupid = int(action.params.get("groupid") or 0)

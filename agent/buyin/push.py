@@ -125,6 +125,7 @@ class Pusher:
             self._batched(by_kind.pop("enrol", []), ENROL_BATCH, self._enrol)
             self._batched(by_kind.pop("group_create", []), ENROL_BATCH, self._group_create)
             self._batched(by_kind.pop("group_add", []), ENROL_BATCH, self._group_add)
+            self._batched(by_kind.pop("signoff_request", []), ENROL_BATCH, self._request_signoffs)
             self._batched(self._ready(by_kind.pop("message", [])), MESSAGE_BATCH, self._messages)
             for kind, actions in by_kind.items():
                 for action in actions:
@@ -259,6 +260,29 @@ class Pusher:
             self.client.call("core_group_add_group_members", members=members)
         for action in ready:
             self._applied(action)
+
+    def _request_signoffs(self, batch: list[Action]) -> None:
+        """Upsert sign-off requests in local_buyin (idempotent on course and learner)."""
+        answer = self.client.call(
+            "local_buyin_request_signoffs",
+            requests=[
+                {
+                    "courseid": int(a.params["courseid"]),
+                    "userid": a.userid,
+                    "managerid": int(a.params["managerid"]),
+                }
+                for a in batch
+            ],
+        )
+        stored = {(int(r["userid"]), int(r["managerid"])) for r in answer.get("requests") or []}
+        warnings = {
+            int(w.get("itemid") or 0): str(w.get("message")) for w in answer.get("warnings") or []
+        }
+        for action in batch:
+            if (action.userid, int(action.params["managerid"])) in stored:
+                self._applied(action)
+            else:
+                self._failed(action, warnings.get(action.userid, "local_buyin did not store it"))
 
     def _delivered(self, actions: list[Action]) -> set[str]:
         """Keys of messages Moodle already holds (read back from the recipients' messages)."""

@@ -34,6 +34,9 @@ log = logging.getLogger("buyin.snapshot")
 
 USER_FIELDS = "id,username,firstname,lastname,fullname,email,idnumber,lastcourseaccess,customfields,groups,roles"
 
+#: the local_buyin plugin's functions the sign-off channel uses
+PLUGIN_FUNCTIONS = ("local_buyin_request_signoffs", "local_buyin_get_signoffs")
+
 # course completion criteria types (completion/criteria/*.php)
 CRITERIA_ACTIVITY = 4
 CRITERIA_ROLE = 7
@@ -267,6 +270,8 @@ class Snapshot:
     refresher_enrolled: frozenset[int] | None = None
     #: per learner, the refresher quiz result as a fraction (retention), where fetched
     retention: dict[int, float] = field(default_factory=dict)
+    #: the local_buyin plugin's sign-off requests by learner (None: the plugin is not used)
+    plugin_signoffs: dict[int, dict[str, Any]] | None = None
 
     def find(self, match_by: str, value: str) -> Person | None:
         """A person by username/email/idnumber: the directory first (it knows suspension)."""
@@ -414,19 +419,31 @@ class SiteInfo:
     release: str
     version: str
     functions: frozenset[str]
+    #: function name -> the version of the component that provides it
+    versions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def fetch(cls, client: MoodleClient) -> SiteInfo:
         info = client.call("core_webservice_get_site_info")
-        functions = frozenset(str(f["name"]) for f in info.get("functions") or [])
-        client.known_functions = set(functions)
+        versions = {
+            str(f["name"]): str(f.get("version") or "") for f in info.get("functions") or []
+        }
+        client.known_functions = set(versions)
         return cls(
             url=client.url,
             userid=int(info["userid"]),
             release=str(info.get("release") or ""),
             version=str(info.get("version") or ""),
-            functions=functions,
+            functions=frozenset(versions),
+            versions=versions,
         )
+
+    @property
+    def plugin_version(self) -> str | None:
+        """local_buyin's version where its sign-off functions are in the service."""
+        if all(f in self.functions for f in PLUGIN_FUNCTIONS):
+            return self.versions.get(PLUGIN_FUNCTIONS[0]) or "?"
+        return None
 
     @property
     def attempts_function(self) -> str:
@@ -805,6 +822,53 @@ def _completed(
     return completion is not None and completion.completion_time is not None
 
 
+def uses_plugin(programme: Programme, site: SiteInfo) -> bool:
+    """The sign-off channel: the plugin where asked for, or (auto) where installed."""
+    cfg = programme.signoff
+    if cfg is None or cfg.channel == "completion_report":
+        return False
+    if cfg.channel == "plugin" and site.plugin_version is None:
+        raise ConfigurationError(
+            f"{programme.source}: signoff.channel is 'plugin' but local_buyin's functions are "
+            "not in the token's service",
+            hint="Install local_buyin (see README) or set signoff.channel = 'auto'.",
+        )
+    return site.plugin_version is not None
+
+
+def fetch_plugin_signoffs(
+    client: MoodleClient, courseid: int, known: Mapping[str, Any] | None
+) -> tuple[dict[int, dict[str, Any]], set[int], dict[str, Any]]:
+    """The plugin's sign-off requests changed since the last run (one call unless paged).
+
+    Returns every request by learner, the learners whose request changed now, and
+    the cache to keep (rows and the time cursor)."""
+    rows: dict[int, dict[str, Any]] = {
+        int(k): dict(v) for k, v in (known or {}).get("rows", {}).items()
+    }
+    since = int((known or {}).get("cursor", 0))
+    changed: set[int] = set()
+    offset = 0
+    while True:
+        page = client.call(
+            "local_buyin_get_signoffs",
+            since=since,
+            courseid=courseid,
+            limitfrom=offset,
+            limitnumber=500,
+        )
+        for row in page.get("signoffs") or []:
+            uid = int(row["userid"])
+            if rows.get(uid) != row:
+                changed.add(uid)
+            rows[uid] = dict(row)
+        if not page.get("hasmore"):
+            break
+        offset += len(page.get("signoffs") or []) or 500
+    cursor = max([since, *(int(r["timemodified"]) for r in rows.values())])
+    return rows, changed, {"rows": {str(k): v for k, v in rows.items()}, "cursor": cursor}
+
+
 @dataclass
 class Pulled:
     snapshot: Snapshot
@@ -812,6 +876,8 @@ class Pulled:
     #: the course structure to cache (course and quiz), refreshed on reconciliation
     structure: dict[str, Any]
     directory: Directory
+    #: the plugin's requests to cache (None where the plugin channel is not used)
+    plugin: dict[str, Any] | None = None
 
 
 def pull(
@@ -830,6 +896,7 @@ def pull(
     directory: Directory | None = None,
     needs: FollowupNeeds | None = None,
     progress: Callable[[int, int], None] | None = None,
+    plugin: Mapping[str, Any] | None = None,
 ) -> Pulled:
     """Fetch one programme: the snapshot, and what to cache for the next run."""
     where = str(programme.source)
@@ -850,6 +917,12 @@ def pull(
     learner_role = resolve_role(programme.learner_role, roles, where)
     learners = [p for p in people if learner_role in p.roles]
     grades = grade_signature(client.call("gradereport_user_get_grade_items", courseid=course.id))
+    plugin_rows: dict[int, dict[str, Any]] | None = None
+    plugin_cache: dict[str, Any] | None = None
+    if uses_plugin(programme, site):
+        plugin_rows, decided, plugin_cache = fetch_plugin_signoffs(client, course.id, plugin)
+        # a decision changes the learner's course completion: look at it now
+        poll_completion = {*poll_completion, *decided}
     plan = decide_fetches(
         learners,
         {p.id: learner_signature(p, grades) for p in learners},
@@ -954,6 +1027,7 @@ def pull(
         refresher=refresher,
         refresher_enrolled=refresher_enrolled,
         retention=retention,
+        plugin_signoffs=plugin_rows,
     )
     return Pulled(
         snapshot=snapshot,
@@ -964,4 +1038,5 @@ def pull(
             "refresher": asdict(refresher) if refresher else None,
         },
         directory=people_directory,
+        plugin=plugin_cache,
     )

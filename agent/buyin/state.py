@@ -109,6 +109,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX signoffs_status ON signoffs(status, approver);
     """,
+    # 3: who signed, where the local_buyin plugin tells
+    """
+    ALTER TABLE signoffs ADD COLUMN signed_by INTEGER;
+    """,
 )
 
 
@@ -490,6 +494,7 @@ class State:
         "escalated_to",
         "escalated_at",
         "signed_at",
+        "signed_by",
         "latency_seconds",
         "note",
     )

@@ -29,7 +29,15 @@ from buyin.mapping import Programme, load_programmes
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.rules import History, RuleResult, evaluate, signoff
-from buyin.snapshot import Directory, FollowupNeeds, LearnerData, Pulled, SiteInfo, pull
+from buyin.snapshot import (
+    Directory,
+    FollowupNeeds,
+    LearnerData,
+    Pulled,
+    SiteInfo,
+    pull,
+    uses_plugin,
+)
 from buyin.state import CachedLearner, RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -216,12 +224,17 @@ class Syncer:
             settled=settled, retention=bool(started_refreshers - {int(k) for k in retention})
         )
         unsettled = {e.userid for e in ledger.values() if e.status in ("planned", "failed")}
-        awaiting = {
-            uid
-            for uid, c in cache.items()
-            if (comp := LearnerData.from_json(c.data).completion) is not None
-            and comp.awaiting_signoff
-        }
+        # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
+        awaiting = (
+            set()
+            if uses_plugin(programme, site)
+            else {
+                uid
+                for uid, c in cache.items()
+                if (comp := LearnerData.from_json(c.data).completion) is not None
+                and comp.awaiting_signoff
+            }
+        )
         try:
             pulled = pull(
                 self.client,
@@ -238,6 +251,7 @@ class Syncer:
                 directory=Directory.from_json(self._meta_json(f"directory:{programme.id}")),
                 needs=needs,
                 progress=self.progress,
+                plugin=self._meta_json(f"plugin:{programme.id}"),
             )
             snapshot = pulled.snapshot
             history = History(
@@ -303,6 +317,8 @@ class Syncer:
         self.state.save_learners(program, saved)
         self.state.set_meta(f"structure:{program}", json.dumps(pulled.structure))
         self.state.set_meta(f"directory:{program}", json.dumps(pulled.directory.to_json()))
+        if pulled.plugin is not None:
+            self.state.set_meta(f"plugin:{program}", json.dumps(pulled.plugin))
         ledger = self.state.ledger(program)
         records: dict[int, dict[str, Any]] = {}
         if snapshot.programme.signoff is not None:

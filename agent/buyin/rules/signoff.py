@@ -117,7 +117,9 @@ class SignoffChannel(Protocol):
 
     name: str
 
-    def prepare(self, snapshot: Snapshot, approver: Person, roleid: int) -> list[Action]: ...
+    def prepare(
+        self, snapshot: Snapshot, approver: Person, learners: list[Learner], roleid: int
+    ) -> list[Action]: ...
 
     def link(self, snapshot: Snapshot, approver: Person, groupid: int | None) -> str: ...
 
@@ -130,7 +132,9 @@ class CompletionReportChannel:
 
     name = "completion_report"
 
-    def prepare(self, snapshot: Snapshot, approver: Person, roleid: int) -> list[Action]:
+    def prepare(
+        self, snapshot: Snapshot, approver: Person, learners: list[Learner], roleid: int
+    ) -> list[Action]:
         holder = snapshot.people.get(approver.id)
         if holder is not None and roleid in holder.roles:
             return []
@@ -160,6 +164,58 @@ class CompletionReportChannel:
             times = [c.timecompleted for c in roles if c.timecompleted]
             return max(times) if times else completion.completion_time
         return None
+
+
+class PluginChannel:
+    """local_buyin: requests pushed to the plugin, which shows each manager their own
+    reports and records who decided; decisions read back with local_buyin_get_signoffs."""
+
+    name = "plugin"
+
+    def __init__(self, rows: Mapping[int, Mapping[str, object]]) -> None:
+        self.rows = rows
+
+    def prepare(
+        self, snapshot: Snapshot, approver: Person, learners: list[Learner], roleid: int
+    ) -> list[Action]:
+        course = snapshot.course.id
+        return [
+            Action(
+                key=f"signoff-request:u{x.id}:c{course}:m{approver.id}",
+                kind="signoff_request",
+                program=snapshot.programme.id,
+                userid=x.id,
+                target=f"{x.person.username} → {approver.username}",
+                params={"courseid": course, "managerid": approver.id},
+                reason={"rule": "signoff", "why": "request in local_buyin"},
+            )
+            for x in learners
+        ]
+
+    def link(self, snapshot: Snapshot, approver: Person, groupid: int | None) -> str:
+        return f"{snapshot.site_url}/local/buyin/index.php"
+
+    def signed_at(self, learner: Learner) -> int | None:
+        row = self.rows.get(learner.id)
+        if row is not None and row.get("status") == "signed":
+            return int(str(row.get("timedecided") or 0)) or None
+        return None
+
+    def signer(self, learner: Learner) -> int | None:
+        row = self.rows.get(learner.id)
+        if row is None or row.get("status") != "signed":
+            return None
+        return int(str(row.get("decidedby") or 0)) or None
+
+
+def signer_of(channel: SignoffChannel, learner: Learner) -> int | None:
+    return channel.signer(learner) if isinstance(channel, PluginChannel) else None
+
+
+def channel_for(snapshot: Snapshot) -> SignoffChannel:
+    if snapshot.plugin_signoffs is not None:
+        return PluginChannel(snapshot.plugin_signoffs)
+    return CompletionReportChannel()
 
 
 # -- what the ledger says was delivered -------------------------------------------
@@ -264,7 +320,7 @@ def evaluate(
     result = RuleResult()
     if cfg is None:
         return result
-    channel = channel or CompletionReportChannel()
+    channel = channel or channel_for(snapshot)
     course = snapshot.course.id
     roleid = snapshot.roles.get(str(cfg.role)) if isinstance(cfg.role, str) else cfg.role
     if roleid is None:
@@ -282,7 +338,9 @@ def evaluate(
             pending.append(item)
         elif item == "signed":
             if learner.id in direct_done:
-                result.actions.append(_signed_message(snapshot, learner, cfg, digests))
+                result.actions.append(
+                    _signed_message(snapshot, learner, cfg, digests, signer_of(channel, learner))
+                )
         else:
             result.undecided[learner.id] = item
 
@@ -303,7 +361,8 @@ def evaluate(
         due = bool(new) or now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
         if not due:
             continue
-        result.actions.extend(channel.prepare(snapshot, recipient, roleid))
+        direct = [p.learner for p, how in items.values() if how == "direct"]
+        result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
         if cfg.team_groups:
             result.actions.extend(_team_actions(snapshot, recipient, items))
         groupid = _team_group(recipient, snapshot) if cfg.team_groups else None
@@ -419,12 +478,20 @@ def _digest(
 
 
 def _signed_message(
-    snapshot: Snapshot, learner: Learner, cfg: Signoff, digests: Iterable[Delivered]
+    snapshot: Snapshot,
+    learner: Learner,
+    cfg: Signoff,
+    digests: Iterable[Delivered],
+    signer: int | None = None,
 ) -> Action:
+    """Tell the learner who signed: the plugin knows; the completion report does not,
+    so it is the approver we asked."""
     approver, _ = resolve_approver(snapshot, learner.person, cfg)
     asked = [d.recipient for d in digests if d.learners.get(learner.id) == "direct"]
-    person = (approver.person if approver else None) or (
-        snapshot.person(asked[-1]) if asked else None
+    person = (
+        (snapshot.person(signer) if signer else None)
+        or (approver.person if approver else None)
+        or (snapshot.person(asked[-1]) if asked else None)
     )
     who = person.fullname if person else "your manager"
     course = snapshot.course
@@ -458,6 +525,7 @@ class SignoffRecord:
     escalated_to: int | None = None
     escalated_at: int | None = None
     signed_at: int | None = None
+    signed_by: int | None = None
     latency_seconds: int | None = None
     note: str = ""
     extra: dict[str, int] = field(default_factory=dict)
@@ -473,7 +541,7 @@ def records(
     cfg = snapshot.programme.signoff
     if cfg is None:
         return {}
-    channel = channel or CompletionReportChannel()
+    channel = channel or channel_for(snapshot)
     digests = delivered_digests(ledger, snapshot.course.id)
     out: dict[int, SignoffRecord] = {}
     requested: dict[int, list[Delivered]] = {}
@@ -513,6 +581,7 @@ def records(
                 escalated_to=escalated[uid].recipient if uid in escalated else None,
                 escalated_at=escalated[uid].at if uid in escalated else None,
                 signed_at=signed,
+                signed_by=signer_of(channel, learner),
                 latency_seconds=signed - start if start else None,
             )
             continue

@@ -229,4 +229,23 @@ SPECS: dict[str, Obj] = {
         {"members": Lst(Obj({"groupid": P("int"), "userid": P("int")}))}
     ),
     "core_cohort_get_cohort_members": Obj({"cohortids": Lst(P("int"))}),
+    "local_buyin_request_signoffs": Obj(
+        {"requests": Lst(Obj({"courseid": P("int"), "userid": P("int"), "managerid": P("int")}))}
+    ),
+    "local_buyin_get_signoffs": Obj(
+        {
+            "since": P("int"),
+            "courseid": _dflt("int", 0),
+            "limitfrom": _dflt("int", 0),
+            "limitnumber": _dflt("int", 500),
+        }
+    ),
+    "local_buyin_record_signoff": Obj(
+        {
+            "courseid": P("int"),
+            "userid": P("int"),
+            "decision": P("alpha"),
+            "comment": _dflt("text", ""),
+        }
+    ),
 }

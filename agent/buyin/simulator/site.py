@@ -48,6 +48,7 @@ from .model import (
     canonical,
 )
 from .params import SPECS, ParamError, validate
+from .plugin import PLUGIN_FUNCTIONS, PLUGIN_VERSION, PluginState
 
 if TYPE_CHECKING:
     import responses as responses_lib
@@ -227,6 +228,8 @@ class SimulatedMoodle:
         #: the agent's role holds moodle/grade:viewhidden: with mod/quiz:viewreports it sees
         #: every mark whatever the quiz's review options (quiz_get_review_options)
         self.grade_viewhidden = True
+        #: the local_buyin plugin's sign-off requests (served once install_plugin() ran)
+        self.plugin = PluginState()
         self.inaccessible_courses: set[int] = set()
         self.faults = Faults()
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -486,7 +489,9 @@ class SimulatedMoodle:
         functions = [
             {
                 "name": name,
-                "version": self.state.version
+                "version": PLUGIN_VERSION
+                if name in PLUGIN_FUNCTIONS
+                else self.state.version
                 if name.startswith("core_")
                 else self.state.version.split(".")[0],
             }
@@ -1940,6 +1945,68 @@ class SimulatedMoodle:
                 )
             when = self.time() if time is None else time
             self.state.signoffs[(userid, courseid)] = Signoff(by_userid, when)
+
+    # --- the local_buyin plugin -------------------------------------------------------
+
+    def install_plugin(self) -> None:
+        """Install local_buyin: its three functions join the service."""
+        with self._lock:
+            self.service_functions.update(PLUGIN_FUNCTIONS)
+
+    def plugin_decide(
+        self,
+        userid: int,
+        courseid: int,
+        by_userid: int,
+        decision: str = "signed",
+        comment: str = "",
+        time: int | None = None,
+    ) -> None:
+        """A manager decides on the plugin's page: 'signed' marks the role criterion."""
+        with self._lock:
+            request = self.plugin.requests.get((courseid, userid))
+            if request is None or request.managerid != by_userid:
+                raise ValueError(f"user {by_userid} may not decide for {userid} in {courseid}")
+            when = self.time() if time is None else time
+            request.status, request.decidedby, request.timedecided = decision, by_userid, when
+            request.comment, request.timemodified = comment, when
+            if decision == "signed":
+                self.state.signoffs[(userid, courseid)] = Signoff(by_userid, when)
+
+    def _fn_local_buyin_request_signoffs(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        now = self.time()
+        out = []
+        warnings = []
+        for item in requests:
+            if (item["userid"], item["courseid"]) not in self.state.enrolments:
+                warnings.append(
+                    {
+                        "item": "user",
+                        "itemid": item["userid"],
+                        "warningcode": "notenrolled",
+                        "message": "The learner is not enrolled in the course",
+                    }
+                )
+                continue
+            out.append(
+                self.plugin.upsert(item["courseid"], item["userid"], item["managerid"], now).brief()
+            )
+        return {"requests": out, "warnings": warnings}
+
+    def _fn_local_buyin_get_signoffs(
+        self, since: int, courseid: int, limitfrom: int, limitnumber: int
+    ) -> dict[str, Any]:
+        rows, more = self.plugin.changes(since, courseid, limitfrom, limitnumber)
+        return {"signoffs": [r.full() for r in rows], "hasmore": more, "warnings": []}
+
+    def _fn_local_buyin_record_signoff(
+        self, courseid: int, userid: int, decision: str, comment: str
+    ) -> dict[str, Any]:
+        request = self.plugin.requests.get((courseid, userid))
+        if request is None:
+            raise self._missing("local_buyin_signoff", userid)
+        self.plugin_decide(userid, courseid, request.managerid, decision, comment)
+        return {"status": True, "signoff": request.full(), "warnings": []}
 
     def run_completion_cron(self) -> None:
         """Moodle's completion task: aggregate every tracked user's course completion."""

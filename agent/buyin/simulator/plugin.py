@@ -1,0 +1,82 @@
+"""The local_buyin plugin, as the simulated site serves it once installed.
+
+Mirrors plugin_contract/moodle/local_buyin/classes/signoff_manager.php: requests
+are upserted per (course, learner) and keep their first request time; a decision
+by the learner's manager marks the course's "Manual completion by others"
+criterion (the course completes at the next completion cron) and records who
+decided and when. Answers have the shapes of plugin_contract/local_buyin.signatures.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+PLUGIN_VERSION = "2026112300"
+PLUGIN_FUNCTIONS = (
+    "local_buyin_request_signoffs",
+    "local_buyin_get_signoffs",
+    "local_buyin_record_signoff",
+)
+
+
+@dataclass
+class SignoffRequest:
+    id: int
+    courseid: int
+    userid: int
+    managerid: int
+    status: str  # requested | signed | rejected | cancelled
+    timerequested: int
+    timedecided: int = 0
+    decidedby: int = 0
+    comment: str = ""
+    timemodified: int = 0
+
+    def brief(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "courseid": self.courseid,
+            "userid": self.userid,
+            "managerid": self.managerid,
+            "status": self.status,
+            "timerequested": self.timerequested,
+        }
+
+    def full(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PluginState:
+    def __init__(self) -> None:
+        self.requests: dict[tuple[int, int], SignoffRequest] = {}
+        self._next = 1
+
+    def upsert(self, courseid: int, userid: int, managerid: int, now: int) -> SignoffRequest:
+        key = (courseid, userid)
+        existing = self.requests.get(key)
+        if existing is None:
+            existing = SignoffRequest(
+                self._next, courseid, userid, managerid, "requested", now, timemodified=now
+            )
+            self._next += 1
+            self.requests[key] = existing
+        elif existing.status == "cancelled":
+            existing.status, existing.managerid, existing.timemodified = "requested", managerid, now
+        elif existing.status == "requested" and existing.managerid != managerid:
+            existing.managerid, existing.timemodified = managerid, now
+        return existing
+
+    def changes(
+        self, since: int, courseid: int, limitfrom: int, limitnumber: int
+    ) -> tuple[list[SignoffRequest], bool]:
+        rows = sorted(
+            (
+                r
+                for r in self.requests.values()
+                if r.timemodified >= since and (not courseid or r.courseid == courseid)
+            ),
+            key=lambda r: (r.timemodified, r.id),
+        )
+        page = rows[limitfrom : limitfrom + limitnumber] if limitnumber else rows[limitfrom:]
+        return page, limitfrom + len(page) < len(rows)

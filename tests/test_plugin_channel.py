@@ -1,0 +1,107 @@
+"""Sign-off through the local_buyin plugin (issue 7, the agent's side) on the simulated site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from buyin.cli import main
+from buyin.config import Settings
+from buyin.contract import validate_response
+from buyin.simulator import SimulatedMoodle
+from buyin.state import State
+from support import load_scenario, set_mapping
+
+MGR = {"mgr1": 5, "mgr2": 6, "mgr3": 7, "mgr4": 8}
+
+
+@pytest.fixture
+def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
+    site.install_plugin()
+    return site
+
+
+def test_awaiting_learners_are_requested_for_their_own_managers_only(
+    plugin_site: SimulatedMoodle, run_sync: Any
+) -> None:
+    scenario = load_scenario()
+    assert run_sync().exit_code == 0
+    requests = {(uid, r.managerid) for (course, uid), r in plugin_site.plugin.requests.items()}
+    expected = {
+        (scenario["learners"][name]["userid"], scenario["learners"][name]["managerid"])
+        for name in scenario["expected_summary"]["cc101_awaiting_signoff"]
+    }
+    assert requests == expected
+    # the digest links the plugin's page, not the completion report
+    texts = [m.text for m in plugin_site.messages_to(MGR["mgr1"]) if "sign-off" in m.text]
+    assert texts and "/local/buyin/index.php" in texts[0]
+
+
+def test_a_decision_completes_the_course_and_records_who_signed(
+    plugin_site: SimulatedMoodle, run_sync: Any, clock: Any, settings: Settings
+) -> None:
+    learner02 = load_scenario()["learners"]["learner02"]["userid"]
+    run_sync()
+    clock.advance(days=1)
+    plugin_site.plugin_decide(learner02, 2, MGR["mgr1"], "signed", "Great work", time=clock.now)
+    plugin_site.run_completion_cron()
+    run_sync()
+    assert plugin_site.course_completed(learner02, 2)
+    state = State(settings.state_path)
+    row = next(r for r in state.signoffs("cc101") if r["userid"] == learner02)
+    state.close()
+    assert row["status"] == "signed"
+    assert row["signed_by"] == MGR["mgr1"] and row["signed_at"] == clock.now
+    told = [m.text for m in plugin_site.messages_to(learner02) if "signed off your" in m.text]
+    assert len(told) == 1 and "Dana Whitfield has signed off" in told[0]
+
+
+def test_an_unchanged_site_costs_one_plugin_call_and_no_completion_polling(
+    plugin_site: SimulatedMoodle, run_sync: Any, clock: Any
+) -> None:
+    run_sync()
+    clock.advance(hours=1)
+    run_sync()
+    clock.advance(hours=1)
+    report = run_sync()
+    calls = report.metrics.calls
+    assert calls["local_buyin_get_signoffs"] == 1
+    assert "core_completion_get_course_completion_status" not in calls
+    assert report.metrics.total_calls <= 1 + 5 + 1
+
+
+def test_plugin_answers_validate_against_their_schemas(plugin_site: SimulatedMoodle) -> None:
+    learner02 = load_scenario()["learners"]["learner02"]["userid"]
+    request = plugin_site._fn_local_buyin_request_signoffs(
+        [{"courseid": 2, "userid": learner02, "managerid": MGR["mgr1"]}]
+    )
+    validate_response("local_buyin_request_signoffs", request)
+    listing = plugin_site._fn_local_buyin_get_signoffs(0, 2, 0, 500)
+    validate_response("local_buyin_get_signoffs", listing)
+    decision = plugin_site._fn_local_buyin_record_signoff(2, learner02, "signed", "ok")
+    validate_response("local_buyin_record_signoff", decision)
+    assert decision["signoff"]["decidedby"] == MGR["mgr1"]
+
+
+def test_doctor_reports_the_plugin_and_a_required_plugin_missing(
+    site: SimulatedMoodle, settings: Settings, mapping_dir: Path
+) -> None:
+    env = {"BUYIN_URL": settings.url, "BUYIN_TOKEN": settings.token.reveal()}
+    base = ["--state", str(settings.state_path), "--mappings", str(mapping_dir), "doctor"]
+    result = CliRunner().invoke(main, base, env=env)
+    assert "local_buyin plugin: not installed" in result.output
+    set_mapping(
+        mapping_dir, "escalate_after_days = 7", 'escalate_after_days = 7\nchannel = "plugin"'
+    )
+    result = CliRunner().invoke(main, base, env=env)
+    assert result.exit_code == 78
+    assert (
+        "sign-off channel 'plugin': local_buyin's functions are not in the service" in result.output
+    )
+    site.install_plugin()
+    result = CliRunner().invoke(main, base, env=env)
+    assert result.exit_code == 0, result.output
+    assert "local_buyin plugin: version 2026112300" in result.output
