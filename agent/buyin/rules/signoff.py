@@ -179,7 +179,9 @@ class PluginChannel:
         self, snapshot: Snapshot, approver: Person, learners: list[Learner], roleid: int
     ) -> list[Action]:
         course = snapshot.course.id
-        return [
+        # signing marks the criterion of the role the approver holds in the course
+        holds_role = CompletionReportChannel().prepare(snapshot, approver, learners, roleid)
+        return holds_role + [
             Action(
                 key=f"signoff-request:u{x.id}:c{course}:m{approver.id}",
                 kind="signoff_request",
