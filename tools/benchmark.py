@@ -3,7 +3,8 @@
     python tools/benchmark.py [--sizes 24,240,2400] [--latency-ms 0]
 
 For each cohort size it seeds the simulated Moodle, runs a first sync, a repeat
-sync on the unchanged site, and a sync after a full reconciliation is due, and
+sync (which refetches the learners the first one changed), a steady sync on the
+unchanged site, and a sync two days later when a full reconciliation is due, and
 prints calls per run, calls per learner and seconds. Latency (simulated per
 call, in ms) shows what concurrency buys against a real site's round trips.
 """
@@ -64,7 +65,13 @@ def main() -> None:
             mapping_dir=work / "mappings",
             concurrency=args.concurrency,
         )
-        for label, now in (("first", NOW), ("repeat", NOW + 60), ("reconcile", NOW + 2 * 86400)):
+        runs = (
+            ("first", NOW),
+            ("repeat", NOW + 60),
+            ("steady", NOW + 120),
+            ("reconcile", NOW + 2 * 86400),
+        )
+        for label, now in runs:
             report, seconds = one_run(settings, site, now)
             calls = report.metrics.total_calls
             writes = report.applied

@@ -247,20 +247,18 @@ def latest_points(rows: Iterable[Row]) -> dict[int, tuple[int, dict[str, Any]]]:
 
 
 def _progress_at(points: Sequence[tuple[int, dict[str, Any]]]) -> int:
-    """When the learner last moved: Moodle's own times, or a change of activities_done seen
-    between two points (observed at the later point), never before they were first seen."""
+    """When the learner last moved: Moodle's own times (activity completions, quiz
+    attempts) or a change of activities_done seen between two points (at the later
+    point); a learner who never moved counts from when they were first seen."""
     at_latest, latest = points[-1]
-    moments = [int(latest.get("first_seen") or at_latest)]
-    for key in ("last_progress_at", "started_at"):
-        if latest.get(key):
-            moments.append(int(latest[key]))
+    moments = [int(latest[key]) for key in ("last_progress_at", "started_at") if latest.get(key)]
     previous: int | None = None
     for at, data in points:
         done = int(data.get("activities_done") or 0)
         if previous is not None and done != previous:
             moments.append(at)
         previous = done
-    return max(moments)
+    return max(moments) if moments else int(latest.get("first_seen") or at_latest)
 
 
 def learner_figures(

@@ -75,6 +75,8 @@ def _style() -> Any:
 def _svg(chart: Any, name: str) -> str:
     svg = str(chart.render(is_unicode=True))
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)  # pygal's banner and its links
+    # pygal's inline config script only feeds its tooltip script, which is switched off
+    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
     return re.sub(r"chart-[0-9a-f]{8}-[0-9a-f-]{27}", f"chart-{name}", svg)
 
 
@@ -98,6 +100,8 @@ def _chart(kind: str, title: str, **config: Any) -> Any:
         "width": 800,
         "height": 420,
         "explicit_size": False,
+        "truncate_legend": -1,
+        "truncate_label": -1,
         **config,
     }
     return getattr(pygal, kind)(**options)
@@ -167,7 +171,8 @@ def pre_post_chart(report: ProgrammeReport) -> str:
 
 def funnel_chart(report: ProgrammeReport) -> str:
     stages = report.funnel.stages()
-    chart = _chart("HorizontalBar", "Completion funnel (learners)", show_legend=True)
+    top = max((n for _, n in stages), default=0)
+    chart = _chart("Bar", "Completion funnel (learners)", y_labels=_count_labels(top))
     chart.x_labels = [s for s, _ in stages]
     chart.add("Learners", [n for _, n in stages])
     return _figure(
@@ -179,15 +184,27 @@ def funnel_chart(report: ProgrammeReport) -> str:
     )
 
 
+def _count_labels(top: int) -> list[int]:
+    """Whole-number axis labels for counts (about ten at most)."""
+    step = max(1, -(-top // 10))
+    return list(range(0, max(top, 1) + step, step))
+
+
 def latency_bins(values: Sequence[float]) -> list[int]:
     return [sum(1 for v in values if lo <= v < hi) for lo, hi, _ in LATENCY_BINS]
 
 
 def latency_chart(report: ProgrammeReport) -> str:
-    chart = _chart("Bar", "Sign-off latency (learners per band)")
+    signed = latency_bins(report.signoff_latencies_days)
+    waiting = latency_bins(report.awaiting_days)
+    chart = _chart(
+        "Bar",
+        "Sign-off latency (learners per band)",
+        y_labels=_count_labels(max([*signed, *waiting, 0])),
+    )
     chart.x_labels = [label for _, _, label in LATENCY_BINS]
-    chart.add("Signed off", latency_bins(report.signoff_latencies_days))
-    chart.add("Still awaiting (so far)", latency_bins(report.awaiting_days))
+    chart.add("Signed off", signed)
+    chart.add("Still awaiting (so far)", waiting)
     return _figure(
         "signoff-latency",
         chart,
@@ -456,7 +473,8 @@ def team_html(report: TeamReport) -> str:
         hist_rows = []
         for m in prog.members:
             for s in m.scores:
-                vals = {**s.precheck, **{f"post {k}": v for k, v in s.post.items()}}
+                vals = {t: s.precheck[t] for t in prog.topics if t in s.precheck}
+                vals |= {f"post {t}": s.post[t] for t in prog.topics if t in s.post}
                 hist_rows.append(
                     [
                         _e(m.figures.name),

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from buyin.client import MoodleClient
@@ -186,17 +186,34 @@ class LearnerData:
     enrolled_in: dict[int, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        # by hand rather than dataclasses.asdict: this runs for every learner every run
+        def mark(m: Mark) -> dict[str, float]:
+            return {"grade": m.grade, "maxgrade": m.maxgrade}
+
         return {
-            "activities": {str(k): asdict(v) for k, v in self.activities.items()},
+            "activities": {
+                str(k): {
+                    "state": v.state,
+                    "timecompleted": v.timecompleted,
+                    "overrideby": v.overrideby,
+                    "tracking": v.tracking,
+                }
+                for k, v in self.activities.items()
+            },
             "attempts": [
                 {
-                    **{k: v for k, v in asdict(a).items() if k not in ("item_marks", "slot_marks")},
+                    "id": a.id,
+                    "number": a.number,
+                    "state": a.state,
+                    "timestart": a.timestart,
+                    "timefinish": a.timefinish,
+                    "sumgrades": a.sumgrades,
                     "item_marks": None
                     if a.item_marks is None
-                    else {k: asdict(m) for k, m in a.item_marks.items()},
+                    else {k: mark(m) for k, m in a.item_marks.items()},
                     "slot_marks": None
                     if a.slot_marks is None
-                    else {str(k): asdict(m) for k, m in a.slot_marks.items()},
+                    else {str(k): mark(m) for k, m in a.slot_marks.items()},
                 }
                 for a in self.attempts
             ],
@@ -205,7 +222,16 @@ class LearnerData:
             else {
                 "completed": self.completion.completed,
                 "aggregation": self.completion.aggregation,
-                "criteria": [asdict(c) for c in self.completion.criteria],
+                "criteria": [
+                    {
+                        "type": c.type,
+                        "title": c.title,
+                        "complete": c.complete,
+                        "timecompleted": c.timecompleted,
+                        "kind": c.kind,
+                    }
+                    for c in self.completion.criteria
+                ],
             },
         }
 
@@ -276,13 +302,18 @@ class Snapshot:
     def find(self, match_by: str, value: str) -> Person | None:
         """A person by username/email/idnumber: the directory first (it knows suspension)."""
         key = value.strip().casefold()
-        if not key:
-            return None
-        for pool in (self.directory, self.people):
+        return self._index.get((match_by, key)) if key else None
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], Person]:
+        index: dict[tuple[str, str], Person] = {}
+        for pool in (self.people, self.directory):  # the directory wins
             for person in pool.values():
-                if str(getattr(person, match_by, "")).strip().casefold() == key:
-                    return person
-        return None
+                for field_name in ("username", "email", "idnumber"):
+                    value = str(getattr(person, field_name)).strip().casefold()
+                    if value:
+                        index[(field_name, value)] = person
+        return index
 
     def person(self, userid: int) -> Person | None:
         return self.directory.get(userid) or self.people.get(userid)
@@ -1006,7 +1037,8 @@ def pull(
                 program=programme.id,
                 userid=person.id,
                 signature=signature,
-                data=data.to_json(),
+                # unchanged learners keep their cached JSON (no re-serialising)
+                data=data.to_json() if fresh or cached is None else cached.data,
                 first_seen=first_seen,
                 fetched_at=fetched_at,
                 undecided=cached.undecided if cached else None,

@@ -67,7 +67,7 @@ class RuleResult:
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
-    from buyin.rules import followup, kickoff, precheck, signoff
+    from buyin.rules import followup, insights, kickoff, precheck, signoff
 
     result = RuleResult()
     if snapshot.programme.kickoff is not None and snapshot.programme.kickoff.enabled:
@@ -78,5 +78,5 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         result.merge(signoff.evaluate(snapshot, history, now))
     if snapshot.programme.followup is not None:
         result.merge(followup.evaluate(snapshot, history, now))
-    result.merge(__import__("buyin.rules.insights").rules.insights.evaluate(snapshot, history, now))
+    result.merge(insights.evaluate(snapshot, history, now))
     return result

@@ -6,9 +6,9 @@
   testing out saved them, and where they stand among the programme's learners
   (the share of colleagues whose post, else pre-check, average is below theirs),
   worded kindly: "ahead of N%" only from 50% up, encouragement otherwise. Key
-  ``message:insight-complete:u{uid}:p{program}``. Completions from before the
-  programme was first synced (``History.mapped_at``) are not announced, unless a
-  backfill window covers them. ``insights.learner_summary = false`` turns it off.
+  ``message:insight-complete:u{uid}:p{program}``. The same completions as the
+  follow-up's: from ``mapped_since`` on (every one without it), or those inside
+  a backfill's window. ``insights.learner_summary = false`` turns it off.
 - **Manager digest** (``insights.manager_digest_weekday``): once per manager per ISO
   week, on or after that weekday: each direct report's scores per topic and progress,
   who awaits their sign-off, who is stuck (no progress in 14 days). Key
@@ -25,6 +25,7 @@ from buyin.facts import line_manager
 from buyin.insights import DAY, STUCK_DAYS, ahead_of
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
+from buyin.rules.followup import in_scope
 from buyin.rules.messages import html_list, link, percent
 from buyin.rules.precheck import counting_attempt, topic_scores
 from buyin.snapshot import Learner, LearnerData, Person, Snapshot
@@ -94,9 +95,10 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
 
 def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[Action]:
     program = snapshot.programme.id
-    # History.mapped_at / .window: set by the sync (read defensively while they settle)
-    mapped_at: int | None = getattr(history, "mapped_at", None)
-    window: tuple[int, int] | None = getattr(history, "window", None)
+    since = snapshot.programme.mapped_since
+    mapped_since = (
+        int(datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) if since else None
+    )
     # the cohort: everyone with a pre-check result (a post quiz, once the snapshot
     # carries one, ranks by the post average instead)
     standing: dict[int, float] = {}
@@ -115,9 +117,8 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
         key = f"message:{COMPLETE}:u{uid}:p{program}"
         if history.applied(key):
             continue
-        backfilled = window is not None and window[0] <= done_at <= window[1]
-        if mapped_at is not None and done_at < mapped_at and not backfilled:
-            continue  # finished before the programme was mapped: not news to them
+        if not in_scope(done_at, history, mapped_since):
+            continue  # before mapped_since: left to `buyin backfill`, like the follow-up
         saved, activities = minutes_saved(history, uid)
         share = None
         if uid in standing:
@@ -260,8 +261,7 @@ def digest_text(
             status = "finished every activity and awaits your sign-off"
             pending.append(learner.person.username)
         else:
-            moved = last_progress(data) or learner.first_seen
-            idle = (now - max(moved, learner.first_seen)) / DAY
+            idle = (now - (last_progress(data) or learner.first_seen)) / DAY
             status = f"{done} of {len(tracked)} activities done"
             if idle >= STUCK_DAYS:
                 stuck.append(learner.person.username)
