@@ -176,6 +176,39 @@ class Person:
     active: bool = True
 
 
+def _mark_json(m: Mark) -> dict[str, float]:
+    return {"grade": m.grade, "maxgrade": m.maxgrade}
+
+
+def _attempt_json(a: Attempt) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "number": a.number,
+        "state": a.state,
+        "timestart": a.timestart,
+        "timefinish": a.timefinish,
+        "sumgrades": a.sumgrades,
+        "item_marks": None
+        if a.item_marks is None
+        else {k: _mark_json(m) for k, m in a.item_marks.items()},
+        "slot_marks": None
+        if a.slot_marks is None
+        else {str(k): _mark_json(m) for k, m in a.slot_marks.items()},
+    }
+
+
+def _attempt_from(a: Mapping[str, Any]) -> Attempt:
+    return Attempt(
+        **{k: v for k, v in a.items() if k not in ("item_marks", "slot_marks")},
+        item_marks=None
+        if a.get("item_marks") is None
+        else {k: Mark(**m) for k, m in a["item_marks"].items()},
+        slot_marks=None
+        if a.get("slot_marks") is None
+        else {int(k): Mark(**m) for k, m in a["slot_marks"].items()},
+    )
+
+
 @dataclass(frozen=True)
 class LearnerData:
     """What we know of one learner's progress; cached between runs."""
@@ -183,13 +216,11 @@ class LearnerData:
     activities: dict[int, ActivityState] = field(default_factory=dict)
     attempts: tuple[Attempt, ...] = ()
     completion: CourseCompletion | None = None
-    enrolled_in: dict[int, int] = field(default_factory=dict)
+    #: attempts at the programme's post-assessment quiz (insights), where one is mapped
+    post_attempts: tuple[Attempt, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         # by hand rather than dataclasses.asdict: this runs for every learner every run
-        def mark(m: Mark) -> dict[str, float]:
-            return {"grade": m.grade, "maxgrade": m.maxgrade}
-
         return {
             "activities": {
                 str(k): {
@@ -200,23 +231,8 @@ class LearnerData:
                 }
                 for k, v in self.activities.items()
             },
-            "attempts": [
-                {
-                    "id": a.id,
-                    "number": a.number,
-                    "state": a.state,
-                    "timestart": a.timestart,
-                    "timefinish": a.timefinish,
-                    "sumgrades": a.sumgrades,
-                    "item_marks": None
-                    if a.item_marks is None
-                    else {k: mark(m) for k, m in a.item_marks.items()},
-                    "slot_marks": None
-                    if a.slot_marks is None
-                    else {str(k): mark(m) for k, m in a.slot_marks.items()},
-                }
-                for a in self.attempts
-            ],
+            "attempts": [_attempt_json(a) for a in self.attempts],
+            "post_attempts": [_attempt_json(a) for a in self.post_attempts],
             "completion": None
             if self.completion is None
             else {
@@ -240,18 +256,8 @@ class LearnerData:
         completion = data.get("completion")
         return cls(
             activities={int(k): ActivityState(**v) for k, v in data.get("activities", {}).items()},
-            attempts=tuple(
-                Attempt(
-                    **{k: v for k, v in a.items() if k not in ("item_marks", "slot_marks")},
-                    item_marks=None
-                    if a.get("item_marks") is None
-                    else {k: Mark(**m) for k, m in a["item_marks"].items()},
-                    slot_marks=None
-                    if a.get("slot_marks") is None
-                    else {int(k): Mark(**m) for k, m in a["slot_marks"].items()},
-                )
-                for a in data.get("attempts", [])
-            ),
+            attempts=tuple(_attempt_from(a) for a in data.get("attempts", [])),
+            post_attempts=tuple(_attempt_from(a) for a in data.get("post_attempts", [])),
             completion=None
             if completion is None
             else CourseCompletion(
@@ -296,6 +302,8 @@ class Snapshot:
     refresher_enrolled: frozenset[int] | None = None
     #: per learner, the refresher quiz result as a fraction (retention), where fetched
     retention: dict[int, float] = field(default_factory=dict)
+    #: the post-assessment quiz (insights.post_quiz), where mapped
+    post_quiz: Quiz | None = None
     #: the local_buyin plugin's sign-off requests by learner (None: the plugin is not used)
     plugin_signoffs: dict[int, dict[str, Any]] | None = None
 
@@ -617,6 +625,32 @@ def learner_signature(person: Person, grades: Mapping[int, str]) -> str:
     return f"{person.lastcourseaccess}|{grades.get(person.id, '')}"
 
 
+def fetch_attempts(
+    client: MoodleClient,
+    site: SiteInfo,
+    quiz: Quiz,
+    userid: int,
+    previous: tuple[Attempt, ...],
+) -> tuple[Attempt, ...]:
+    """A learner's attempts; per-slot marks reviewed only where the quiz has no grade
+    items, and only for finished attempts not reviewed before."""
+    raw = client.call(site.attempts_function, quizid=quiz.id, userid=userid, status="all")
+    known = {a.id: a for a in previous}
+    parsed = []
+    for item in raw.get("attempts") or []:
+        attempt = parse_attempt(item)
+        if attempt.finished and attempt.item_marks is None and attempt.sumgrades is not None:
+            cached = known.get(attempt.id)
+            if cached is not None and cached.slot_marks is not None:
+                slot_marks: dict[int, Mark] | None = cached.slot_marks
+            else:
+                review = client.call("mod_quiz_get_attempt_review", attemptid=attempt.id)
+                slot_marks = parse_slot_marks("mod_quiz_get_attempt_review", review)
+            attempt = replace(attempt, slot_marks=slot_marks)
+        parsed.append(attempt)
+    return tuple(sorted(parsed, key=lambda a: (a.number, a.id)))
+
+
 def fetch_learner(
     client: MoodleClient,
     site: SiteInfo,
@@ -624,6 +658,7 @@ def fetch_learner(
     quiz: Quiz | None,
     userid: int,
     previous: LearnerData | None,
+    post_quiz: Quiz | None = None,
 ) -> LearnerData:
     """The full per-learner fetch: activity completion, course completion, attempts."""
     activities = parse_activity_states(
@@ -636,24 +671,16 @@ def fetch_learner(
             "core_completion_get_course_completion_status", courseid=course.id, userid=userid
         )
     )
-    attempts: tuple[Attempt, ...] = ()
-    if quiz is not None:
-        raw = client.call(site.attempts_function, quizid=quiz.id, userid=userid, status="all")
-        known = {a.id: a for a in (previous.attempts if previous else ())}
-        parsed = []
-        for item in raw.get("attempts") or []:
-            attempt = parse_attempt(item)
-            if attempt.finished and attempt.item_marks is None and attempt.sumgrades is not None:
-                cached = known.get(attempt.id)
-                if cached is not None and cached.slot_marks is not None:
-                    slot_marks: dict[int, Mark] | None = cached.slot_marks
-                else:
-                    review = client.call("mod_quiz_get_attempt_review", attemptid=attempt.id)
-                    slot_marks = parse_slot_marks("mod_quiz_get_attempt_review", review)
-                attempt = Attempt(**{**attempt.__dict__, "slot_marks": slot_marks})
-            parsed.append(attempt)
-        attempts = tuple(sorted(parsed, key=lambda a: (a.number, a.id)))
-    return LearnerData(activities=activities, attempts=attempts, completion=completion)
+    before = previous or LearnerData()
+    attempts = () if quiz is None else fetch_attempts(client, site, quiz, userid, before.attempts)
+    post = (
+        ()
+        if post_quiz is None
+        else fetch_attempts(client, site, post_quiz, userid, before.post_attempts)
+    )
+    return LearnerData(
+        activities=activities, attempts=attempts, completion=completion, post_attempts=post
+    )
 
 
 def fetch_completion(client: MoodleClient, course: Course, userid: int) -> CourseCompletion:
@@ -931,9 +958,11 @@ def pull(
 ) -> Pulled:
     """Fetch one programme: the snapshot, and what to cache for the next run."""
     where = str(programme.source)
+    post_ref = programme.insights.get("post_quiz")
     if structure and not reconcile and structure.get("course"):
         course = Course(**structure["course"])
         quiz = Quiz(**structure["quiz"]) if structure.get("quiz") else None
+        post_quiz = Quiz(**structure["post_quiz"]) if structure.get("post_quiz") else None
         activities = fetch_activities(client, course)
     else:
         course = resolve_course(client, programme.course, where)
@@ -941,6 +970,9 @@ def pull(
         quiz = None
         if programme.precheck is not None:
             quiz = fetch_quiz(client, course, activities, programme.precheck.quiz, where)
+        post_quiz = None
+        if post_ref is not None:
+            post_quiz = fetch_quiz(client, course, activities, post_ref, where)
     roles: dict[str, int] = {}
     enrolled = fetch_enrolled(client, course.id, page_size, roles)
     active = fetch_active_ids(client, course.id, page_size)
@@ -965,7 +997,7 @@ def pull(
     jobs: dict[int, Callable[[], Any]] = {}
     for uid in sorted(plan.full):
         previous = LearnerData.from_json(cache[uid].data) if uid in cache else None
-        jobs[uid] = partial(fetch_learner, client, site, course, quiz, uid, previous)
+        jobs[uid] = partial(fetch_learner, client, site, course, quiz, uid, previous, post_quiz)
     for uid in sorted(plan.completion_only):
         jobs[uid] = partial(fetch_completion, client, course, uid)
     results = run_concurrently(jobs, concurrency)
@@ -1052,6 +1084,7 @@ def pull(
         course=course,
         activities=activities,
         quiz=quiz,
+        post_quiz=post_quiz,
         learners=snap_learners,
         people={p.id: p for p in people},
         roles=roles,
@@ -1067,6 +1100,7 @@ def pull(
         structure={
             "course": asdict(course),
             "quiz": asdict(quiz) if quiz else None,
+            "post_quiz": asdict(post_quiz) if post_quiz else None,
             "refresher": asdict(refresher) if refresher else None,
         },
         directory=people_directory,

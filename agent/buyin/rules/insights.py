@@ -27,7 +27,7 @@ from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.followup import in_scope
 from buyin.rules.messages import html_list, link, percent
-from buyin.rules.precheck import counting_attempt, topic_scores
+from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
 from buyin.snapshot import Learner, LearnerData, Person, Snapshot
 
 COMPLETE = "insight-complete"
@@ -99,15 +99,21 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
     mapped_since = (
         int(datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) if since else None
     )
-    # the cohort: everyone with a pre-check result (a post quiz, once the snapshot
-    # carries one, ranks by the post average instead)
+    # the cohort: everyone with a result, ranked by their post-assessment average where
+    # the programme maps one, else by their pre-check average
     standing: dict[int, float] = {}
     pre: dict[int, dict[str, float]] = {}
+    post: dict[int, dict[str, float]] = {}
     for uid, learner in snapshot.learners.items():
         scores = precheck_scores(snapshot, learner)
         if scores:
             pre[uid] = scores
-            standing[uid] = sum(scores.values()) / len(scores)
+        after = post_scores(snapshot, learner)
+        if after:
+            post[uid] = after
+        basis_scores = after or scores or {}
+        if basis_scores:
+            standing[uid] = sum(basis_scores.values()) / len(basis_scores)
     actions = []
     for uid, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
@@ -127,11 +133,11 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
             snapshot,
             learner.person,
             pre=pre.get(uid, {}),
-            post={},
+            post=post.get(uid, {}),
             minutes=saved,
             activities=activities,
             share=share,
-            basis="pre-check",
+            basis="post-assessment" if uid in post else "pre-check",
         )
         actions.append(
             Action(

@@ -100,6 +100,21 @@ def covered_activities(topic: Topic, snapshot: Snapshot, precheck: Precheck) -> 
     ]
 
 
+def post_scores(snapshot: Snapshot, learner: Learner) -> dict[str, float]:
+    """Per-topic scores of the learner's last finished post-assessment attempt (the
+    programme's topics, scored like the pre-check), or {} where there is none."""
+    precheck = snapshot.programme.precheck
+    if precheck is None or snapshot.post_quiz is None:
+        return {}
+    attempt = counting_attempt(learner.data.post_attempts, "last")
+    if attempt is None:
+        return {}
+    scores = topic_scores(attempt, precheck)
+    if isinstance(scores, str):
+        return {}
+    return {s.topic.name: round(s.fraction, 4) for s in scores}
+
+
 def undecidable(learner: Learner) -> str | None:
     if learner.person.suspended or not learner.person.active:
         return "enrolment not active or user suspended"
@@ -118,6 +133,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         return result
     program = snapshot.programme.id
     for uid, learner in sorted(snapshot.learners.items()):
+        post = post_scores(snapshot, learner)
+        if post:
+            result.facts.setdefault(uid, {})["post"] = post
         why = undecidable(learner)
         if why is not None:
             result.undecided[uid] = why
@@ -156,11 +174,13 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     )
                 )
             completed.append((score, todo))
-        result.facts[uid] = {
-            "precheck": {s.topic.name: round(s.fraction, 4) for s in scores},
-            "precheck_attempt": attempt.id,
-            "tested_out": sorted(a.cmid for _, acts in completed for a in acts),
-        }
+        result.facts.setdefault(uid, {}).update(
+            {
+                "precheck": {s.topic.name: round(s.fraction, 4) for s in scores},
+                "precheck_attempt": attempt.id,
+                "tested_out": sorted(a.cmid for _, acts in completed for a in acts),
+            }
+        )
         result.actions.append(
             Action(
                 key=f"message:precheck:u{uid}:a{attempt.id}",
