@@ -19,7 +19,7 @@ always see every learner.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property, partial
@@ -559,32 +559,41 @@ def fetch_quiz(
     )
 
 
-def fetch_enrolled(
-    client: MoodleClient, courseid: int, page_size: int, roles: dict[str, int] | None = None
-) -> list[Person]:
-    """Everyone enrolled, paged; ``roles`` collects role shortname -> id as seen."""
-    people: list[Person] = []
+def enrolled_pages(
+    client: MoodleClient, courseid: int, page_size: int, options: list[dict[str, Any]]
+) -> Iterator[list[dict[str, Any]]]:
+    """core_enrol_get_enrolled_users page by page (limitfrom/limitnumber)."""
     offset = 0
     while True:
         page = client.call(
             "core_enrol_get_enrolled_users",
             courseid=courseid,
             options=[
-                {"name": "userfields", "value": USER_FIELDS},
+                *options,
                 {"name": "limitfrom", "value": offset},
                 {"name": "limitnumber", "value": page_size},
-                {"name": "sortby", "value": "id"},
             ],
         )
+        yield page
+        if len(page) < page_size:
+            return
+        offset += page_size
+
+
+def fetch_enrolled(
+    client: MoodleClient, courseid: int, page_size: int, roles: dict[str, int] | None = None
+) -> list[Person]:
+    """Everyone enrolled, paged; ``roles`` collects role shortname -> id as seen."""
+    people: list[Person] = []
+    options = [{"name": "userfields", "value": USER_FIELDS}, {"name": "sortby", "value": "id"}]
+    for page in enrolled_pages(client, courseid, page_size, options):
         people.extend(parse_person(u) for u in page)
         if roles is not None:
             for user in page:
                 for role in user.get("roles") or []:
                     if role.get("shortname"):
                         roles[str(role["shortname"])] = int(role["roleid"])
-        if len(page) < page_size:
-            return people
-        offset += page_size
+    return people
 
 
 @dataclass
@@ -733,23 +742,10 @@ def resolve_role(ref: Ref, roles: Mapping[str, int], where: str) -> int:
 
 def fetch_active_ids(client: MoodleClient, courseid: int, page_size: int) -> set[int]:
     """Users whose enrolment is active now and whose account is not suspended."""
-    ids: set[int] = set()
-    offset = 0
-    while True:
-        page = client.call(
-            "core_enrol_get_enrolled_users",
-            courseid=courseid,
-            options=[
-                {"name": "onlyactive", "value": 1},
-                {"name": "userfields", "value": "id"},
-                {"name": "limitfrom", "value": offset},
-                {"name": "limitnumber", "value": page_size},
-            ],
-        )
-        ids.update(int(u["id"]) for u in page)
-        if len(page) < page_size:
-            return ids
-        offset += page_size
+    options = [{"name": "onlyactive", "value": 1}, {"name": "userfields", "value": "id"}]
+    return {
+        int(u["id"]) for page in enrolled_pages(client, courseid, page_size, options) for u in page
+    }
 
 
 def fetch_people(client: MoodleClient, match_by: str, values: Iterable[str]) -> list[Person]:
