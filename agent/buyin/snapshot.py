@@ -742,7 +742,10 @@ def resolve_role(ref: Ref, roles: Mapping[str, int], where: str) -> int:
 
 def fetch_active_ids(client: MoodleClient, courseid: int, page_size: int) -> set[int]:
     """Users whose enrolment is active now and whose account is not suspended."""
-    options = [{"name": "onlyactive", "value": 1}, {"name": "userfields", "value": "id"}]
+    options: list[dict[str, Any]] = [
+        {"name": "onlyactive", "value": 1},
+        {"name": "userfields", "value": "id"},
+    ]
     return {
         int(u["id"]) for page in enrolled_pages(client, courseid, page_size, options) for u in page
     }
