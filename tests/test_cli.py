@@ -66,12 +66,13 @@ def test_doctor_on_an_unreachable_site_exits_75_after_its_retries(
     settings: Settings, no_sleep: list[float]
 ) -> None:
     import requests
+    from urllib3.exceptions import NewConnectionError
 
     with responses.RequestsMock() as rsps:
         rsps.add(
             responses.POST,
             settings.url + "/webservice/rest/server.php",
-            body=requests.ConnectionError("refused"),
+            body=requests.ConnectionError(NewConnectionError(None, "Connection refused")),
         )
         result = invoke(settings, "doctor")
         assert len(rsps.calls) == 3  # BUYIN_RETRIES

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 import responses
+from urllib3.exceptions import NewConnectionError
 
 from buyin import __version__
 from buyin.client import CallMetrics, MoodleClient
@@ -470,6 +471,37 @@ def test_http_500_on_a_write_is_not_retried(
     assert len(mock.calls) == 1
 
 
+def test_a_connection_broken_after_sending_a_write_is_not_retried(
+    mock: responses.RequestsMock, client: MoodleClient
+) -> None:
+    # e.g. a reset while Moodle was answering: it may have stored the messages
+    mock.post(
+        ENDPOINT, body=requests.ConnectionError("Connection aborted.", ConnectionResetError())
+    )
+    mock.post(ENDPOINT, json=MESSAGE["response"])
+    with pytest.raises(TransientError):
+        send_message(client)
+    assert len(mock.calls) == 1
+
+
+def test_a_redirect_is_not_followed_and_names_the_target(
+    mock: responses.RequestsMock, client: MoodleClient
+) -> None:
+    mock.post(ENDPOINT, status=307, headers={"Location": "http://elsewhere.example.net/x"})
+    with pytest.raises(ConfigurationError) as caught:
+        client.call(SITE_INFO)
+    assert "redirects (HTTP 307) to http://elsewhere.example.net/x" in str(caught.value)
+    assert len(mock.calls) == 1
+
+
+def test_other_request_failures_are_transient(
+    mock: responses.RequestsMock, client: MoodleClient
+) -> None:
+    mock.post(ENDPOINT, body=requests.exceptions.ChunkedEncodingError("truncated"))
+    mock.post(ENDPOINT, json=site_info())
+    assert client.call(SITE_INFO) == site_info()
+
+
 def test_read_timeout_on_a_read_is_retried(
     mock: responses.RequestsMock, client: MoodleClient
 ) -> None:
@@ -482,7 +514,11 @@ def test_read_timeout_on_a_read_is_retried(
 @pytest.mark.parametrize(
     "failure",
     [
-        {"body": requests.ConnectionError("connection refused")},
+        {
+            "body": requests.ConnectionError(
+                NewConnectionError(None, "Failed to establish a new connection: refused")
+            )
+        },
         {"body": requests.ConnectTimeout("connect timed out")},
         {"status": 503},
         {"status": 429},

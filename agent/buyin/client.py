@@ -33,12 +33,14 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
 )
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from buyin import __version__
 from buyin.contract import validate_response
 from buyin.encoding import flatten
 from buyin.errors import (
     BuyinError,
+    ConfigurationError,
     ContractError,
     FunctionNotInServiceError,
     InvalidParameterError,
@@ -152,6 +154,27 @@ def error_from_envelope(
     return MoodleError(function, code, message, exception)
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """True when the connection failed before the request left (refused, unknown host)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError | NameResolutionError):
+            return True
+        stack.extend(a for a in current.args if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+        for linked in (current.__cause__, current.__context__):
+            if linked is not None:
+                stack.append(linked)
+    return False
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -262,6 +285,8 @@ class MoodleClient:
                 data=body,
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
                 timeout=self.timeout,
+                # a redirect would re-send the token elsewhere, perhaps over plain HTTP
+                allow_redirects=False,
             )
         except requests.ConnectTimeout:
             raise _SafeToRetry(f"{function}: connection to {self.url} timed out") from None
@@ -270,17 +295,32 @@ class MoodleClient:
                 f"{function}: {self.url} did not answer within {self.timeout:g}s"
             ) from None
         except requests.exceptions.SSLError as exc:
-            raise TransientError(
-                f"{function}: TLS verification of {self.url} failed: {self.redact(str(exc))}"
+            raise ConfigurationError(
+                f"TLS verification of {self.url} failed: {self.redact(str(exc))[:200]}",
+                hint="Fix the site's certificate (chain, name, expiry); the agent never skips "
+                "verification. A private CA can be named with REQUESTS_CA_BUNDLE.",
             ) from None
-        except requests.ConnectionError:
-            raise _SafeToRetry(f"{function}: cannot connect to {self.url}") from None
+        except requests.ConnectionError as exc:
+            if _never_sent(exc):
+                raise _SafeToRetry(f"{function}: cannot connect to {self.url}") from None
+            # the connection broke after the request may have arrived: not safe for a write
+            raise TransientError(f"{function}: the connection to {self.url} broke") from None
+        except requests.RequestException as exc:
+            raise TransientError(
+                f"{function}: {type(exc).__name__} talking to {self.url}"
+            ) from None
         finally:
             self.metrics.add_time(time.monotonic() - started)
         return self._interpret(function, response)
 
     def _interpret(self, function: str, response: requests.Response) -> Any:
         status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "?")
+            raise ConfigurationError(
+                f"{self.url}{ENDPOINT} redirects (HTTP {status}) to {location}",
+                hint="Set url to the site's real address (the token is never sent to a redirect).",
+            )
         if status in (429, 503):
             raise _SafeToRetry(
                 f"{function}: {self.url} answered HTTP {status} (busy)",

@@ -181,7 +181,13 @@ def read_token_file(path: Path) -> str:
             f"token file {path} is readable by other users (mode {stat.filemode(info.st_mode)})",
             hint=f"Run: chmod 600 {path}",
         )
-    token = path.read_text(encoding="utf-8").strip()
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}",
+            hint="token_file must be a readable text file holding only the token.",
+        ) from None
     if not token:
         raise ConfigurationError(f"token file {path} is empty", hint="Put the token in it.")
     return token

@@ -435,14 +435,18 @@ def parse_course_completion(raw: Mapping[str, Any]) -> CourseCompletion:
 
 
 def grade_signature(report: Mapping[str, Any]) -> dict[int, str]:
-    """Per user, a string that changes when any of their quiz grades changes."""
+    """Per user, a string that changes when any of their activity grades changes: a quiz
+    submitted, or an assignment graded by a teacher (which may complete an activity
+    without the learner opening the course). The course total is left out: Moodle
+    recomputes it without anything having happened."""
     result: dict[int, str] = {}
     for usergrade in report.get("usergrades") or []:
         parts = []
         for item in usergrade.get("gradeitems") or []:
-            if item.get("itemmodule") == "quiz":
+            if item.get("itemtype") == "mod":
                 parts.append(
-                    f"{item.get('cmid')}:{item.get('graderaw')}:{item.get('gradedatesubmitted')}"
+                    f"{item.get('id')}:{item.get('graderaw')}:{item.get('gradedatesubmitted')}"
+                    f":{item.get('gradedategraded')}"
                 )
         result[int(usergrade["userid"])] = ",".join(sorted(parts))
     return result

@@ -224,18 +224,18 @@ class Syncer:
             settled=settled, retention=bool(started_refreshers - {int(k) for k in retention})
         )
         unsettled = {e.userid for e in ledger.values() if e.status in ("planned", "failed")}
-        # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
-        awaiting = (
-            set()
-            if uses_plugin(programme, site)
-            else {
-                uid
-                for uid, c in cache.items()
-                if (comp := LearnerData.from_json(c.data).completion) is not None
-                and comp.awaiting_signoff
-            }
-        )
         try:
+            # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
+            awaiting = (
+                set()
+                if uses_plugin(programme, site)
+                else {
+                    uid
+                    for uid, c in cache.items()
+                    if (comp := LearnerData.from_json(c.data).completion) is not None
+                    and comp.awaiting_signoff
+                }
+            )
             pulled = pull(
                 self.client,
                 site,
@@ -280,7 +280,12 @@ class Syncer:
             now,
             agent_userid=site.userid,
             concurrency=self.settings.concurrency,
-            previously_planned={k for k, e in ledger.items() if e.status == "planned"},
+            # a killed run's actions, and messages whose failure may have hidden a delivery
+            previously_planned={
+                k
+                for k, e in ledger.items()
+                if e.status == "planned" or (e.kind == "message" and e.status == "failed")
+            },
         )
         outcome.pushed = pusher.push(outcome.plan)
         self._save(pulled, result, outcome.pushed, run_id, now, reconcile)
@@ -338,10 +343,14 @@ class Syncer:
                 payload=payload,
                 now=now,
             )
+        wanted = set(result.schedule) | {a.key for a in result.actions}
         for item in self.state.scheduled(program):
             entry = ledger.get(item.key)
             if entry is not None and entry.status == "applied":
                 self.state.set_schedule_status(item.key, "done")
+            elif item.key not in wanted:
+                # the rules no longer ask for it (enrolment left as is, learner gone)
+                self.state.set_schedule_status(item.key, "cancelled")
         if snapshot.retention:
             known = self._meta_json(f"retention:{program}") or {}
             known.update({str(k): v for k, v in snapshot.retention.items()})

@@ -79,14 +79,16 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         if not learner.person.active:
             continue
         key = f"message:kickoff:u{uid}:p{program}"
-        if history.status(key) in ("applied", "skipped"):
-            continue
-        first_time = history.status(key) is None
-        if first_time and not eligible(learner, history, mapped_since):
-            continue
+        welcomed = history.status(key) in ("applied", "skipped")
+        if not welcomed:
+            if history.status(key) is None and not eligible(learner, history, mapped_since):
+                continue
         approver, _ = resolve_approver(snapshot, learner.person, who)
         manager = approver.person if approver and not approver.note else None
-        result.actions.append(_learner_message(snapshot, learner, cfg, manager, key))
+        if not welcomed:
+            result.actions.append(_learner_message(snapshot, learner, cfg, manager, key))
+        # the manager hears of every welcomed learner once, even one welcomed on a day
+        # whose manager message had already gone out
         if manager is not None and uid not in told_managers:
             starters.setdefault(manager.id, (manager, []))[1].append(learner)
     for _, (manager, learners) in sorted(starters.items()):
