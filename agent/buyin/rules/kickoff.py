@@ -80,9 +80,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
             continue
         key = f"message:kickoff:u{uid}:p{program}"
         welcomed = history.status(key) in ("applied", "skipped")
-        if not welcomed:
-            if history.status(key) is None and not eligible(learner, history, mapped_since):
-                continue
+        never_tried = history.status(key) is None
+        if never_tried and not eligible(learner, history, mapped_since):
+            continue
         approver, _ = resolve_approver(snapshot, learner.person, who)
         manager = approver.person if approver and not approver.note else None
         if not welcomed:
