@@ -222,3 +222,17 @@ def test_mapped_since_leaves_old_completions_to_backfill(
     result = CliRunner().invoke(main, [*base, "backfill", "--since", "not-a-date"], env=env)
     assert result.exit_code == 2
     assert "is not a date like" in result.output
+
+
+def test_a_mapping_change_is_seen_at_the_next_sync_not_the_next_reconciliation(
+    site: SimulatedMoodle, run_sync: Any, clock: Clock, mapping_dir: Path
+) -> None:
+    set_mapping(mapping_dir, 'course = "CC201"', 'course = "LEAD100"')
+    run_sync()
+    set_mapping(mapping_dir, 'course = "LEAD100"', 'course = "CC201"')
+    l02 = load_scenario()["learners"]["learner02"]["userid"]
+    clock.advance(hours=1)
+    site.mark_signoff(l02, 2, MGR["mgr1"], time=clock.now)
+    run_sync()
+    assert site.enrolment(l02, REFRESHER) is not None
+    assert site.enrolment(l02, 4) is None

@@ -153,3 +153,18 @@ def test_second_sync_writes_nothing_and_new_attempt_is_acted_on_alone(
     assert completed(site, 28) >= {1, 2, 3, 4, 5, 6, 7, 8}
     messages = [p for fn, p in done if fn == "core_message_send_instant_messages"]
     assert len(messages) == 1 and messages[0]["messages"][0]["touserid"] == 28
+
+
+def test_the_message_waits_until_its_activities_are_completed(
+    site: SimulatedMoodle, run_sync: Any, clock: Any
+) -> None:
+    # one override refused by Moodle (not a set-up error): learner10's only one (cm 4)
+    site.faults.queue("core_completion_override_activity_completion_status", "nosuchactivity")
+    first = run_sync()
+    failed = [a.userid for o in first.outcomes if o.pushed for a, _ in o.pushed.failed]
+    assert len(failed) == 1
+    uid = failed[0]
+    assert precheck_messages(site, uid) == []  # not told "completed for you" yet
+    clock.advance(hours=1)
+    assert run_sync().exit_code == 0
+    assert len(precheck_messages(site, uid)) == 1

@@ -267,3 +267,33 @@ def test_team_groups_put_each_manager_with_their_reports(
     run_sync()  # the reminder links the report filtered to the manager's team
     group = next(g for g in site.state.groups.values() if g.name == "Team Priya Natarajan")
     assert f"&amp;group={group.id}" in digests(site, MGR["mgr3"])[-1]
+
+
+def test_an_approver_enrolled_without_the_role_gets_the_role_not_a_new_enrolment(
+    site: SimulatedMoodle, run_sync: Any
+) -> None:
+    enrolment = site.state.enrolments[(MGR["mgr2"], 2)]
+    enrolment.roleids[:] = [1]  # in the course as a manager, not with the sign-off role
+    enrolment.timestart, enrolment.timeend = 1790000000, 1800000000
+    assert run_sync().exit_code == 0
+    after = site.enrolment(MGR["mgr2"], 2)
+    assert after is not None and SIGNOFF_ROLE in after.roleids
+    assert (after.timestart, after.timeend) == (1790000000, 1800000000)  # left as it was
+    assert not any(
+        p["enrolments"][0]["userid"] == MGR["mgr2"]
+        for fn, p in site.calls
+        if fn == "enrol_manual_enrol_users"
+    )
+
+
+def test_a_role_the_agent_may_not_assign_by_role_assignment_is_named(
+    site: SimulatedMoodle, run_sync: Any
+) -> None:
+    enrolment = site.state.enrolments[(MGR["mgr2"], 2)]
+    enrolment.roleids[:] = [1]
+    site.assignable_roles.discard(SIGNOFF_ROLE)
+    report = run_sync()
+    assert report.exit_code == 78
+    stopped = report.outcomes[0].pushed.stopped_by  # type: ignore[union-attr]
+    assert stopped is not None and "may not assign role 10" in str(stopped)
+    assert "Allow role assignments" in stopped.hint

@@ -19,8 +19,6 @@ from buyin.state import LedgerEntry
 #: a failed action is tried again on later runs, up to this many attempts in all
 MAX_ATTEMPTS = 5
 
-KINDS = ("override", "message", "enrol", "group_create", "group_add", "signoff_request")
-
 
 @dataclass(frozen=True)
 class Action:
@@ -32,8 +30,8 @@ class Action:
     target: str
     params: Mapping[str, Any]
     reason: Mapping[str, Any] = field(default_factory=dict)
-    #: the key of an action that must be applied first (else this one waits a run)
-    requires: str | None = None
+    #: keys of actions that must be done first (else this one waits for a later run)
+    requires: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.kind == "override":
@@ -64,10 +62,6 @@ class Plan:
     #: planned by an earlier run, no longer desired and not true in Moodle: dropped
     stale: list[tuple[Action, str]] = field(default_factory=list)
 
-    @property
-    def empty(self) -> bool:
-        return not (self.actions or self.satisfied or self.verified)
-
 
 def already_true(action: Action, snapshot: Snapshot) -> str | None:
     """Why Moodle already holds what the action would do, or None."""
@@ -76,7 +70,7 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
         state = learner.data.activities.get(int(action.params["cmid"]))
         if state is not None and state.state != 0:
             return "activity already complete"
-    if action.kind == "enrol":
+    if action.kind in ("enrol", "role_assign"):
         courseid = int(action.params["courseid"])
         roleid = int(action.params["roleid"])
         person = snapshot.people.get(action.userid)

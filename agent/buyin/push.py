@@ -19,7 +19,13 @@ from functools import partial
 from typing import Any
 
 from buyin.client import MoodleClient
-from buyin.errors import BuyinError, ConfigurationError, TransientError
+from buyin.errors import (
+    BuyinError,
+    ConfigurationError,
+    InvalidParameterError,
+    MissingPermissionError,
+    TransientError,
+)
 from buyin.plan import Action, Plan
 from buyin.snapshot import run_concurrently
 from buyin.state import State
@@ -30,7 +36,7 @@ log = logging.getLogger("buyin.push")
 MESSAGE_BATCH = 50
 ENROL_BATCH = 100
 #: kinds that change what we cache of a learner (a message does not)
-STATE_CHANGING = frozenset({"override", "enrol", "group_add"})
+STATE_CHANGING = frozenset({"override", "enrol", "role_assign", "group_add"})
 
 
 @dataclass
@@ -123,6 +129,7 @@ class Pusher:
             # completion first: messages describe what was completed
             self._each(by_kind.pop("override", []), self._override)
             self._batched(by_kind.pop("enrol", []), ENROL_BATCH, self._enrol)
+            self._batched(by_kind.pop("role_assign", []), ENROL_BATCH, self._assign_roles)
             self._batched(by_kind.pop("group_create", []), ENROL_BATCH, self._group_create)
             self._batched(by_kind.pop("group_add", []), ENROL_BATCH, self._group_add)
             self._batched(by_kind.pop("signoff_request", []), ENROL_BATCH, self._request_signoffs)
@@ -138,16 +145,24 @@ class Pusher:
         return self.result
 
     def _ready(self, actions: list[Action]) -> list[Action]:
-        """Actions whose prerequisite is applied; the others wait (unrecorded) for a later run."""
+        """Actions whose prerequisites are done; the others wait (unrecorded) for a later run.
+
+        Done = applied; an override skipped because the activity was already complete
+        counts too (what the message says is true). An enrolment skipped because the
+        learner was already enrolled does not: we did not enrol them."""
         ready = []
         for action in actions:
-            if action.requires is not None:
-                entry = self.state.entry(action.requires)
-                if entry is None or entry.status != "applied":
-                    self.result.deferred.append(action)
-                    continue
-            ready.append(action)
+            if all(self._done(key) for key in action.requires):
+                ready.append(action)
+            else:
+                self.result.deferred.append(action)
         return ready
+
+    def _done(self, key: str) -> bool:
+        entry = self.state.entry(key)
+        if entry is None:
+            return False
+        return entry.status == "applied" or (entry.status == "skipped" and entry.kind == "override")
 
     def _each(self, actions: Sequence[Action], apply: Callable[[Action], None]) -> None:
         for action in actions:
@@ -183,7 +198,11 @@ class Pusher:
                 for action in batch:
                     if action.key not in {a.key for a in self.result.applied}:
                         self._failed(action, str(exc))
-            except ConfigurationError:
+            except ConfigurationError as exc:
+                done = {a.key for a in self.result.applied}
+                for action in batch:
+                    if action.key not in done:
+                        self._failed(action, str(exc))
                 raise
             except BuyinError as exc:
                 for action in batch:
@@ -214,6 +233,33 @@ class Pusher:
                 item["timeend"] = p["timeend"]
             enrolments.append(item)
         self.client.call("enrol_manual_enrol_users", enrolments=enrolments)
+        for action in batch:
+            self._applied(action)
+
+    def _assign_roles(self, batch: list[Action]) -> None:
+        try:
+            self.client.call(
+                "core_role_assign_roles",
+                assignments=[
+                    {
+                        "roleid": int(a.params["roleid"]),
+                        "userid": a.userid,
+                        "contextlevel": "course",
+                        "instanceid": int(a.params["courseid"]),
+                    }
+                    for a in batch
+                ],
+            )
+        except InvalidParameterError:
+            # Moodle's answer when the role is not assignable by the agent's role
+            roles = sorted({int(a.params["roleid"]) for a in batch})
+            raise MissingPermissionError(
+                "core_role_assign_roles",
+                f"the agent may not assign role {', '.join(map(str, roles))} in course "
+                f"{batch[0].params['courseid']}",
+                "Let the agent's role assign it: Site administration > Users > Permissions > "
+                "Define roles > (agent's role) > Allow role assignments.",
+            ) from None
         for action in batch:
             self._applied(action)
 

@@ -962,7 +962,16 @@ def pull(
     """Fetch one programme: the snapshot, and what to cache for the next run."""
     where = str(programme.source)
     post_ref = programme.insights.get("post_quiz")
-    if structure and not reconcile and structure.get("course"):
+    followup = programme.followup
+    refs = {
+        "course": programme.course,
+        "quiz": programme.precheck.quiz if programme.precheck else None,
+        "post_quiz": post_ref,
+        "refresher": followup.refresher.course if followup and followup.refresher else None,
+    }
+    # the cached structure serves only while the mapping still names the same things
+    cached_ok = bool(structure) and not reconcile and (structure or {}).get("refs") == refs
+    if cached_ok and structure and structure.get("course"):
         course = Course(**structure["course"])
         quiz = Quiz(**structure["quiz"]) if structure.get("quiz") else None
         post_quiz = Quiz(**structure["post_quiz"]) if structure.get("post_quiz") else None
@@ -1023,10 +1032,9 @@ def pull(
     refresher = None
     refresher_enrolled = None
     retention: dict[int, float] = {}
-    followup = programme.followup
     if followup is not None and followup.refresher is not None:
         cached = (structure or {}).get("refresher")
-        if cached and not reconcile:
+        if cached and cached_ok:
             refresher = Course(**cached)
         else:
             refresher = resolve_course(client, followup.refresher.course, where)
@@ -1101,6 +1109,7 @@ def pull(
         snapshot=snapshot,
         rows=rows,
         structure={
+            "refs": refs,
             "course": asdict(course),
             "quiz": asdict(quiz) if quiz else None,
             "post_quiz": asdict(post_quiz) if post_quiz else None,

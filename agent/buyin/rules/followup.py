@@ -117,7 +117,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     result.actions.append(
                         replace(
                             _message(snapshot, learner, open_key, "refresher open", text),
-                            requires=enrol_key,
+                            requires=(enrol_key,),
                         )
                     )
                 else:

@@ -194,6 +194,10 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     "text": learner_message(snapshot, learner, precheck, completed, focus),
                 },
                 reason={"rule": "precheck", "attempt": attempt.id},
+                # it says the activities were completed: only once they are
+                requires=tuple(
+                    f"override:u{uid}:cm{a.cmid}" for _, acts in completed for a in acts
+                ),
             )
         )
     return result

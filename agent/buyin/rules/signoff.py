@@ -139,6 +139,20 @@ class CompletionReportChannel:
         if holder is not None and roleid in holder.roles:
             return []
         course = snapshot.course.id
+        if holder is not None:
+            # enrolled already (another role): add the role; re-enrolling would reset
+            # their enrolment's dates and status
+            return [
+                Action(
+                    key=f"role:u{approver.id}:c{course}:r{roleid}",
+                    kind="role_assign",
+                    program=snapshot.programme.id,
+                    userid=approver.id,
+                    target=f"{approver.username} (sign-off role)",
+                    params={"courseid": course, "roleid": roleid},
+                    reason={"rule": "signoff", "why": "the approver must hold the role to sign"},
+                )
+            ]
         return [
             Action(
                 key=f"enrol:u{approver.id}:c{course}:r{roleid}",

@@ -163,6 +163,7 @@ _FALLBACK_SERVICE: tuple[str, ...] = (
     "core_message_send_instant_messages",
     "core_message_get_messages",
     "enrol_manual_enrol_users",
+    "core_role_assign_roles",
     "core_user_get_users_by_field",
     "core_group_get_course_groups",
     "core_group_create_groups",

@@ -229,6 +229,21 @@ SPECS: dict[str, Obj] = {
         {"members": Lst(Obj({"groupid": P("int"), "userid": P("int")}))}
     ),
     "core_cohort_get_cohort_members": Obj({"cohortids": Lst(P("int"))}),
+    "core_role_assign_roles": Obj(
+        {
+            "assignments": Lst(
+                Obj(
+                    {
+                        "roleid": P("int"),
+                        "userid": P("int"),
+                        "contextid": _opt("int"),
+                        "contextlevel": _opt("alpha"),
+                        "instanceid": _opt("int"),
+                    }
+                )
+            )
+        }
+    ),
     "local_buyin_request_signoffs": Obj(
         {"requests": Lst(Obj({"courseid": P("int"), "userid": P("int"), "managerid": P("int")}))}
     ),

@@ -1700,6 +1700,29 @@ class SimulatedMoodle:
                     existing.roleids.append(item["roleid"])
         return None
 
+    def _fn_core_role_assign_roles(self, assignments: list[dict[str, Any]]) -> None:
+        """Role assignment in a course context (contextlevel=course, instanceid=course id).
+
+        Like core_role_external::assign_roles: a role the agent may not assign is an
+        invalid_parameter_exception ("Can not assign roleid=R in contextid=C", in
+        debuginfo only)."""
+        for item in assignments:
+            if item.get("contextlevel") != "course" or "instanceid" not in item:
+                raise _invalid("the simulator assigns roles in course contexts only")
+            course = self._course(item["instanceid"])
+            self._user(item["userid"])
+            if (
+                item["roleid"] not in self.assignable_roles
+                or item["roleid"] not in self.state.roles
+            ):
+                raise _invalid(
+                    f"Can not assign roleid={item['roleid']} in contextid={course.contextid}"
+                )
+        for item in assignments:
+            enrolment = self.state.enrolments.get((item["userid"], item["instanceid"]))
+            if enrolment is not None and item["roleid"] not in enrolment.roleids:
+                enrolment.roleids.append(item["roleid"])
+
     def _fn_enrol_manual_unenrol_users(self, enrolments: list[dict[str, Any]]) -> None:
         for item in enrolments:
             self._course(item["courseid"])
