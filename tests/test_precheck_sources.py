@@ -17,7 +17,7 @@ from support import Clock, precheck_messages, set_mapping
 
 OVERRIDE = "core_completion_override_activity_completion_status"
 REVIEW = "mod_quiz_get_attempt_review"
-HIDDEN = "marks are hidden by the quiz's review options"
+HIDDEN = "marks are hidden by the quiz's review options (or the attempt awaits manual grading)"
 
 
 def completions(site: SimulatedMoodle) -> dict[int, set[int]]:

@@ -32,7 +32,9 @@ DEFAULT_MESSAGES = {
 }
 
 
-HIDDEN_MARKS = "marks are hidden by the quiz's review options"
+HIDDEN_MARKS = (
+    "marks are hidden by the quiz's review options (or the attempt awaits manual grading)"
+)
 
 
 @dataclass(frozen=True)

@@ -501,13 +501,13 @@ def _signed_message(
     signer: int | None = None,
 ) -> Action:
     """Tell the learner who signed: the plugin knows; the completion report does not,
-    so it is the approver we asked."""
+    so it is the approver we last asked (or, failing that, their approver now)."""
     approver, _ = resolve_approver(snapshot, learner.person, cfg)
     asked = [d.recipient for d in digests if d.learners.get(learner.id) == "direct"]
     person = (
         (snapshot.person(signer) if signer else None)
-        or (approver.person if approver else None)
         or (snapshot.person(asked[-1]) if asked else None)
+        or (approver.person if approver else None)
     )
     who = person.fullname if person else "your manager"
     course = snapshot.course
