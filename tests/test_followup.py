@@ -236,3 +236,28 @@ def test_a_mapping_change_is_seen_at_the_next_sync_not_the_next_reconciliation(
     run_sync()
     assert site.enrolment(l02, REFRESHER) is not None
     assert site.enrolment(l02, 4) is None
+
+
+def test_the_refresher_quiz_result_is_recorded_as_retention_once(
+    site: SimulatedMoodle, run_sync: Any, clock: Clock, settings: Settings
+) -> None:
+    from buyin.state import State
+
+    l01 = load_scenario()["learners"]["learner01"]["userid"]
+    run_sync()  # learner01 is enrolled in CC201, whose start date has passed
+    clock.advance(hours=2)
+    site.add_attempt(l01, 2, {1: 1.0, 2: 1.0, 3: 0.0}, time=clock.now)  # 2 of 3 in CC201's quiz
+    clock.advance(hours=1)
+    run_sync()
+    state = State(settings.state_path)
+    points = [data for uid, _, data in state.history("cc101", l01)]
+    state.close()
+    assert points[-1]["retention"] == {"overall": round(2 / 3, 4)}
+    # known now: the refresher's grade report is not asked for again
+    clock.advance(hours=1)
+    report = run_sync()
+    assert report.metrics.calls["gradereport_user_get_grade_items"] == 1  # CC101's only
+    state = State(settings.state_path)
+    latest = [data for uid, _, data in state.history("cc101", l01)][-1]
+    state.close()
+    assert latest["retention"] == {"overall": round(2 / 3, 4)}  # every point carries it

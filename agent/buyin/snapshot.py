@@ -849,6 +849,8 @@ class FollowupNeeds:
 
     settled: frozenset[int] = frozenset()
     retention: bool = False
+    #: retention scores recorded by earlier runs (kept in every snapshot)
+    known_retention: Mapping[int, float] = field(default_factory=dict)
 
 
 def fetch_retention(client: MoodleClient, course: Course, quiz_ref: Ref | None) -> dict[int, float]:
@@ -1043,8 +1045,10 @@ def pull(
             refresher_enrolled = frozenset(
                 p.id for p in fetch_enrolled(client, refresher.id, page_size)
             )
-        if needs is not None and needs.retention:
-            retention = fetch_retention(client, refresher, followup.refresher.quiz)
+        if needs is not None:
+            retention = dict(needs.known_retention)
+            if needs.retention:
+                retention.update(fetch_retention(client, refresher, followup.refresher.quiz))
     log.info(
         "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
         programme.id,

@@ -221,7 +221,9 @@ class Syncer:
             and int(e.payload.get("timestart", 0)) <= now
         }
         needs = FollowupNeeds(
-            settled=settled, retention=bool(started_refreshers - {int(k) for k in retention})
+            settled=settled,
+            retention=bool(started_refreshers - {int(k) for k in retention}),
+            known_retention={int(k): float(v) for k, v in retention.items()},
         )
         unsettled = {e.userid for e in ledger.values() if e.status in ("planned", "failed")}
         try:
