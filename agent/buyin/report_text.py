@@ -32,7 +32,7 @@ def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -
             continue
         plan = outcome.plan
         assert plan is not None
-        verb = "would" if report.dry_run else "planned"
+        verb = "to take" if report.dry_run else "planned"
         echo(
             f"  {programme.id}: {len(plan.actions)} action(s) {verb}, "
             f"{len(plan.satisfied)} already true in Moodle, {plan.done} done before"
