@@ -139,29 +139,18 @@ class CompletionReportChannel:
         if holder is not None and roleid in holder.roles:
             return []
         course = snapshot.course.id
-        if holder is not None:
-            # enrolled already (another role): add the role; re-enrolling would reset
-            # their enrolment's dates and status
-            return [
-                Action(
-                    key=f"role:u{approver.id}:c{course}:r{roleid}",
-                    kind="role_assign",
-                    program=snapshot.programme.id,
-                    userid=approver.id,
-                    target=f"{approver.username} (sign-off role)",
-                    params={"courseid": course, "roleid": roleid},
-                    reason={"rule": "signoff", "why": "the approver must hold the role to sign"},
-                )
-            ]
+        # enrolled already (another role): add the role, since re-enrolling would reset
+        # their enrolment's dates and status; otherwise enrol them with it
+        kind, prefix = ("role_assign", "role") if holder is not None else ("enrol", "enrol")
         return [
             Action(
-                key=f"enrol:u{approver.id}:c{course}:r{roleid}",
-                kind="enrol",
+                key=f"{prefix}:u{approver.id}:c{course}:r{roleid}",
+                kind=kind,
                 program=snapshot.programme.id,
                 userid=approver.id,
                 target=f"{approver.username} (sign-off role)",
                 params={"courseid": course, "roleid": roleid},
-                reason={"rule": "signoff", "why": "the approver must be enrolled to sign"},
+                reason={"rule": "signoff", "why": "the approver must hold the role to sign"},
             )
         ]
 
