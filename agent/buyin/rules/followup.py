@@ -21,18 +21,18 @@ passes a window that covers them.
 from __future__ import annotations
 
 import html
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from buyin.mapping import Followup, Signoff
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.kickoff import _parse_date
-from buyin.rules.messages import link
+from buyin.rules.messages import link, message
 from buyin.rules.signoff import resolve_approver
 from buyin.snapshot import Learner, Snapshot
 
 DAY = 86400
+FOLLOWUP = {"rule": "followup"}
 
 
 def date_text(ts: int) -> str:
@@ -77,7 +77,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                 + (f"<p>{html.escape(aid.takeaway)}</p>" if aid.takeaway else "")
             )
             result.actions.append(
-                _message(snapshot, learner, f"message:jobaid:u{uid}:p{program}", "job aid", text)
+                message(
+                    program, f"message:jobaid:u{uid}:p{program}", person, "job aid", text, FOLLOWUP
+                )
             )
         refresher = cfg.refresher
         opens: int | None = None
@@ -115,8 +117,13 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                         "minutes and shows what stuck.</p>"
                     )
                     result.actions.append(
-                        replace(
-                            _message(snapshot, learner, open_key, "refresher open", text),
+                        message(
+                            program,
+                            open_key,
+                            person,
+                            "refresher open",
+                            text,
+                            FOLLOWUP,
                             requires=(enrol_key,),
                         )
                     )
@@ -136,30 +143,13 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     "<p>Ask them which idea they will use first, and notice when they do.</p>"
                 )
                 result.actions.append(
-                    Action(
-                        key=f"message:followup-manager:u{manager.id}:u{uid}:p{program}",
-                        kind="message",
-                        program=program,
-                        userid=manager.id,
-                        target=manager.username,
-                        params={
-                            "touserid": manager.id,
-                            "summary": f"{person.username} completed",
-                            "text": text,
-                        },
-                        reason={"rule": "followup-manager", "learner": uid},
+                    message(
+                        program,
+                        f"message:followup-manager:u{manager.id}:u{uid}:p{program}",
+                        manager,
+                        f"{person.username} completed",
+                        text,
+                        {"rule": "followup-manager", "learner": uid},
                     )
                 )
     return result
-
-
-def _message(snapshot: Snapshot, learner: Learner, key: str, summary: str, text: str) -> Action:
-    return Action(
-        key=key,
-        kind="message",
-        program=snapshot.programme.id,
-        userid=learner.id,
-        target=learner.person.username,
-        params={"touserid": learner.id, "summary": summary, "text": text},
-        reason={"rule": "followup"},
-    )

@@ -26,7 +26,7 @@ from buyin.insights import DAY, STUCK_DAYS, ahead_of
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.followup import in_scope
-from buyin.rules.messages import html_list, link, percent
+from buyin.rules.messages import html_list, link, message, percent
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
 from buyin.snapshot import Learner, LearnerData, Person, Snapshot
 
@@ -139,22 +139,13 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
             share=share,
             basis="post-assessment" if uid in post else "pre-check",
         )
-        actions.append(
-            Action(
-                key=key,
-                kind="message",
-                program=program,
-                userid=uid,
-                target=learner.person.username,
-                params={"touserid": uid, "summary": "what you gained", "text": text},
-                reason={
-                    "rule": COMPLETE,
-                    "completed_at": done_at,
-                    "minutes_saved": saved,
-                    "ahead_of": None if share is None else round(share, 4),
-                },
-            )
-        )
+        reason = {
+            "rule": COMPLETE,
+            "completed_at": done_at,
+            "minutes_saved": saved,
+            "ahead_of": None if share is None else round(share, 4),
+        }
+        actions.append(message(program, key, learner.person, "what you gained", text, reason))
     return actions
 
 
@@ -231,14 +222,13 @@ def manager_digests(snapshot: Snapshot, now: int) -> list[Action]:
         boss = bosses[mid]
         text, reason = digest_text(snapshot, boss, team, now)
         actions.append(
-            Action(
-                key=f"message:{TEAM}:u{mid}:p{program}:{week}",
-                kind="message",
-                program=program,
-                userid=mid,
-                target=boss.username,
-                params={"touserid": mid, "summary": f"your team this week ({week})", "text": text},
-                reason={"rule": TEAM, "week": week, **reason},
+            message(
+                program,
+                f"message:{TEAM}:u{mid}:p{program}:{week}",
+                boss,
+                f"your team this week ({week})",
+                text,
+                {"rule": TEAM, "week": week, **reason},
             )
         )
     return actions

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from buyin.mapping import Kickoff, Signoff
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import html_list, link, render
+from buyin.rules.messages import html_list, link, message, render
 from buyin.rules.signoff import day_of, resolve_approver
 from buyin.snapshot import Learner, Person, Snapshot
 
@@ -118,15 +118,8 @@ def _learner_message(
             "sponsor": sponsor,
         },
     )
-    return Action(
-        key=key,
-        kind="message",
-        program=programme.id,
-        userid=learner.id,
-        target=learner.person.username,
-        params={"touserid": learner.id, "summary": "kickoff", "text": text},
-        reason={"rule": RULE, "manager": manager.id if manager else None},
-    )
+    reason = {"rule": RULE, "manager": manager.id if manager else None}
+    return message(programme.id, key, learner.person, "kickoff", text, reason)
 
 
 def _manager_message(
@@ -142,16 +135,12 @@ def _manager_message(
         },
     )
     text += "<p>Three ways to back them:</p>" + html_list([html.escape(t) for t in tips[:3]])
-    return Action(
-        key=f"message:kickoff-manager:u{manager.id}:p{snapshot.programme.id}:{day_of(now)}",
-        kind="message",
-        program=snapshot.programme.id,
-        userid=manager.id,
-        target=manager.username,
-        params={
-            "touserid": manager.id,
-            "summary": f"team started ({len(learners)})",
-            "text": text,
-        },
-        reason={"rule": MANAGER_RULE, "learners": [x.id for x in learners]},
+    program = snapshot.programme.id
+    return message(
+        program,
+        f"message:kickoff-manager:u{manager.id}:p{program}:{day_of(now)}",
+        manager,
+        f"team started ({len(learners)})",
+        text,
+        {"rule": MANAGER_RULE, "learners": [x.id for x in learners]},
     )

@@ -10,6 +10,9 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from buyin.plan import Action
+from buyin.snapshot import Person
+
 
 class _Escaped(dict[str, str]):
     def __missing__(self, key: str) -> str:
@@ -23,6 +26,28 @@ def render(
     filled = _Escaped({k: html.escape(str(v)) for k, v in values.items()})
     filled.update(raw or {})
     return template.format_map(filled)
+
+
+def message(
+    program: str,
+    key: str,
+    to: Person,
+    summary: str,
+    text: str,
+    reason: Mapping[str, Any],
+    requires: tuple[str, ...] = (),
+) -> Action:
+    """The one shape of a message action: an HTML personal message to ``to``."""
+    return Action(
+        key=key,
+        kind="message",
+        program=program,
+        userid=to.id,
+        target=to.username,
+        params={"touserid": to.id, "summary": summary, "text": text},
+        reason=reason,
+        requires=requires,
+    )
 
 
 def html_list(items: list[str]) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from buyin.mapping import Precheck, Topic
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import html_list, link, percent, render
+from buyin.rules.messages import html_list, link, message, percent, render
 from buyin.snapshot import Activity, Attempt, Learner, Snapshot
 
 DEFAULT_MESSAGES = {
@@ -184,18 +184,13 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
             }
         )
         result.actions.append(
-            Action(
-                key=f"message:precheck:u{uid}:a{attempt.id}",
-                kind="message",
-                program=program,
-                userid=uid,
-                target=learner.person.username,
-                params={
-                    "touserid": uid,
-                    "summary": "pre-check results",
-                    "text": learner_message(snapshot, learner, precheck, completed, focus),
-                },
-                reason={"rule": "precheck", "attempt": attempt.id},
+            message(
+                program,
+                f"message:precheck:u{uid}:a{attempt.id}",
+                learner.person,
+                "pre-check results",
+                learner_message(snapshot, learner, precheck, completed, focus),
+                {"rule": "precheck", "attempt": attempt.id},
                 # it says the activities were completed: only once they are
                 requires=tuple(
                     f"override:u{uid}:cm{a.cmid}" for _, acts in completed for a in acts

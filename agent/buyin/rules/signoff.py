@@ -28,7 +28,7 @@ from typing import Protocol
 from buyin.mapping import Signoff
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import html_list, link
+from buyin.rules.messages import html_list, link, message
 from buyin.snapshot import AGGREGATION_ALL, CRITERIA_ROLE, Learner, Person, Snapshot
 from buyin.state import LedgerEntry
 
@@ -467,18 +467,13 @@ def _digest(
         )
     parts.append(f"<p>Sign off in one click each: {link(url, 'course completion report')}</p>")
     learners = {str(p.learner.id): how for p, how in items.values()}
-    return Action(
-        key=f"message:signoff-request:u{recipient.id}:c{course.id}:{day_of(now)}",
-        kind="message",
-        program=snapshot.programme.id,
-        userid=recipient.id,
-        target=recipient.username,
-        params={
-            "touserid": recipient.id,
-            "summary": f"sign-off {'reminder' if reminder else 'request'} ({len(learners)} learner(s))",
-            "text": "".join(parts),
-        },
-        reason={"rule": DIGEST, "course": course.id, "learners": learners},
+    return message(
+        snapshot.programme.id,
+        f"message:signoff-request:u{recipient.id}:c{course.id}:{day_of(now)}",
+        recipient,
+        f"sign-off {'reminder' if reminder else 'request'} ({len(learners)} learner(s))",
+        "".join(parts),
+        {"rule": DIGEST, "course": course.id, "learners": learners},
     )
 
 
@@ -505,14 +500,13 @@ def _signed_message(
         f"{html.escape(who)} has signed off your completion of "
         f"{link(course.url, course.fullname)}. Congratulations!</p>"
     )
-    return Action(
-        key=f"message:signoff-done:u{learner.id}:c{course.id}",
-        kind="message",
-        program=snapshot.programme.id,
-        userid=learner.id,
-        target=learner.person.username,
-        params={"touserid": learner.id, "summary": "signed off", "text": text},
-        reason={"rule": DONE, "course": course.id, "approver": person.id if person else None},
+    return message(
+        snapshot.programme.id,
+        f"message:signoff-done:u{learner.id}:c{course.id}",
+        learner.person,
+        "signed off",
+        text,
+        {"rule": DONE, "course": course.id, "approver": person.id if person else None},
     )
 
 
