@@ -302,6 +302,22 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+# options both reports take
+report_format = click.option(
+    "--format", "fmt", type=REPORT_FORMATS, default="html", show_default=True
+)
+report_output = click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+stuck_days = click.option(
+    "--stuck-days",
+    type=float,
+    default=14,
+    show_default=True,
+    help="No progress for this many days counts as stuck.",
+)
+
+
 @main.group()
 def report() -> None:
     """Insights: programme and team reports as HTML (charts), CSV or JSON."""
@@ -309,10 +325,8 @@ def report() -> None:
 
 @report.command("program")
 @click.argument("program_id")
-@click.option("--format", "fmt", type=REPORT_FORMATS, default="html", show_default=True)
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
-)
+@report_format
+@report_output
 @click.option(
     "--table",
     type=click.Choice(["summary", "learners"]),
@@ -325,13 +339,7 @@ def report() -> None:
     "--pilot", help="Pilot cohort: group:NAME, enrolled:YYYY-MM-DD..YYYY-MM-DD or cohort:ID."
 )
 @click.option("--baseline", help="Baseline cohort, selected the same way (with --pilot).")
-@click.option(
-    "--stuck-days",
-    type=float,
-    default=14,
-    show_default=True,
-    help="No progress for this many days counts as stuck.",
-)
+@stuck_days
 @click.pass_context
 @friendly
 def report_program(
@@ -389,18 +397,10 @@ def report_program(
 
 @report.command("team")
 @click.argument("manager")
-@click.option("--format", "fmt", type=REPORT_FORMATS, default="html", show_default=True)
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
-)
+@report_format
+@report_output
 @click.option("--program", help="Only this programme id (default: every programme).")
-@click.option(
-    "--stuck-days",
-    type=float,
-    default=14,
-    show_default=True,
-    help="No progress for this many days counts as stuck.",
-)
+@stuck_days
 @click.pass_context
 @friendly
 def report_team(
