@@ -437,3 +437,14 @@ def test_a_killed_holder_leaves_no_stale_lock(db_path: Path) -> None:
     holder.stdout.close()
     with RunLock(db_path):
         pass
+
+
+def test_an_unreadable_state_file_is_a_clear_fatal_error(tmp_path: Path) -> None:
+    from buyin.errors import FatalError, exit_code_for
+
+    path = tmp_path / "state.sqlite"
+    path.write_text("this is not a database, it is a shopping list\n" * 100)
+    with pytest.raises(FatalError) as caught:
+        State(path)
+    assert str(path) in str(caught.value) and "Move it aside" in caught.value.hint
+    assert exit_code_for(caught.value) == 1

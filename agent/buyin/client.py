@@ -96,9 +96,6 @@ class CallMetrics:
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
-    def writes(self, write_functions: set[str]) -> int:
-        return sum(n for fn, n in self.calls.items() if fn in write_functions)
-
     def line(self) -> str:
         """The one metrics line a run ends with."""
         per_fn = " ".join(f"{fn}={n}" for fn, n in sorted(self.calls.items()))

@@ -7,7 +7,8 @@
   and the JSON path.
 - :class:`TransientError`: the site could not be reached or was overloaded;
   retried, and when the retries are spent the run exits 75 (EX_TEMPFAIL).
-- :class:`FatalError`: anything else we cannot go on from.
+- :class:`FatalError`: we cannot go on and only a person can repair it (an
+  unreadable state database). Exit 1.
 
 Every message names the thing at fault and what to do. Exit codes are decided
 here and only here (:func:`exit_code_for`).
@@ -195,6 +196,8 @@ class TransientError(BuyinError):
 
 
 class FatalError(BuyinError):
+    """Nothing to retry or reconfigure: something must be repaired by hand."""
+
     exit_code = EXIT_ACTIONS_FAILED
 
 

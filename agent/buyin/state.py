@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from buyin.errors import ConfigurationError, LockedError
+from buyin.errors import ConfigurationError, FatalError, LockedError
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the foundation
@@ -210,10 +210,18 @@ class State:
             ) from None
         self.db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        with self._lock:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA busy_timeout=10000")
+        try:
+            with self._lock:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self.db.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.DatabaseError as exc:  # not an SQLite file, or a damaged one
+            self.db.close()
+            raise FatalError(
+                f"the state database {self.path} is unreadable ({exc})",
+                hint="Move it aside and run again (a fresh state refetches everything and "
+                "repeats nothing Moodle already holds), or restore it from a backup.",
+            ) from None
         try:
             self.migrate()
         except BaseException:
