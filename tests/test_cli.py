@@ -17,7 +17,7 @@ from buyin.state import RunLock
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
-    monkeypatch.setattr("buyin.client._sleep", waits.append)
+    monkeypatch.setattr("buyin.moodle.client._sleep", waits.append)
     return waits
 
 

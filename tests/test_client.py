@@ -19,7 +19,6 @@ import responses
 from urllib3.exceptions import NewConnectionError
 
 from buyin import __version__
-from buyin.client import CallMetrics, MoodleClient
 from buyin.errors import (
     EXIT_CONFIG,
     EXIT_UNREACHABLE,
@@ -38,6 +37,7 @@ from buyin.errors import (
     exit_code_for,
 )
 from buyin.logsetup import redact_secret, setup_logging
+from buyin.moodle.client import CallMetrics, MoodleClient
 
 CAPTURES = Path(__file__).resolve().parent / "fixtures" / "moodle" / "captures"
 SITE = "https://moodle.example.org"
@@ -667,8 +667,8 @@ def test_the_token_never_reaches_the_log(
     except RuntimeError:
         log.exception("call failed")
 
-    assert any(r.name == "buyin.client" and r.levelno == logging.DEBUG for r in caplog.records)
-    assert any(r.name == "buyin.client" and "retrying" in r.getMessage() for r in caplog.records)
+    assert any(r.name == "buyin.moodle.client" and r.levelno == logging.DEBUG for r in caplog.records)
+    assert any(r.name == "buyin.moodle.client" and "retrying" in r.getMessage() for r in caplog.records)
     assert "token is ***" in caplog.text
     assert "RuntimeError: failed with ***" in caplog.text
     assert TOKEN not in caplog.text

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from buyin import contract
+from buyin.moodle import contract
 from buyin.errors import ContractError
 from contract_helpers import (
     NON_JSON_REASONS,

@@ -1,4 +1,4 @@
-"""PHP-style request encoding (buyin.encoding) against the request bodies a real
+"""PHP-style request encoding (buyin.moodle.encoding) against the request bodies a real
 Moodle 5.1 accepted (tests/fixtures/moodle/captures)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from buyin.encoding import flatten, unflatten
+from buyin.moodle.encoding import flatten, unflatten
 
 CAPTURES = Path(__file__).resolve().parent / "fixtures" / "moodle" / "captures"
 

@@ -195,7 +195,7 @@ def test_mapped_since_leaves_old_completions_to_backfill(
         'learner_role = "student"',
         'learner_role = "student"\nmapped_since = "2026-11-03"',
     )
-    monkeypatch.setattr("buyin.client._sleep", lambda _s: None)
+    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
     monkeypatch.setattr("buyin.sync.system_clock", lambda: SCENARIO_NOW + 3600)
     env = {"BUYIN_URL": settings.url, "BUYIN_TOKEN": settings.token.reveal()}
     base = ["--state", str(settings.state_path), "--mappings", str(mapping_dir)]

@@ -11,9 +11,9 @@ from click.testing import CliRunner, Result
 from buyin.cli import main
 from buyin.config import Settings
 from buyin.mapping import load_mapping
+from buyin.model.snapshot import Course
 from buyin.simulator import SimulatedMoodle
 from buyin.simulator.model import Activity
-from buyin.snapshot import Course
 from buyin.starter import programme_id
 
 GRADING_PAGE = "mod_quiz_get_edit_grading_page_data"
@@ -28,7 +28,7 @@ EXAMPLE_SLOTS = {
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("buyin.client._sleep", lambda _s: None)
+    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
 
 
 def init(settings: Settings, *args: str) -> Result:

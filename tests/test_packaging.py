@@ -148,7 +148,7 @@ def test_the_installed_package_reads_its_own_data(installed: Installed) -> None:
     code = (
         "import buyin, sysconfig\n"
         "from buyin.resources import data_path\n"
-        "from buyin.contract import schema_for, load_service\n"
+        "from buyin.moodle.contract import schema_for, load_service\n"
         "from buyin.mapping import load_mapping\n"
         "print(sysconfig.get_paths()['purelib'])\n"
         "print(buyin.__file__)\n"

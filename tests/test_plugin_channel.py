@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from buyin.cli import main
 from buyin.config import Settings
-from buyin.contract import validate_response
+from buyin.moodle.contract import validate_response
 from buyin.simulator import SimulatedMoodle
 from buyin.state import State
 from support import load_scenario, set_mapping

@@ -13,10 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buyin.mapping import Precheck, Programme, Topic
-from buyin.plan import Action, make_plan
-from buyin.rules import History
-from buyin.rules.precheck import HIDDEN_MARKS, evaluate
-from buyin.snapshot import (
+from buyin.model.snapshot import (
     Activity,
     ActivityState,
     Attempt,
@@ -28,6 +25,9 @@ from buyin.snapshot import (
     Quiz,
     Snapshot,
 )
+from buyin.plan import Action, make_plan
+from buyin.rules import History
+from buyin.rules.precheck import HIDDEN_MARKS, evaluate
 from buyin.state import LedgerEntry
 
 NOW = 1_800_000_000

@@ -15,8 +15,8 @@ import pytest
 import requests
 import responses
 
-from buyin.contract import validate_response
-from buyin.encoding import flatten
+from buyin.moodle.contract import validate_response
+from buyin.moodle.encoding import flatten
 from buyin.simulator import SimulatedMoodle, generate_scenario
 
 SCENARIO = json.loads((Path(__file__).parent / "fixtures" / "moodle" / "scenario.json").read_text())

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from buyin.contract import validate_response
+from buyin.moodle.contract import validate_response
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.simulator.plugin import PLUGIN_FUNCTIONS
 

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from buyin.client import MoodleClient
-from buyin.contract import load_service
 from buyin.errors import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -22,16 +20,18 @@ from buyin.errors import (
     exit_code_for,
 )
 from buyin.mapping import Programme
-from buyin.snapshot import (
-    CRITERIA_ROLE,
+from buyin.model.snapshot import CRITERIA_ROLE
+from buyin.moodle.client import MoodleClient
+from buyin.moodle.contract import load_service
+from buyin.moodle.fetch import (
     SiteInfo,
     fetch_activities,
     fetch_enrolled,
     fetch_quiz,
-    parse_course_completion,
     resolve_course,
     resolve_role,
 )
+from buyin.moodle.parse import parse_course_completion
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from buyin.snapshot import Snapshot
+from buyin.model.snapshot import Snapshot
 from buyin.state import LedgerEntry
 
 #: a failed action is tried again on later runs, up to this many attempts in all
@@ -88,8 +88,8 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
         row = snapshot.plugin_signoffs.get(action.userid)
         if (
             row is not None
-            and row.get("status") in ("requested", "signed")
-            and int(str(row.get("managerid"))) == int(action.params["managerid"])
+            and row.status in ("requested", "signed")
+            and row.managerid == int(action.params["managerid"])
         ):
             return "already requested in local_buyin"
     if action.kind == "group_add":

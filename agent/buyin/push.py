@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from buyin.client import MoodleClient
 from buyin.errors import (
     BuyinError,
     ConfigurationError,
@@ -26,8 +25,9 @@ from buyin.errors import (
     MissingPermissionError,
     TransientError,
 )
+from buyin.moodle.client import MoodleClient
+from buyin.moodle.pool import run_concurrently
 from buyin.plan import Action, Plan
-from buyin.snapshot import run_concurrently
 from buyin.state import State
 
 log = logging.getLogger("buyin.push")

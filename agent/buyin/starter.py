@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from buyin.client import MoodleClient
 from buyin.errors import BuyinError, ConfigurationError, TransientError
 from buyin.mapping import Ref, parse_mapping
-from buyin.snapshot import Activity, Course, SiteInfo, fetch_activities, resolve_course
+from buyin.model.snapshot import Activity, Course
+from buyin.moodle.client import MoodleClient
+from buyin.moodle.fetch import SiteInfo, fetch_activities, resolve_course
 
 GRADING_PAGE = "mod_quiz_get_edit_grading_page_data"
 #: a quiz named like this is taken for the pre-check

@@ -15,7 +15,6 @@ from typing import Any
 
 import requests
 
-from buyin.client import CallMetrics, MoodleClient
 from buyin.config import Settings
 from buyin.errors import (
     EXIT_ACTIONS_FAILED,
@@ -26,18 +25,13 @@ from buyin.errors import (
 )
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
+from buyin.model.snapshot import Directory, LearnerData
+from buyin.moodle.client import CallMetrics, MoodleClient
+from buyin.moodle.fetch import SiteInfo, uses_plugin
+from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.rules import History, RuleResult, evaluate, signoff
-from buyin.snapshot import (
-    Directory,
-    FollowupNeeds,
-    LearnerData,
-    Pulled,
-    SiteInfo,
-    pull,
-    uses_plugin,
-)
 from buyin.state import CachedLearner, RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -242,18 +236,22 @@ class Syncer:
                 self.client,
                 site,
                 programme,
-                cache,
-                now,
-                reconcile=reconcile,
-                force_full=unsettled,
-                poll_completion=awaiting,
-                concurrency=self.settings.concurrency,
-                page_size=self.settings.page_size,
-                structure=self._meta_json(f"structure:{programme.id}"),
-                directory=Directory.from_json(self._meta_json(f"directory:{programme.id}")),
-                needs=needs,
-                progress=self.progress,
-                plugin=self._meta_json(f"plugin:{programme.id}"),
+                PullCache(
+                    learners=cache,
+                    structure=self._meta_json(f"structure:{programme.id}"),
+                    directory=Directory.from_json(self._meta_json(f"directory:{programme.id}")),
+                    plugin=self._meta_json(f"plugin:{programme.id}"),
+                ),
+                PullOptions(
+                    now=now,
+                    reconcile=reconcile,
+                    force_full=frozenset(unsettled),
+                    poll_completion=frozenset(awaiting),
+                    needs=needs,
+                    concurrency=self.settings.concurrency,
+                    page_size=self.settings.page_size,
+                    progress=self.progress,
+                ),
             )
             snapshot = pulled.snapshot
             history = History(

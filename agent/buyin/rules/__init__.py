@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from buyin.model.snapshot import Snapshot
 from buyin.plan import Action
-from buyin.snapshot import Snapshot
 from buyin.state import LedgerEntry
 
 

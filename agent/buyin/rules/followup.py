@@ -24,12 +24,12 @@ import html
 from datetime import UTC, datetime
 
 from buyin.mapping import Followup, Signoff
+from buyin.model.snapshot import Learner, Snapshot
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.kickoff import _parse_date
 from buyin.rules.messages import link, message
 from buyin.rules.signoff import resolve_approver
-from buyin.snapshot import Learner, Snapshot
 
 DAY = 86400
 FOLLOWUP = {"rule": "followup"}

@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 
 from buyin.facts import line_manager
 from buyin.insights import DAY, STUCK_DAYS, ahead_of
+from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.followup import in_scope
 from buyin.rules.messages import html_list, link, message, percent
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
-from buyin.snapshot import Learner, LearnerData, Person, Snapshot
 
 COMPLETE = "insight-complete"
 TEAM = "insight-team"

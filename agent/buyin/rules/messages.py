@@ -10,8 +10,8 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from buyin.model.snapshot import Person
 from buyin.plan import Action
-from buyin.snapshot import Person
 
 
 class _Escaped(dict[str, str]):

@@ -15,10 +15,10 @@ import html
 from dataclasses import dataclass
 
 from buyin.mapping import Precheck, Topic
+from buyin.model.snapshot import Activity, Attempt, Learner, Snapshot
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message, percent, render
-from buyin.snapshot import Activity, Attempt, Learner, Snapshot
 
 DEFAULT_MESSAGES = {
     "subject": "Your {course} pre-check results",

@@ -26,10 +26,17 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from buyin.mapping import Signoff
+from buyin.model.snapshot import (
+    AGGREGATION_ALL,
+    CRITERIA_ROLE,
+    Learner,
+    Person,
+    SignoffRow,
+    Snapshot,
+)
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message
-from buyin.snapshot import AGGREGATION_ALL, CRITERIA_ROLE, Learner, Person, Snapshot
 from buyin.state import LedgerEntry
 
 DAY = 86400
@@ -175,7 +182,7 @@ class PluginChannel:
 
     name = "plugin"
 
-    def __init__(self, rows: Mapping[int, Mapping[str, object]]) -> None:
+    def __init__(self, rows: Mapping[int, SignoffRow]) -> None:
         self.rows = rows
 
     def prepare(
@@ -202,15 +209,11 @@ class PluginChannel:
 
     def signed_at(self, learner: Learner) -> int | None:
         row = self.rows.get(learner.id)
-        if row is not None and row.get("status") == "signed":
-            return int(str(row.get("timedecided") or 0)) or None
-        return None
+        return row.timedecided or None if row is not None and row.signed else None
 
     def signer(self, learner: Learner) -> int | None:
         row = self.rows.get(learner.id)
-        if row is None or row.get("status") != "signed":
-            return None
-        return int(str(row.get("decidedby") or 0)) or None
+        return row.decidedby or None if row is not None and row.signed else None
 
 
 def signer_of(channel: SignoffChannel, learner: Learner) -> int | None:

@@ -22,7 +22,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from ..encoding import unflatten
+from buyin.moodle.encoding import unflatten
 from . import logic
 from .faults import Fault, Faults
 from .functions import CAPABILITY_NAMES, KNOWN_FUNCTIONS, WRITE_FUNCTIONS, service_functions

@@ -1,7 +1,7 @@
 """The Moodle REST client: one ``call(function, **params)``.
 
 - POST form body to ``/webservice/rest/server.php`` (the token never in a URL),
-  PHP-style flattening (:mod:`buyin.encoding`), ``moodlewsrestformat=json``.
+  PHP-style flattening (:mod:`buyin.moodle.encoding`), ``moodlewsrestformat=json``.
 - Moodle's error envelope (HTTP 200 with ``exception``/``errorcode``) becomes a
   typed error here and nowhere else (:func:`error_from_envelope`).
 - Transient failures (connection errors, timeouts, 429, 5xx, database read
@@ -36,8 +36,6 @@ from tenacity import (
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from buyin import __version__
-from buyin.contract import validate_response
-from buyin.encoding import flatten
 from buyin.errors import (
     BuyinError,
     ConfigurationError,
@@ -52,8 +50,10 @@ from buyin.errors import (
     TransientError,
     UnknownFunctionError,
 )
+from buyin.moodle.contract import validate_response
+from buyin.moodle.encoding import flatten
 
-log = logging.getLogger("buyin.client")
+log = logging.getLogger("buyin.moodle.client")
 
 ENDPOINT = "/webservice/rest/server.php"
 #: Moodle errors that mean "try again" (database read failures, busy site)

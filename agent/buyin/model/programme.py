@@ -1,0 +1,95 @@
+"""A programme: one Moodle course bound to its rules, as a mapping file declares it.
+
+Parsed and validated by :mod:`buyin.mapping`; read by the rules. Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Ref = int | str
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    grade_item: str
+    section: str
+    slots: tuple[int, ...] = ()
+    activities: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Precheck:
+    quiz: Ref
+    topics: tuple[Topic, ...]
+    attempt: str = "first"
+    pass_mark: float = 0.8
+    minutes_per_activity: float = 15.0
+    exclude: frozenset[int] = frozenset()
+    messages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Signoff:
+    role: Ref = "signoff"
+    manager_field: str = "manager"
+    match_by: str = "username"
+    fallback_approver: str | None = None
+    remind_every_days: float = 3.0
+    escalate_after_days: float = 7.0
+    team_groups: bool = False
+    channel: str = "auto"
+
+
+@dataclass(frozen=True)
+class Kickoff:
+    enabled: bool = True
+    learner_message: str | None = None
+    manager_message: str | None = None
+    support_tips: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobAid:
+    url: str
+    title: str = "Job aid"
+    takeaway: str = ""
+
+
+@dataclass(frozen=True)
+class Refresher:
+    course: Ref
+    delay_days: float = 30.0
+    duration_days: float | None = None
+    role: Ref = "student"
+    notify_when_open: bool = True
+    quiz: Ref | None = None
+
+
+@dataclass(frozen=True)
+class Followup:
+    job_aid: JobAid | None = None
+    refresher: Refresher | None = None
+    notify_manager: bool = True
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: str
+    course: Ref
+    source: Path
+    name: str = ""
+    enabled: bool = True
+    learner_role: Ref = "student"
+    mapped_since: str | None = None
+    sponsor: str = ""
+    sponsor_message: str = ""
+    precheck: Precheck | None = None
+    signoff: Signoff | None = None
+    kickoff: Kickoff | None = None
+    followup: Followup | None = None
+    insights: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

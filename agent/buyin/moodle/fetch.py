@@ -1,0 +1,370 @@
+"""Fetching from Moodle: one function per question the agent asks, and one pager.
+
+Each returns the model (parsed by :mod:`buyin.moodle.parse`); the call counts are
+what a run pays for (see :mod:`buyin.moodle.pull`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from buyin.errors import ConfigurationError
+from buyin.model.programme import Programme, Ref
+from buyin.model.snapshot import (
+    Activity,
+    Attempt,
+    Course,
+    CourseCompletion,
+    Directory,
+    LearnerData,
+    Mark,
+    Person,
+    Quiz,
+    SignoffRow,
+)
+from buyin.moodle.client import MoodleClient
+from buyin.moodle.parse import (
+    parse_activities,
+    parse_activity_states,
+    parse_attempt,
+    parse_course,
+    parse_course_completion,
+    parse_person,
+    parse_quiz,
+    parse_retention,
+    parse_signoff_row,
+    parse_slot_marks,
+)
+
+USER_FIELDS = "id,username,firstname,lastname,fullname,email,idnumber,lastcourseaccess,customfields,groups,roles"
+
+#: the local_buyin plugin's functions the sign-off channel uses
+PLUGIN_FUNCTIONS = ("local_buyin_request_signoffs", "local_buyin_get_signoffs")
+PLUGIN_PAGE = 500
+
+T = TypeVar("T")
+
+
+def paginate(
+    fetch_page: Callable[[int], tuple[list[T], bool | None]], page_size: int
+) -> Iterator[list[T]]:
+    """Every page of a paged function, from offset 0.
+
+    ``fetch_page(offset)`` returns the page's items and whether more follow
+    (``None`` where the function does not say: then a short page is the last).
+    """
+    offset = 0
+    while True:
+        items, more = fetch_page(offset)
+        yield items
+        if (more is None and len(items) < page_size) or more is False:
+            return
+        offset += len(items) or page_size
+
+
+@dataclass
+class SiteInfo:
+    url: str
+    userid: int
+    release: str
+    version: str
+    functions: frozenset[str]
+    #: function name -> the version of the component that provides it
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def fetch(cls, client: MoodleClient) -> SiteInfo:
+        info = client.call("core_webservice_get_site_info")
+        versions = {
+            str(f["name"]): str(f.get("version") or "") for f in info.get("functions") or []
+        }
+        client.known_functions = set(versions)
+        return cls(
+            url=client.url,
+            userid=int(info["userid"]),
+            release=str(info.get("release") or ""),
+            version=str(info.get("version") or ""),
+            functions=frozenset(versions),
+            versions=versions,
+        )
+
+    @property
+    def plugin_version(self) -> str | None:
+        """local_buyin's version where its sign-off functions are in the service."""
+        if all(f in self.functions for f in PLUGIN_FUNCTIONS):
+            return self.versions.get(PLUGIN_FUNCTIONS[0]) or "?"
+        return None
+
+    @property
+    def attempts_function(self) -> str:
+        if "mod_quiz_get_user_quiz_attempts" in self.functions:
+            return "mod_quiz_get_user_quiz_attempts"
+        return "mod_quiz_get_user_attempts"
+
+
+def resolve_course(client: MoodleClient, ref: Ref, where: str) -> Course:
+    field_name, value = ("id", str(ref)) if isinstance(ref, int) else ("shortname", ref)
+    answer = client.call("core_course_get_courses_by_field", field=field_name, value=value)
+    courses = answer.get("courses") or []
+    if not courses:
+        raise ConfigurationError(
+            f"{where}: course {ref!r} does not exist on the site (or is hidden from the agent)",
+            hint="Fix the course id or shortname in the mapping; `buyin doctor` checks all of them.",
+        )
+    return parse_course(courses[0], client.url)
+
+
+def fetch_activities(client: MoodleClient, course: Course) -> tuple[Activity, ...]:
+    sections = client.call(
+        "core_course_get_contents",
+        courseid=course.id,
+        options=[{"name": "excludecontents", "value": True}],
+    )
+    return parse_activities(sections, client.url)
+
+
+def fetch_quiz(
+    client: MoodleClient, course: Course, activities: Iterable[Activity], ref: Ref, where: str
+) -> Quiz:
+    answer = client.call("mod_quiz_get_quizzes_by_courses", courseids=[course.id])
+    quizzes = answer.get("quizzes") or []
+    for q in quizzes:
+        if ref in (int(q["coursemodule"]), str(q.get("name"))) or (
+            isinstance(ref, str) and ref.casefold() == str(q.get("name", "")).casefold()
+        ):
+            return parse_quiz(q, client.url)
+    names = ", ".join(f"{q['coursemodule']} ({q.get('name')})" for q in quizzes) or "none"
+    raise ConfigurationError(
+        f"{where}: quiz {ref!r} is not a quiz of course {course.shortname} (id {course.id})",
+        hint=f"Use the quiz's course module id or name; the course's quizzes: {names}.",
+    )
+
+
+def enrolled_pages(
+    client: MoodleClient, courseid: int, page_size: int, options: list[dict[str, Any]]
+) -> Iterator[list[dict[str, Any]]]:
+    """core_enrol_get_enrolled_users page by page (limitfrom/limitnumber)."""
+
+    def page(offset: int) -> tuple[list[dict[str, Any]], bool | None]:
+        answer = client.call(
+            "core_enrol_get_enrolled_users",
+            courseid=courseid,
+            options=[
+                *options,
+                {"name": "limitfrom", "value": offset},
+                {"name": "limitnumber", "value": page_size},
+            ],
+        )
+        return list(answer), None
+
+    return paginate(page, page_size)
+
+
+def fetch_enrolled(
+    client: MoodleClient, courseid: int, page_size: int, roles: dict[str, int] | None = None
+) -> list[Person]:
+    """Everyone enrolled, paged; ``roles`` collects role shortname -> id as seen."""
+    people: list[Person] = []
+    options = [{"name": "userfields", "value": USER_FIELDS}, {"name": "sortby", "value": "id"}]
+    for page in enrolled_pages(client, courseid, page_size, options):
+        people.extend(parse_person(u) for u in page)
+        if roles is not None:
+            for user in page:
+                for role in user.get("roles") or []:
+                    if role.get("shortname"):
+                        roles[str(role["shortname"])] = int(role["roleid"])
+    return people
+
+
+def fetch_attempts(
+    client: MoodleClient,
+    site: SiteInfo,
+    quiz: Quiz,
+    userid: int,
+    previous: tuple[Attempt, ...],
+) -> tuple[Attempt, ...]:
+    """A learner's attempts; per-slot marks reviewed only where the quiz has no grade
+    items, and only for finished attempts not reviewed before."""
+    raw = client.call(site.attempts_function, quizid=quiz.id, userid=userid, status="all")
+    known = {a.id: a for a in previous}
+    parsed = []
+    for item in raw.get("attempts") or []:
+        attempt = parse_attempt(item)
+        if attempt.finished and attempt.item_marks is None and attempt.sumgrades is not None:
+            cached = known.get(attempt.id)
+            if cached is not None and cached.slot_marks is not None:
+                slot_marks: dict[int, Mark] | None = cached.slot_marks
+            else:
+                review = client.call("mod_quiz_get_attempt_review", attemptid=attempt.id)
+                slot_marks = parse_slot_marks("mod_quiz_get_attempt_review", review)
+            attempt = replace(attempt, slot_marks=slot_marks)
+        parsed.append(attempt)
+    return tuple(sorted(parsed, key=lambda a: (a.number, a.id)))
+
+
+def fetch_learner(
+    client: MoodleClient,
+    site: SiteInfo,
+    course: Course,
+    quiz: Quiz | None,
+    userid: int,
+    previous: LearnerData | None,
+    post_quiz: Quiz | None = None,
+) -> LearnerData:
+    """The full per-learner fetch: activity completion, course completion, attempts."""
+    activities = parse_activity_states(
+        client.call(
+            "core_completion_get_activities_completion_status", courseid=course.id, userid=userid
+        )
+    )
+    completion = parse_course_completion(
+        client.call(
+            "core_completion_get_course_completion_status", courseid=course.id, userid=userid
+        )
+    )
+    before = previous or LearnerData()
+    attempts = () if quiz is None else fetch_attempts(client, site, quiz, userid, before.attempts)
+    post = (
+        ()
+        if post_quiz is None
+        else fetch_attempts(client, site, post_quiz, userid, before.post_attempts)
+    )
+    return LearnerData(
+        activities=activities, attempts=attempts, completion=completion, post_attempts=post
+    )
+
+
+def fetch_completion(client: MoodleClient, course: Course, userid: int) -> CourseCompletion:
+    return parse_course_completion(
+        client.call(
+            "core_completion_get_course_completion_status", courseid=course.id, userid=userid
+        )
+    )
+
+
+def resolve_role(ref: Ref, roles: Mapping[str, int], where: str) -> int:
+    if isinstance(ref, int):
+        return ref
+    if ref in roles:
+        return roles[ref]
+    raise ConfigurationError(
+        f"{where}: role {ref!r} is not held by anyone enrolled in the course",
+        hint="Use the role's numeric id in the mapping (Site administration > Users > "
+        "Permissions > Define roles shows it), or check the shortname.",
+    )
+
+
+def fetch_active_ids(client: MoodleClient, courseid: int, page_size: int) -> set[int]:
+    """Users whose enrolment is active now and whose account is not suspended."""
+    options: list[dict[str, Any]] = [
+        {"name": "onlyactive", "value": 1},
+        {"name": "userfields", "value": "id"},
+    ]
+    return {
+        int(u["id"]) for page in enrolled_pages(client, courseid, page_size, options) for u in page
+    }
+
+
+def fetch_people(client: MoodleClient, match_by: str, values: Iterable[str]) -> list[Person]:
+    """People by username/email/idnumber (managers who may not be enrolled), with suspension."""
+    wanted = sorted({v.strip() for v in values if v and v.strip()})
+    people: list[Person] = []
+    for start in range(0, len(wanted), 100):
+        answer = client.call(
+            "core_user_get_users_by_field", field=match_by, values=wanted[start : start + 100]
+        )
+        people.extend(parse_person(u) for u in answer)
+    return people
+
+
+def resolve_directory(
+    client: MoodleClient,
+    match_by: str,
+    field_name: str,
+    seeds: Iterable[str],
+    known: Directory,
+    *,
+    depth: int = 3,
+) -> Directory:
+    """Look up the people the seeds name, then the people *they* name (managers'
+    managers), ``depth`` levels up. ``known`` (the cache) is reused and extended."""
+    directory = Directory(dict(known.people), set(known.asked))
+
+    def lookup(value: str) -> Person | None:
+        key = value.strip().casefold()
+        return next(
+            (p for p in directory.people.values() if str(getattr(p, match_by)).casefold() == key),
+            None,
+        )
+
+    wanted = {v.strip() for v in seeds if v and v.strip()}
+    for _ in range(depth):
+        missing = [v for v in wanted if lookup(v) is None and v.casefold() not in directory.asked]
+        if missing:
+            for person in fetch_people(client, match_by, missing):
+                directory.people[person.id] = person
+            directory.asked.update(v.casefold() for v in missing)
+        found = [p for v in wanted if (p := lookup(v)) is not None]
+        wanted = {p.custom.get(field_name, "").strip() for p in found} - {""}
+        if not wanted:
+            break
+    return directory
+
+
+def fetch_retention(client: MoodleClient, course: Course, quiz_ref: Ref | None) -> dict[int, float]:
+    """Each user's result on the refresher's quiz (one call for the whole course)."""
+    report = client.call("gradereport_user_get_grade_items", courseid=course.id)
+    return parse_retention(report, quiz_ref)
+
+
+def uses_plugin(programme: Programme, site: SiteInfo) -> bool:
+    """The sign-off channel: the plugin where asked for, or (auto) where installed."""
+    cfg = programme.signoff
+    if cfg is None or cfg.channel == "completion_report":
+        return False
+    if cfg.channel == "plugin" and site.plugin_version is None:
+        raise ConfigurationError(
+            f"{programme.source}: signoff.channel is 'plugin' but local_buyin's functions are "
+            "not in the token's service",
+            hint="Install local_buyin (see README) or set signoff.channel = 'auto'.",
+        )
+    return site.plugin_version is not None
+
+
+def fetch_plugin_signoffs(
+    client: MoodleClient, courseid: int, known: Mapping[str, Any] | None
+) -> tuple[dict[int, SignoffRow], set[int], dict[str, Any]]:
+    """The plugin's sign-off requests changed since the last run (one call unless paged).
+
+    Returns every request by learner, the learners whose request changed now, and
+    the cache to keep (rows and the time cursor)."""
+    rows: dict[int, SignoffRow] = {
+        int(k): SignoffRow.from_json(v) for k, v in (known or {}).get("rows", {}).items()
+    }
+    since = int((known or {}).get("cursor", 0))
+    changed: set[int] = set()
+
+    def page(offset: int) -> tuple[list[dict[str, Any]], bool | None]:
+        answer = client.call(
+            "local_buyin_get_signoffs",
+            since=since,
+            courseid=courseid,
+            limitfrom=offset,
+            limitnumber=PLUGIN_PAGE,
+        )
+        return list(answer.get("signoffs") or []), bool(answer.get("hasmore"))
+
+    for items in paginate(page, PLUGIN_PAGE):
+        for raw in items:
+            row = parse_signoff_row(raw)
+            if rows.get(row.userid) != row:
+                changed.add(row.userid)
+            rows[row.userid] = row
+    cursor = max([since, *(r.timemodified for r in rows.values())])
+    return (
+        rows,
+        changed,
+        {"rows": {str(k): v.to_json() for k, v in rows.items()}, "cursor": cursor},
+    )

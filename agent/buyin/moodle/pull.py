@@ -1,0 +1,343 @@
+"""The snapshot: a typed, read-only picture of one programme, pulled from Moodle.
+
+Cost model (web-service round trips are what a run pays for):
+
+- per programme, every run: the course (1), its contents (1), its quizzes (1),
+  the enrolled users with ``lastcourseaccess`` and profile fields (1 per page),
+  the course's grade report for all users (1);
+- per learner who *moved* (new, opened the course, submitted a quiz, has a
+  planned action to verify) or on a full reconciliation: activity completion
+  (1), course completion (1), quiz attempts (1), and a review per new finished
+  attempt only where the quiz has no grade items;
+- per learner whose course completion others can change without the learner
+  moving (awaiting sign-off): course completion (1).
+
+Everything else comes from the learner cache in the state database, so the rules
+always see every learner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from typing import Any
+
+from buyin.model.programme import Programme
+from buyin.model.snapshot import (
+    Course,
+    Directory,
+    Learner,
+    LearnerData,
+    Person,
+    Quiz,
+    SignoffRow,
+    Snapshot,
+)
+from buyin.moodle.client import MoodleClient
+from buyin.moodle.fetch import (
+    SiteInfo,
+    fetch_active_ids,
+    fetch_activities,
+    fetch_completion,
+    fetch_enrolled,
+    fetch_learner,
+    fetch_plugin_signoffs,
+    fetch_quiz,
+    fetch_retention,
+    resolve_course,
+    resolve_directory,
+    resolve_role,
+    uses_plugin,
+)
+from buyin.moodle.parse import grade_signature
+from buyin.moodle.pool import run_concurrently
+from buyin.state import CachedLearner
+
+log = logging.getLogger("buyin.pull")
+
+
+@dataclass
+class FetchPlan:
+    """Which learners to fetch what for, decided before any per-learner call."""
+
+    full: set[int] = field(default_factory=set)
+    completion_only: set[int] = field(default_factory=set)
+
+
+def decide_fetches(
+    learners: list[Person],
+    signatures: Mapping[int, str],
+    cache: Mapping[int, CachedLearner],
+    *,
+    reconcile: bool,
+    force_full: Iterable[int] = (),
+    poll_completion: Iterable[int] = (),
+) -> FetchPlan:
+    """Pure: who moved (or is new, or must be verified) gets a full fetch."""
+    plan = FetchPlan()
+    forced = set(force_full)
+    for person in learners:
+        cached = cache.get(person.id)
+        if (
+            reconcile
+            or cached is None
+            or person.id in forced
+            or cached.signature != signatures.get(person.id, "")
+        ):
+            plan.full.add(person.id)
+    ids = {p.id for p in learners}
+    plan.completion_only = (set(poll_completion) & ids) - plan.full
+    return plan
+
+
+def learner_signature(person: Person, grades: Mapping[int, str]) -> str:
+    return f"{person.lastcourseaccess}|{grades.get(person.id, '')}"
+
+
+@dataclass(frozen=True)
+class FollowupNeeds:
+    """What the follow-up rule needs from the refresher course this run, decided from
+    the ledger so that an unchanged site pays nothing for it: the refresher's
+    enrolments only when a completed learner has no settled refresher enrolment yet,
+    its grades only while started refreshers have no retention score."""
+
+    settled: frozenset[int] = frozenset()
+    retention: bool = False
+    #: retention scores recorded by earlier runs (kept in every snapshot)
+    known_retention: Mapping[int, float] = field(default_factory=dict)
+
+
+def _completed(
+    uid: int, results: Mapping[int, Any], plan: FetchPlan, cache: Mapping[int, CachedLearner]
+) -> bool:
+    """Has this learner met every completion criterion (as fetched now, or cached)?"""
+    if uid in plan.full:
+        completion = results[uid].completion
+    elif uid in plan.completion_only:
+        completion = results[uid]
+    elif uid in cache:
+        completion = LearnerData.from_json(cache[uid].data).completion
+    else:
+        return False
+    return completion is not None and completion.completion_time is not None
+
+
+@dataclass
+class Pulled:
+    snapshot: Snapshot
+    rows: list[CachedLearner]
+    #: the course structure to cache (course and quiz), refreshed on reconciliation
+    structure: dict[str, Any]
+    directory: Directory
+    #: the plugin's requests to cache (None where the plugin channel is not used)
+    plugin: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PullCache:
+    """What earlier runs kept, so an unchanged site costs a handful of calls."""
+
+    learners: Mapping[int, CachedLearner] = field(default_factory=dict)
+    #: the course structure (course, quizzes, refresher) and the references it was read for
+    structure: Mapping[str, Any] | None = None
+    directory: Directory | None = None
+    #: the plugin's sign-off rows and their time cursor
+    plugin: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    now: int
+    #: fetch everyone in full and refresh the structure and the directory
+    reconcile: bool = False
+    #: learners to fetch in full whatever their signature says (actions to verify)
+    force_full: frozenset[int] = frozenset()
+    #: learners whose course completion others may change (awaiting sign-off)
+    poll_completion: frozenset[int] = frozenset()
+    needs: FollowupNeeds | None = None
+    concurrency: int = 4
+    page_size: int = 1000
+    progress: Callable[[int, int], None] | None = None
+
+
+def pull(
+    client: MoodleClient,
+    site: SiteInfo,
+    programme: Programme,
+    cache: PullCache,
+    options: PullOptions,
+) -> Pulled:
+    """Fetch one programme: the snapshot, and what to cache for the next run."""
+    now = options.now
+    reconcile = options.reconcile
+    page_size = options.page_size
+    structure = cache.structure
+    poll_completion: set[int] = set(options.poll_completion)
+    where = str(programme.source)
+    post_ref = programme.insights.get("post_quiz")
+    followup = programme.followup
+    refs = {
+        "course": programme.course,
+        "quiz": programme.precheck.quiz if programme.precheck else None,
+        "post_quiz": post_ref,
+        "refresher": followup.refresher.course if followup and followup.refresher else None,
+    }
+    # the cached structure serves only while the mapping still names the same things
+    cached_ok = bool(structure) and not reconcile and (structure or {}).get("refs") == refs
+    if cached_ok and structure and structure.get("course"):
+        course = Course(**structure["course"])
+        quiz = Quiz(**structure["quiz"]) if structure.get("quiz") else None
+        post_quiz = Quiz(**structure["post_quiz"]) if structure.get("post_quiz") else None
+        activities = fetch_activities(client, course)
+    else:
+        course = resolve_course(client, programme.course, where)
+        activities = fetch_activities(client, course)
+        quiz = None
+        if programme.precheck is not None:
+            quiz = fetch_quiz(client, course, activities, programme.precheck.quiz, where)
+        post_quiz = None
+        if post_ref is not None:
+            post_quiz = fetch_quiz(client, course, activities, post_ref, where)
+    roles: dict[str, int] = {}
+    enrolled = fetch_enrolled(client, course.id, page_size, roles)
+    active = fetch_active_ids(client, course.id, page_size)
+    people = [replace(p, active=p.id in active) for p in enrolled]
+    learner_role = resolve_role(programme.learner_role, roles, where)
+    learners = [p for p in people if learner_role in p.roles]
+    grades = grade_signature(client.call("gradereport_user_get_grade_items", courseid=course.id))
+    plugin_rows: dict[int, SignoffRow] | None = None
+    plugin_cache: dict[str, Any] | None = None
+    if uses_plugin(programme, site):
+        plugin_rows, decided, plugin_cache = fetch_plugin_signoffs(client, course.id, cache.plugin)
+        # a decision changes the learner's course completion: look at it now
+        poll_completion |= decided
+    plan = decide_fetches(
+        learners,
+        {p.id: learner_signature(p, grades) for p in learners},
+        cache.learners,
+        reconcile=reconcile,
+        force_full=options.force_full,
+        poll_completion=poll_completion,
+    )
+    jobs: dict[int, Callable[[], Any]] = {}
+    for uid in sorted(plan.full):
+        previous = (
+            LearnerData.from_json(cache.learners[uid].data) if uid in cache.learners else None
+        )
+        jobs[uid] = partial(fetch_learner, client, site, course, quiz, uid, previous, post_quiz)
+    for uid in sorted(plan.completion_only):
+        jobs[uid] = partial(fetch_completion, client, course, uid)
+    results = run_concurrently(jobs, options.concurrency, options.progress)
+
+    people_directory = Directory()
+    if programme.signoff is not None or programme.kickoff is not None:
+        signoff = programme.signoff
+        field_name = signoff.manager_field if signoff else "manager"
+        match_by = signoff.match_by if signoff else "username"
+        seeds = [p.custom.get(field_name, "") for p in learners]
+        if signoff and signoff.fallback_approver:
+            seeds.append(signoff.fallback_approver)
+        people_directory = resolve_directory(
+            client,
+            match_by,
+            field_name,
+            seeds,
+            Directory() if reconcile else (cache.directory or Directory()),
+        )
+    refresher = None
+    refresher_enrolled = None
+    retention: dict[int, float] = {}
+    if followup is not None and followup.refresher is not None:
+        cached = (structure or {}).get("refresher")
+        if cached and cached_ok:
+            refresher = Course(**cached)
+        else:
+            refresher = resolve_course(client, followup.refresher.course, where)
+        needs = options.needs
+        settled = needs.settled if needs is not None else frozenset()
+        if any(
+            p.id not in settled and _completed(p.id, results, plan, cache.learners)
+            for p in learners
+        ):
+            refresher_enrolled = frozenset(
+                p.id for p in fetch_enrolled(client, refresher.id, page_size)
+            )
+        if needs is not None:
+            retention = dict(needs.known_retention)
+            if needs.retention:
+                retention.update(fetch_retention(client, refresher, followup.refresher.quiz))
+    log.info(
+        "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
+        programme.id,
+        len(people),
+        len(learners),
+        len(plan.full),
+        len(plan.completion_only),
+    )
+
+    snap_learners: dict[int, Learner] = {}
+    rows: list[CachedLearner] = []
+    for person in learners:
+        cached = cache.learners.get(person.id)
+        signature = learner_signature(person, grades)
+        first_seen = cached.first_seen if cached else now
+        if person.id in plan.full:
+            data: LearnerData = results[person.id]
+            fresh, fetched_at = True, now
+        else:
+            assert cached is not None
+            data = LearnerData.from_json(cached.data)
+            fetched_at = cached.fetched_at
+            fresh = False
+            if person.id in plan.completion_only:
+                data = replace(data, completion=results[person.id])
+                fresh = True
+            signature = cached.signature
+        snap_learners[person.id] = Learner(
+            person=person, data=data, first_seen=first_seen, fetched_at=fetched_at, fresh=fresh
+        )
+        rows.append(
+            CachedLearner(
+                program=programme.id,
+                userid=person.id,
+                signature=signature,
+                # unchanged learners keep their cached JSON (no re-serialising)
+                data=data.to_json() if fresh or cached is None else cached.data,
+                first_seen=first_seen,
+                fetched_at=fetched_at,
+                undecided=cached.undecided if cached else None,
+            )
+        )
+    snapshot = Snapshot(
+        programme=programme,
+        site_url=client.url,
+        agent_userid=site.userid,
+        taken_at=now,
+        course=course,
+        activities=activities,
+        quiz=quiz,
+        post_quiz=post_quiz,
+        learners=snap_learners,
+        people={p.id: p for p in people},
+        roles=roles,
+        directory=people_directory.people,
+        refresher=refresher,
+        refresher_enrolled=refresher_enrolled,
+        retention=retention,
+        plugin_signoffs=plugin_rows,
+    )
+    return Pulled(
+        snapshot=snapshot,
+        rows=rows,
+        structure={
+            "refs": refs,
+            "course": asdict(course),
+            "quiz": asdict(quiz) if quiz else None,
+            "post_quiz": asdict(post_quiz) if post_quiz else None,
+            "refresher": asdict(refresher) if refresher else None,
+        },
+        directory=people_directory,
+        plugin=plugin_cache,
+    )
