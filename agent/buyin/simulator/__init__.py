@@ -19,7 +19,8 @@ from .model import (
     User,
 )
 from .seed import GENERATED_AT, generate_scenario
-from .site import SimulatedAdapter, SimulatedMoodle
+from .site import SimulatedMoodle
+from .transport import SimulatedAdapter
 
 __all__ = [
     "GENERATED_AT",

@@ -1,0 +1,67 @@
+"""The records every component looks up, with Moodle's errors for a missing or
+inaccessible one, and the user-picture URL the answers share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import WsError
+from .model import Activity, Course, Quiz, User
+
+if TYPE_CHECKING:
+    from .site import SimulatedMoodle
+
+
+def missing(site: SimulatedMoodle, table: str, value: object) -> WsError:
+    """dml_missing_record_exception for ``table``'s record ``value`` (named only when debugging)."""
+    return WsError(
+        "dml_missing_record_exception",
+        "invalidrecord" if site.debug else "invalidrecordunknown",
+        f"Can't find data record in database table {table}."
+        if site.debug
+        else "Can't find data record in database.",
+        f"SELECT * FROM {{{table}}} WHERE id = ?\n[array (\n  0 => {value},\n)]",
+    )
+
+
+def get_course(site: SimulatedMoodle, courseid: int) -> Course:
+    """The course, if it exists and the token's user may open it."""
+    course = site.state.courses.get(courseid)
+    if course is None:
+        raise missing(site, "course", courseid)
+    if courseid in site.inaccessible_courses:
+        raise WsError(
+            "core\\exception\\require_login_exception",
+            "requireloginerror",
+            "Course or activity not accessible.",
+        )
+    return course
+
+
+def get_user(site: SimulatedMoodle, userid: int) -> User:
+    user = site.state.users.get(userid)
+    if user is None:
+        raise missing(site, "user", userid)
+    return user
+
+
+def get_quiz(site: SimulatedMoodle, quizid: int) -> Quiz:
+    """The quiz, if it exists and its course may be opened."""
+    quiz = site.state.quizzes.get(quizid)
+    if quiz is None:
+        raise missing(site, "quiz", quizid)
+    get_course(site, quiz.course)
+    return quiz
+
+
+def picture(site: SimulatedMoodle, small: bool = False) -> str:
+    return f"{site.url}/theme/image.php/boost/core/{site.themerev}/u/{'f2' if small else 'f1'}"
+
+
+def course_activities(site: SimulatedMoodle, courseid: int) -> list[Activity]:
+    """The course's activities in its sections, in course order."""
+    sections = {s.section: s for s in site.state.sections if s.course == courseid}
+    found = [
+        a for a in site.state.activities.values() if a.course == courseid and a.section in sections
+    ]
+    return sorted(found, key=lambda a: (a.section, a.cmid))
