@@ -22,16 +22,12 @@ from click.testing import CliRunner
 
 from buyin.cli import main
 from buyin.config import Settings
-from buyin.insights import (
-    DAY,
-    learner_figures,
-    newcombe_interval,
-    parse_selector,
-    programme_report,
-    t_quantile,
-    welch_interval,
-    wilson_interval,
-)
+from buyin.model.clock import DAY
+from buyin.model.history import HistoryPoint
+from buyin.report.cohorts import parse_selector
+from buyin.report.figures import learner_figures
+from buyin.report.programme import programme_report
+from buyin.report.stats import newcombe_interval, t_quantile, welch_interval, wilson_interval
 from buyin.simulator import SimulatedMoodle
 from buyin.state import State
 from support import load_scenario, set_mapping
@@ -406,7 +402,7 @@ def test_intervals_cover_the_truth_about_95_percent_of_the_time() -> None:
 
 def test_stuck_is_read_from_history() -> None:
     day0 = 1_790_000_000
-    rows = [
+    stored = [
         (1, day0, {"enrolled": True, "first_seen": day0, "activities_done": 2, "started_at": day0}),
         (2, day0, {"enrolled": True, "first_seen": day0, "activities_done": 2, "started_at": day0}),
         (1, day0 + 10 * DAY, {"enrolled": True, "first_seen": day0, "activities_done": 3, "started_at": day0}),
@@ -414,11 +410,30 @@ def test_stuck_is_read_from_history() -> None:
         (1, day0 + 20 * DAY, {"enrolled": True, "first_seen": day0, "activities_done": 3, "started_at": day0}),
         (2, day0 + 20 * DAY, {"enrolled": True, "first_seen": day0, "activities_done": 2, "started_at": day0}),
     ]  # fmt: skip
+    rows = [(uid, at, HistoryPoint.from_json(data)) for uid, at, data in stored]
     figures = learner_figures(rows)
     assert not figures[1].stuck and figures[1].days_without_progress == 10
     assert figures[2].stuck and figures[2].days_without_progress == 20
     report = programme_report("p", rows)
     assert report.stuck == 1
+
+
+def test_history_points_round_trip_and_older_rows_still_read(
+    site: SimulatedMoodle, run_sync: Any, settings: Settings
+) -> None:
+    run_sync()
+    state = State(settings.state_path)
+    stored = state.history("cc101")
+    state.close()
+    fields = set(HistoryPoint.__dataclass_fields__)
+    for _, _, data in stored:
+        assert set(data) == fields  # every key a typed field, every field stored
+        point = HistoryPoint.from_json(data)
+        assert HistoryPoint.from_json(json.loads(json.dumps(point.to_json()))) == point
+    # a row from before a key existed: its default; an old single-number score: "overall"
+    old = HistoryPoint.from_json({"enrolled": True, "retention": 0.5, "groups": ["A"]})
+    assert old.first_seen is None and old.precheck == {} and old.activities_done == 0
+    assert old.retention == {"overall": 0.5} and old.groups == ("A",)
 
 
 # -- the team report --------------------------------------------------------------------

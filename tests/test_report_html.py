@@ -13,9 +13,13 @@ from typing import Any
 
 import pytest
 
-from buyin.insights import DAY, Selector, parse_selector, programme_report, team_programme
-from buyin.insights import TeamReport as Team
-from buyin.report_html import LATENCY_BINS, latency_bins, programme_html, team_html
+from buyin.model.clock import DAY
+from buyin.model.history import HistoryPoint
+from buyin.report.cohorts import Selector, parse_selector
+from buyin.report.html import LATENCY_BINS, latency_bins, programme_html, team_html
+from buyin.report.programme import programme_report
+from buyin.report.team import TeamReport as Team
+from buyin.report.team import team_programme
 
 pytest.importorskip("pygal")
 
@@ -92,12 +96,12 @@ def parse(page: str) -> dict[str, dict[str, Any]]:
     return parser.charts
 
 
-def point(**kw: Any) -> dict[str, Any]:
+def point(**kw: Any) -> HistoryPoint:
     base: dict[str, Any] = {"enrolled": True, "first_seen": AT - 60 * DAY, "activities_total": 8}
-    return {**base, **kw}
+    return HistoryPoint.from_json({**base, **kw})
 
 
-def rows() -> list[tuple[int, int, dict[str, Any]]]:
+def rows() -> list[tuple[int, int, HistoryPoint]]:
     """Five learners: two signed off (latency 2 and 10 days), one awaiting for 9 days,
     one in progress, one not started; pre and post scores for two topics."""
     done = AT - 5 * DAY

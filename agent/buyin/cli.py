@@ -89,12 +89,12 @@ def doctor(ctx: click.Context, probe_writes: bool) -> None:
     from buyin.doctor import run_doctor
     from buyin.logsetup import redact_secret
     from buyin.mapping import load_programmes
-    from buyin.sync import make_client
+    from buyin.moodle.client import MoodleClient
 
     settings = _settings(ctx)
     programmes = load_programmes(settings.mapping_dir)
     redact_secret(settings.token.reveal())
-    report = run_doctor(make_client(settings), programmes, probe_writes=probe_writes)
+    report = run_doctor(MoodleClient.from_settings(settings), programmes, probe_writes=probe_writes)
     for check in report.checks:
         mark = "ok  " if check.ok else "FAIL"
         line = f"[{mark}] {check.name}"
@@ -246,15 +246,17 @@ def init(
 ) -> None:
     """Read COURSE (id or shortname) and write a starter programme mapping for it."""
     from buyin.logsetup import redact_secret
+    from buyin.moodle.client import MoodleClient
     from buyin.starter import as_ref, build_starter, refuse_overwrite, write_starter
-    from buyin.sync import make_client
 
     settings = _settings(ctx)
     if output is not None:
         refuse_overwrite(output, force)  # before any call to Moodle
     redact_secret(settings.token.reveal())
     starter = build_starter(
-        make_client(settings), as_ref(course), as_ref(quiz) if quiz is not None else None
+        MoodleClient.from_settings(settings),
+        as_ref(course),
+        as_ref(quiz) if quiz is not None else None,
     )
     if output is None:
         directory = settings.mapping_dir if settings.mapping_dir.is_dir() else Path.cwd()
@@ -364,14 +366,8 @@ def report_program(
     """
     import json
 
-    from buyin.insights import (
-        ReportUsageError,
-        build_programme_report,
-        learner_rows,
-        learners_json,
-        programme_json,
-        summary_rows,
-    )
+    from buyin.report.export import learner_rows, learners_json, programme_json, summary_rows
+    from buyin.report.load import ReportUsageError, build_programme_report
 
     settings = _settings(ctx)
     try:
@@ -382,7 +378,7 @@ def report_program(
         raise click.UsageError(str(exc)) from None
     chosen = table or ("learners" if fmt == "csv" else "summary")
     if fmt == "html":
-        from buyin.report_html import programme_html
+        from buyin.report.html import programme_html
 
         text = programme_html(figures)
     elif fmt == "json":
@@ -416,7 +412,8 @@ def report_team(
     programme."""
     import json
 
-    from buyin.insights import ReportUsageError, build_team_report, team_json, team_rows
+    from buyin.report.export import team_json, team_rows
+    from buyin.report.load import ReportUsageError, build_team_report
 
     settings = _settings(ctx)
     try:
@@ -424,7 +421,7 @@ def report_team(
     except ReportUsageError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "html":
-        from buyin.report_html import team_html
+        from buyin.report.html import team_html
 
         text = team_html(figures)
     elif fmt == "json":

@@ -2,25 +2,8 @@
 
 Pure: built from the snapshot, the ledger after the push, the sign-off records
 and the rules' own facts. Every sync appends one point per learner, so "over
-time" in the reports is real history, not a recomputation.
-
-A point (JSON) holds:
-
-- ``enrolled`` (bool), ``first_seen`` (unix time), ``manager`` (approver user id or
-  null), ``groups`` (course group names);
-- ``activities_done``, ``activities_total`` (tracked activities, the quiz excluded);
-- ``precheck`` ({topic: fraction}), ``precheck_attempt`` (attempt id);
-- ``post`` ({topic: fraction}) where a post-assessment quiz is mapped;
-- ``retention`` ({"overall" or topic: fraction}) from the refresher's quiz;
-- ``tested_out`` ([cmid]) and ``minutes_saved`` (from applied overrides);
-- ``started_at``, ``completed_at`` (every criterion met: the latest criterion time),
-  ``awaiting_since``, ``signed_at``, ``signoff_latency_seconds``, ``refresher_start``
-  (unix times or null);
-- ``username``, ``fullname``, ``group_ids`` (course group ids), ``line_manager`` (the
-  learner's own manager from the profile field: user id or null; ``manager`` is who
-  is asked to sign off, possibly the fallback approver), ``line_manager_username``,
-  ``line_manager_name``, ``manager_name`` (the approver's full name),
-  ``last_progress_at`` (the latest activity completion or quiz attempt time, or null).
+time" in the reports is real history, not a recomputation. What a point holds is
+:class:`buyin.model.history.HistoryPoint`; the state stores it as JSON.
 """
 
 from __future__ import annotations
@@ -28,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from buyin.snapshot import Person, Snapshot
-from buyin.state import LedgerEntry
+from buyin.model.history import HistoryPoint
+from buyin.model.ledger import Ledger, LedgerEntry
+from buyin.model.snapshot import Person, Snapshot
 
 
 def line_manager(snapshot: Snapshot, person: Person) -> Person | None:
@@ -49,13 +33,23 @@ def learner_points(
     signoffs: Mapping[int, Mapping[str, Any]],
     rule_facts: Mapping[int, Mapping[str, Any]],
 ) -> dict[int, dict[str, Any]]:
+    """:func:`history_points` as the state stores them (JSON)."""
+    points = history_points(snapshot, ledger, signoffs, rule_facts)
+    return {uid: point.to_json() for uid, point in points.items()}
+
+
+def history_points(
+    snapshot: Snapshot,
+    ledger: Mapping[str, LedgerEntry],
+    signoffs: Mapping[int, Mapping[str, Any]],
+    rule_facts: Mapping[int, Mapping[str, Any]],
+) -> dict[int, HistoryPoint]:
+    """One point per learner; a figure the rules found (``rule_facts``: pre-check and
+    post scores, retention, completion, awaiting sign-off, refresher start) wins."""
     quiz_cmid = snapshot.quiz.cmid if snapshot.quiz else None
     tracked = [a.cmid for a in snapshot.activities if a.completion and a.cmid != quiz_cmid]
-    overrides: dict[int, list[LedgerEntry]] = {}
-    for entry in ledger.values():
-        if entry.kind == "override" and entry.status == "applied":
-            overrides.setdefault(entry.userid, []).append(entry)
-    points: dict[int, dict[str, Any]] = {}
+    overrides = Ledger.of(ledger).applied("override")
+    points: dict[int, HistoryPoint] = {}
     for uid, learner in snapshot.learners.items():
         data = learner.data
         done = [cm for cm in tracked if (s := data.activities.get(cm)) is not None and s.complete]
@@ -67,33 +61,38 @@ def learner_points(
         completion = data.completion
         record = signoffs.get(uid, {})
         mine = overrides.get(uid, [])
-        point: dict[str, Any] = {
-            "enrolled": True,
-            "first_seen": learner.first_seen,
-            "manager": record.get("approver"),
-            "groups": [name for _, name in learner.person.groups],
-            "activities_done": len(done),
-            "activities_total": len(tracked),
-            "tested_out": sorted(int(e.payload.get("cmid", 0)) for e in mine),
-            "minutes_saved": sum(float(e.reason.get("minutes_saved", 0)) for e in mine),
-            "started_at": min(times) if times else None,
-            "completed_at": completion.completion_time if completion else None,
-            "awaiting_since": record.get("awaiting_since"),
-            "signed_at": record.get("signed_at"),
-            "signoff_latency_seconds": record.get("latency_seconds"),
-            "username": learner.person.username,
-            "fullname": learner.person.fullname,
-            "group_ids": [gid for gid, _ in learner.person.groups],
-            "last_progress_at": max(moves) if moves else None,
-        }
         boss = line_manager(snapshot, learner.person)
         approver = snapshot.person(record["approver"]) if record.get("approver") else None
-        point["line_manager"] = boss.id if boss else None
-        point["line_manager_username"] = boss.username if boss else None
-        point["line_manager_name"] = boss.fullname if boss else None
-        point["manager_name"] = approver.fullname if approver else None
-        for key, value in rule_facts.get(uid, {}).items():
-            if key not in ("tested_out",):
-                point[key] = value
-        points[uid] = point
+        # the rules' own tested_out lists what they meant to override, not what was applied
+        facts = rule_facts.get(uid, {})
+        points[uid] = HistoryPoint(
+            enrolled=True,
+            first_seen=learner.first_seen,
+            username=learner.person.username,
+            fullname=learner.person.fullname,
+            groups=tuple(name for _, name in learner.person.groups),
+            group_ids=tuple(gid for gid, _ in learner.person.groups),
+            manager=record.get("approver"),
+            manager_name=approver.fullname if approver else None,
+            line_manager=boss.id if boss else None,
+            line_manager_username=boss.username if boss else None,
+            line_manager_name=boss.fullname if boss else None,
+            activities_done=len(done),
+            activities_total=len(tracked),
+            tested_out=tuple(sorted(int(e.payload.get("cmid", 0)) for e in mine)),
+            minutes_saved=sum(float(e.reason.get("minutes_saved", 0)) for e in mine),
+            precheck=facts.get("precheck", {}),
+            precheck_attempt=facts.get("precheck_attempt"),
+            post=facts.get("post", {}),
+            retention=facts.get("retention", {}),
+            started_at=min(times) if times else None,
+            completed_at=facts.get(
+                "completed_at", completion.completion_time if completion else None
+            ),
+            awaiting_since=facts.get("awaiting_since", record.get("awaiting_since")),
+            signed_at=record.get("signed_at"),
+            signoff_latency_seconds=record.get("latency_seconds"),
+            refresher_start=facts.get("refresher_start"),
+            last_progress_at=max(moves) if moves else None,
+        )
     return points

@@ -22,9 +22,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from buyin.facts import line_manager
-from buyin.insights import DAY, STUCK_DAYS, ahead_of
+from buyin.model.actions import Action
+from buyin.model.clock import DAY
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
-from buyin.plan import Action
+from buyin.model.standing import STUCK_DAYS, ahead_of
 from buyin.rules import History, RuleResult
 from buyin.rules.followup import in_scope
 from buyin.rules.messages import html_list, link, message, percent
@@ -62,11 +63,7 @@ def last_progress(data: LearnerData) -> int | None:
 
 def minutes_saved(history: History, uid: int) -> tuple[float, int]:
     """Minutes testing out saved the learner, and how many activities (applied overrides)."""
-    mine = [
-        e
-        for e in history.ledger.values()
-        if e.kind == "override" and e.status == "applied" and e.userid == uid
-    ]
+    mine = history.ledger.applied("override").get(uid, [])
     return sum(float(e.reason.get("minutes_saved", 0)) for e in mine), len(mine)
 
 

@@ -11,17 +11,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from buyin.errors import ConfigurationError
-from buyin.insights import (
-    CohortComparison,
-    ProgrammeReport,
-    TeamProgramme,
-    TeamReport,
-    iso,
-)
+from buyin.model.clock import day_of, iso
+from buyin.report.cohorts import CohortComparison
+from buyin.report.programme import ProgrammeReport
+from buyin.report.team import TeamProgramme, TeamReport
 
 #: sign-off latency histogram bins (days): [low, high)
 LATENCY_BINS: tuple[tuple[float, float, str], ...] = (
@@ -410,9 +406,7 @@ def team_chart(prog: TeamProgramme) -> str:
         value_formatter=lambda v: f"{v:.0f}%",
         x_label_rotation=20,
     )
-    chart.x_labels = [
-        datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d") for at, _ in prog.average_over_time
-    ]
+    chart.x_labels = [day_of(at) for at, _ in prog.average_over_time]
     for t in prog.topics:
         chart.add(t, [None if t not in m else m[t] * 100 for _, m in prog.average_over_time])
     return _figure(

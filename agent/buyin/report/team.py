@@ -1,0 +1,178 @@
+"""The team report (SPEC §4.5): per manager, each direct report's scores per topic
+over time, pending sign-offs and who is stuck. Pure.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from buyin.model.clock import DAY, day_of
+from buyin.model.standing import STUCK_DAYS
+from buyin.report.figures import LearnerFigures, Row, latest_sync, learner_figures
+from buyin.report.programme import topic_names
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    at: int
+    precheck: dict[str, float]
+    post: dict[str, float]
+    retention: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    figures: LearnerFigures
+    #: the learner's scores each time they changed (history)
+    scores: tuple[ScorePoint, ...]
+
+
+@dataclass(frozen=True)
+class PendingSignoff:
+    userid: int
+    name: str
+    status: str
+    awaiting_since: int | None
+    days_waiting: float | None
+    #: escalated to this manager (the learner's own manager has not signed)
+    escalated: bool
+
+
+@dataclass(frozen=True)
+class TeamProgramme:
+    program: str
+    name: str
+    as_of: int
+    topics: tuple[str, ...]
+    members: tuple[TeamMember, ...]
+    pending: tuple[PendingSignoff, ...]
+    stuck: tuple[str, ...]
+    stuck_days: float
+    #: the team's mean score per topic at each sync day where any score changed
+    average_over_time: tuple[tuple[int, dict[str, float]], ...]
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    manager: int
+    manager_name: str
+    programmes: tuple[TeamProgramme, ...]
+
+
+def resolve_manager(ref: str, rows: Iterable[Row]) -> tuple[int, str] | None:
+    """A manager by user id or username, as the history points name them."""
+    ref = ref.strip()
+    wanted_id = int(ref) if ref.isdigit() else None
+    for _, _, p in rows:
+        mid = p.line_manager
+        if mid is None:
+            continue
+        username = p.line_manager_username or ""
+        if mid == wanted_id or (username and username.casefold() == ref.casefold()):
+            return mid, p.line_manager_name or username or str(mid)
+    return (wanted_id, ref) if wanted_id is not None else None
+
+
+def team_programme(
+    program: str,
+    rows: Sequence[Row],
+    manager: int,
+    signoffs: Sequence[Mapping[str, Any]] = (),
+    *,
+    name: str = "",
+    topics: Sequence[str] = (),
+    stuck_days: float = STUCK_DAYS,
+) -> TeamProgramme:
+    figures = learner_figures(rows, stuck_days=stuck_days)
+    as_of = latest_sync(rows)
+
+    def reports_to(f: LearnerFigures) -> bool:
+        return (f.line_manager if f.line_manager is not None else f.approver) == manager
+
+    team = [f for f in figures.values() if f.enrolled and reports_to(f)]
+    uids = {f.userid for f in team}
+    history: dict[int, list[ScorePoint]] = {uid: [] for uid in uids}
+    for uid, at, p in sorted(rows, key=lambda r: r[1]):
+        if uid not in uids:
+            continue
+        point = ScorePoint(at, dict(p.precheck), dict(p.post), dict(p.retention))
+        mine = history[uid]
+        if not mine or (mine[-1].precheck, mine[-1].post, mine[-1].retention) != (
+            point.precheck,
+            point.post,
+            point.retention,
+        ):
+            mine.append(point)
+    pending = _pending(signoffs, manager, figures, as_of)
+    names = topic_names(team, topics)
+    return TeamProgramme(
+        program=program,
+        name=name or program,
+        as_of=as_of,
+        topics=tuple(names),
+        members=tuple(
+            TeamMember(f, tuple(history[f.userid])) for f in sorted(team, key=lambda f: f.name)
+        ),
+        pending=tuple(sorted(pending, key=lambda p: (-(p.days_waiting or 0), p.name))),
+        stuck=tuple(f.name for f in sorted(team, key=lambda f: f.name) if f.stuck),
+        stuck_days=stuck_days,
+        average_over_time=tuple(_team_average(rows, uids, names)),
+    )
+
+
+def _pending(
+    signoffs: Iterable[Mapping[str, Any]],
+    manager: int,
+    figures: Mapping[int, LearnerFigures],
+    as_of: int,
+) -> list[PendingSignoff]:
+    """The sign-off requests waiting for the manager (theirs, or escalated to them)."""
+    pending = []
+    for row in signoffs:
+        if row.get("status") in ("signed", "cancelled", None):
+            continue
+        escalated = row.get("escalated_to") == manager
+        if row.get("approver") != manager and not escalated:
+            continue
+        uid = int(row["userid"])
+        since = row.get("awaiting_since")
+        f = figures.get(uid)
+        pending.append(
+            PendingSignoff(
+                userid=uid,
+                name=f.name if f else f"user {uid}",
+                status=str(row.get("status")),
+                awaiting_since=since,
+                days_waiting=round((as_of - since) / DAY, 2) if since else None,
+                escalated=escalated and row.get("approver") != manager,
+            )
+        )
+    return pending
+
+
+def _team_average(
+    rows: Sequence[Row], uids: set[int], topics: Sequence[str]
+) -> list[tuple[int, dict[str, float]]]:
+    """The team's mean score per topic (post where there is one, else pre-check) per sync
+    day, carrying each learner's latest score forward; only days where it changed."""
+    by_day: dict[str, list[Row]] = {}
+    for row in sorted(rows, key=lambda r: r[1]):
+        if row[0] in uids:
+            day = day_of(row[1])
+            by_day.setdefault(day, []).append(row)
+    current: dict[int, dict[str, float]] = {}
+    out: list[tuple[int, dict[str, float]]] = []
+    for _, day_rows in sorted(by_day.items()):
+        for uid, _, p in day_rows:
+            current[uid] = {**p.precheck, **p.post}
+        means = {}
+        for t in topics:
+            vals = [s[t] for s in current.values() if t in s]
+            if vals:
+                means[t] = round(statistics.fmean(vals), 4)
+        if means and (not out or out[-1][1] != means):
+            out.append((day_rows[-1][1], means))
+    return out
