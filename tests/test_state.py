@@ -1,8 +1,10 @@
-"""The SQLite state: migrations, the action ledger, schedule, learner cache,
-history, meta, and the run lock (in-process and across processes)."""
+"""The SQLite state: migrations, the action ledger (and its named queries), schedule,
+learner cache, history, meta, per-programme state, transactions, errors, and the run
+lock (in-process and across processes)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -12,9 +14,17 @@ from typing import Any
 
 import pytest
 
-from buyin import state as state_module
-from buyin.errors import EXIT_LOCKED, ConfigurationError, LockedError, exit_code_for
+from buyin.errors import (
+    EXIT_LOCKED,
+    EXIT_STATE,
+    ConfigurationError,
+    LockedError,
+    StateError,
+    exit_code_for,
+)
+from buyin.model.ledger import Ledger, LedgerEntry, ProgrammeState, ScheduleStatus, Status
 from buyin.state import MIGRATIONS, CachedLearner, RunLock, State
+from buyin.state import db as state_db
 
 
 @pytest.fixture
@@ -78,7 +88,7 @@ def test_new_migrations_run_once_on_an_older_database(
 ) -> None:
     State(db_path).close()
     extra = "CREATE TABLE extra (id INTEGER PRIMARY KEY); INSERT INTO extra (id) VALUES (1)"
-    monkeypatch.setattr(state_module, "MIGRATIONS", (*MIGRATIONS, extra))
+    monkeypatch.setattr(state_db, "MIGRATIONS", (*MIGRATIONS, extra))
     for _ in range(2):
         st = State(db_path)
         assert st.schema_version == len(MIGRATIONS) + 1
@@ -91,9 +101,11 @@ def test_a_failing_migration_leaves_the_version_unchanged(
 ) -> None:
     State(db_path).close()
     broken = "CREATE TABLE half (id INTEGER); INSERT INTO nowhere VALUES (1)"
-    monkeypatch.setattr(state_module, "MIGRATIONS", (*MIGRATIONS, broken))
-    with pytest.raises(sqlite3.OperationalError):
+    monkeypatch.setattr(state_db, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(StateError) as caught:
         State(db_path)
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert str(db_path) in str(caught.value) and exit_code_for(caught.value) == EXIT_STATE
     raw = sqlite3.connect(db_path)
     try:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
@@ -156,7 +168,7 @@ def test_planned_then_applied(state: State) -> None:
     plan(state, "override:u12:cm45", now=100)
     entry = state.entry("override:u12:cm45")
     assert entry is not None
-    assert entry.status == "planned"
+    assert entry.status == "planned" and entry.status is Status.PLANNED
     assert entry.attempts == 0 and entry.applied_at is None
     assert entry.payload == {"cmid": 45, "newstate": 1}
     assert entry.reason == {"topic": "Listening"}
@@ -167,7 +179,7 @@ def test_planned_then_applied(state: State) -> None:
         "cm45",
     )
 
-    state.mark("override:u12:cm45", "applied", 130)
+    state.mark("override:u12:cm45", Status.APPLIED, 130)
 
     entry = state.entry("override:u12:cm45")
     assert entry is not None
@@ -180,7 +192,7 @@ def test_planned_then_applied(state: State) -> None:
 
 def test_failed_then_retried_then_applied_counts_attempts(state: State) -> None:
     plan(state, "k", now=100)
-    state.mark("k", "failed", 110, error="nopermissions")
+    state.mark("k", Status.FAILED, 110, error="nopermissions")
     failed = state.entry("k")
     assert failed is not None
     assert (failed.status, failed.attempts, failed.last_error, failed.applied_at) == (
@@ -189,7 +201,7 @@ def test_failed_then_retried_then_applied_counts_attempts(state: State) -> None:
         "nopermissions",
         None,
     )
-    state.mark("k", "applied", 120)
+    state.mark("k", Status.APPLIED, 120)
     done = state.entry("k")
     assert done is not None
     assert (done.status, done.attempts, done.last_error, done.applied_at) == (
@@ -202,7 +214,7 @@ def test_failed_then_retried_then_applied_counts_attempts(state: State) -> None:
 
 def test_skipped_without_an_attempt(state: State) -> None:
     plan(state, "k")
-    state.mark("k", "skipped", 105, attempted=False)
+    state.mark("k", Status.SKIPPED, 105, attempted=False)
     entry = state.entry("k")
     assert entry is not None
     assert (entry.status, entry.attempts, entry.applied_at) == ("skipped", 0, None)
@@ -210,15 +222,16 @@ def test_skipped_without_an_attempt(state: State) -> None:
 
 def test_an_unknown_status_is_refused_by_the_database(state: State) -> None:
     plan(state, "k")
-    with pytest.raises(sqlite3.IntegrityError):
-        state.mark("k", "done", 105)
+    with pytest.raises(StateError) as caught:
+        state.mark("k", "done", 105)  # type: ignore[arg-type]
+    assert isinstance(caught.value.__cause__, sqlite3.IntegrityError)
     entry = state.entry("k")
     assert entry is not None and entry.status == "planned"
 
 
 def test_record_planned_upserts_on_the_key(state: State) -> None:
     plan(state, "k", now=100, payload={"v": 1})
-    state.mark("k", "failed", 110, error="boom")
+    state.mark("k", Status.FAILED, 110, error="boom")
     plan(state, "k", now=200, payload={"v": 2}, reason={"why": "again"})
 
     assert len(state.ledger()) == 1
@@ -234,13 +247,13 @@ def test_ledger_entries_and_counts(state: State) -> None:
     plan(state, "a", now=100)
     plan(state, "b", now=101, program="cc201")
     plan(state, "c", now=102)
-    state.mark("a", "applied", 110)
-    state.mark("c", "failed", 111, error="x")
+    state.mark("a", Status.APPLIED, 110)
+    state.mark("c", Status.FAILED, 111, error="x")
 
     assert set(state.ledger()) == {"a", "b", "c"}
     assert set(state.ledger("cc101")) == {"a", "c"}
     assert [e.key for e in state.entries()] == ["c", "a", "b"]
-    assert [e.key for e in state.entries("failed")] == ["c"]
+    assert [e.key for e in state.entries(Status.FAILED)] == ["c"]
     assert state.counts_by_status() == {"applied": 1, "planned": 1, "failed": 1}
     assert state.entry("nope") is None
 
@@ -277,9 +290,9 @@ def test_schedule_is_idempotent_on_its_key(state: State) -> None:
     assert items[1].status == "pending"
     assert state.scheduled("cc201") == []
 
-    state.set_schedule_status("refresher:u13:c2", "done")
+    state.set_schedule_status("refresher:u13:c2", ScheduleStatus.DONE)
     assert [i.key for i in state.scheduled()] == ["followup:u12:c2"]
-    assert [i.key for i in state.scheduled(status="done")] == ["refresher:u13:c2"]
+    assert [i.key for i in state.scheduled(status=ScheduleStatus.DONE)] == ["refresher:u13:c2"]
 
 
 # --- learner cache, history, meta ----------------------------------------------------------
@@ -336,7 +349,7 @@ def test_meta_round_trips_and_overwrites(state: State) -> None:
 
 def test_data_survives_reopening(state: State, db_path: Path) -> None:
     plan(state, "k")
-    state.mark("k", "applied", 150)
+    state.mark("k", Status.APPLIED, 150)
     state.close()
     again = State(db_path)
     try:
@@ -344,6 +357,149 @@ def test_data_survives_reopening(state: State, db_path: Path) -> None:
         assert entry is not None and entry.status == "applied" and entry.applied_at == 150
     finally:
         again.close()
+
+
+# --- per-programme state ---------------------------------------------------------------
+
+
+def test_a_programme_never_synced_has_empty_state(state: State) -> None:
+    assert state.programme("cc101") == ProgrammeState("cc101")
+
+
+def test_programme_state_round_trips(state: State) -> None:
+    kept = ProgrammeState(
+        program="cc101",
+        mapped_at=100,
+        reconciled_at=200,
+        retention={12: 0.75, 13: 1.0},
+        structure={"sections": [1, 2]},
+        directory={"5": {"username": "mgr"}},
+        plugin=None,
+    )
+    state.save_programme(kept)
+    assert state.programme("cc101") == kept
+    state.save_programme(ProgrammeState("cc101", mapped_at=100, plugin={"version": 2}))
+    assert state.programme("cc101") == ProgrammeState("cc101", mapped_at=100, plugin={"version": 2})
+    assert state.programme("cc201") == ProgrammeState("cc201")
+
+
+def test_migration_4_moves_the_per_programme_meta_keys_into_programmes(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_db, "MIGRATIONS", MIGRATIONS[:3])
+    old = State(db_path)
+    for key, value in {
+        "reconciled:cc101": "200",
+        "mapped_at:cc101": "100",
+        "retention:cc101": '{"12": 0.5}',
+        "structure:cc101": '{"sections": []}',
+        "directory:cc101": '{"5": "x"}',
+        "plugin:cc101": '{"version": 1}',
+        "mapped_at:cc:201": "300",
+        "last_sync": "kept",
+    }.items():
+        old.set_meta(key, value)
+    old.close()
+    monkeypatch.setattr(state_db, "MIGRATIONS", MIGRATIONS)
+
+    with contextlib.closing(State(db_path)) as st:
+        assert st.schema_version == len(MIGRATIONS) >= 4
+        assert st.programme("cc101") == ProgrammeState(
+            program="cc101",
+            mapped_at=100,
+            reconciled_at=200,
+            retention={12: 0.5},
+            structure={"sections": []},
+            directory={"5": "x"},
+            plugin={"version": 1},
+        )
+        assert st.programme("cc:201") == ProgrammeState("cc:201", mapped_at=300)
+        keys = {r[0] for r in st.db.execute("SELECT key FROM meta")}
+        assert keys == {"last_sync"}
+
+
+# --- transactions --------------------------------------------------------------------
+
+
+def test_writes_inside_one_transaction_are_all_or_nothing(state: State) -> None:
+    run = state.start_run("sync", 100)
+    with pytest.raises(RuntimeError), state.transaction():
+        state.save_learners("cc101", [CachedLearner("cc101", 12, "s", {}, 100, 100, None)])
+        state.add_history(run, "cc101", {12: {"progress": 1.0}}, 100)
+        state.save_programme(ProgrammeState("cc101", mapped_at=100))
+        raise RuntimeError("killed between two writes")
+    assert state.cached_learners("cc101") == {}
+    assert state.history("cc101") == []
+    assert state.programme("cc101") == ProgrammeState("cc101")
+
+    with state.transaction():
+        state.save_programme(ProgrammeState("cc101", mapped_at=100))
+        state.set_meta("k", "v")
+    assert state.programme("cc101").mapped_at == 100 and state.get_meta("k") == "v"
+
+
+# --- the ledger's named queries --------------------------------------------------------
+
+
+def entry(key: str, status: Status, **fields: Any) -> LedgerEntry:
+    values: dict[str, Any] = {
+        "key": key,
+        "program": "cc101",
+        "kind": "message",
+        "userid": 12,
+        "target": "",
+        "payload": {},
+        "reason": {},
+        "status": status,
+        "attempts": 1,
+        "last_error": None,
+        "created_at": 100,
+        "updated_at": 100,
+        "applied_at": 100 if status == Status.APPLIED else None,
+    }
+    values.update(fields)
+    return LedgerEntry(**values)
+
+
+def test_the_ledger_answers_the_questions_sync_and_the_rules_ask() -> None:
+    followup = {"rule": "followup"}
+    entries = [
+        entry("enrol:u1", Status.APPLIED, kind="enrol", userid=1, reason=followup,
+              payload={"timestart": 500}),
+        entry("enrol:u2", Status.SKIPPED, kind="enrol", userid=2, reason=followup),
+        entry("enrol:u3", Status.APPLIED, kind="enrol", userid=3, reason=followup,
+              payload={"timestart": 900}),
+        entry("enrol:u4", Status.FAILED, kind="enrol", userid=4, reason=followup),
+        entry("override:u1", Status.APPLIED, kind="override", userid=1),
+        entry("override:u5", Status.PLANNED, kind="override", userid=5),
+        entry("digest:b", Status.APPLIED, reason={"rule": "digest"}, applied_at=300),
+        entry("digest:a", Status.APPLIED, reason={"rule": "digest"}, applied_at=300),
+        entry("digest:c", Status.APPLIED, reason={"rule": "digest"}, applied_at=200),
+        entry("digest:d", Status.FAILED, reason={"rule": "digest"}, userid=6),
+    ]  # fmt: skip
+    ledger = Ledger({e.key: e for e in entries})
+
+    assert len(ledger) == 10 and ledger["enrol:u1"].userid == 1
+    assert ledger.status("enrol:u2") is Status.SKIPPED and ledger.status("nope") is None
+    assert ledger.done("enrol:u1") and ledger.done("enrol:u2")
+    assert not ledger.done("enrol:u4") and not ledger.done("nope")
+    assert [e.key for e in ledger.delivered("digest")] == ["digest:c", "digest:a", "digest:b"]
+    assert {uid: [e.key for e in es] for uid, es in ledger.applied("override").items()} == {
+        1: ["override:u1"]
+    }
+    assert ledger.settled_learners("enrol", "followup") == {1, 2, 3}
+    assert ledger.started_enrolments("followup", 600) == {1}
+    assert ledger.unsettled_learners() == {4, 5, 6}
+    assert ledger.in_doubt() == {"override:u5", "digest:d"}
+    assert Ledger.of(ledger) is ledger and Ledger.of({}) == Ledger()
+
+
+def test_the_state_reads_the_ledger_as_a_ledger(state: State) -> None:
+    plan(state, "a")
+    plan(state, "b", program="cc201")
+    state.mark("a", Status.APPLIED, 110)
+    ledger = state.ledger("cc101")
+    assert isinstance(ledger, Ledger) and list(ledger) == ["a"] and ledger.done("a")
 
 
 # --- the run lock -----------------------------------------------------------------
@@ -439,12 +595,43 @@ def test_a_killed_holder_leaves_no_stale_lock(db_path: Path) -> None:
         pass
 
 
-def test_an_unreadable_state_file_is_a_clear_fatal_error(tmp_path: Path) -> None:
-    from buyin.errors import FatalError, exit_code_for
+def test_an_unreadable_state_file_is_a_state_error_with_its_own_exit_code(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.sqlite"
+    path.write_text("this is not a database, it is a shopping list\n" * 100)
+    with pytest.raises(StateError) as caught:
+        State(path)
+    assert str(path) in str(caught.value) and "is unreadable" in str(caught.value)
+    assert "Move the file aside" in caught.value.hint and "buyin sync" in caught.value.hint
+    assert exit_code_for(caught.value) == EXIT_STATE == 74
+
+
+def test_an_sqlite_error_after_opening_is_a_state_error_naming_the_file(
+    state: State, db_path: Path
+) -> None:
+    raw = sqlite3.connect(db_path)
+    raw.execute("DROP TABLE runs")
+    raw.commit()
+    raw.close()
+    with pytest.raises(StateError) as caught:
+        state.runs()
+    assert str(db_path) in str(caught.value) and "no such table" in str(caught.value)
+    assert exit_code_for(caught.value) == EXIT_STATE
+    with pytest.raises(StateError):
+        state.start_run("sync", 100)
+    # the failed write left no transaction open
+    assert not state.db.in_transaction
+
+
+def test_buyin_status_on_a_damaged_state_file_exits_74(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from buyin.cli import main
 
     path = tmp_path / "state.sqlite"
     path.write_text("this is not a database, it is a shopping list\n" * 100)
-    with pytest.raises(FatalError) as caught:
-        State(path)
-    assert str(path) in str(caught.value) and "Move it aside" in caught.value.hint
-    assert exit_code_for(caught.value) == 1
+    result = CliRunner().invoke(main, ["--state", str(path), "status"])
+    assert result.exit_code == EXIT_STATE
+    assert f"the state database {path} is unreadable" in result.output
+    assert "Move the file aside" in result.output

@@ -7,8 +7,9 @@
   and the JSON path.
 - :class:`TransientError`: the site could not be reached or was overloaded;
   retried, and when the retries are spent the run exits 75 (EX_TEMPFAIL).
-- :class:`FatalError`: we cannot go on and only a person can repair it (an
-  unreadable state database). Exit 1.
+- :class:`StateError`: the state database is damaged or cannot be read or
+  written. Exit 74 (EX_IOERR), not 1 ("some actions failed").
+- :class:`FatalError`: we cannot go on and only a person can repair it. Exit 1.
 
 Every message names the thing at fault and what to do. Exit codes are decided
 here and only here (:func:`exit_code_for`).
@@ -22,6 +23,7 @@ EXIT_OK: Final = 0
 EXIT_ACTIONS_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_LOCKED: Final = 3
+EXIT_STATE: Final = 74
 EXIT_UNREACHABLE: Final = 75
 EXIT_CONFIG: Final = 78
 
@@ -199,6 +201,21 @@ class FatalError(BuyinError):
     """Nothing to retry or reconfigure: something must be repaired by hand."""
 
     exit_code = EXIT_ACTIONS_FAILED
+
+
+class StateError(BuyinError):
+    """The state database is damaged, or SQLite cannot read or write it."""
+
+    exit_code = EXIT_STATE
+    hint = (
+        "Move the file aside and run `buyin sync` again: a new state is built from Moodle "
+        "(nothing Moodle already holds is repeated); or restore the file from a backup."
+    )
+
+    def __init__(self, path: str, problem: str, *, hint: str | None = None) -> None:
+        super().__init__(f"the state database {path} {problem}", hint=hint)
+        self.path = path
+        self.problem = problem
 
 
 class LockedError(BuyinError):

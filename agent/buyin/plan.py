@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from buyin.model.ledger import DONE, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
-from buyin.state import LedgerEntry
 
 #: a failed action is tried again on later runs, up to this many attempts in all
 MAX_ATTEMPTS = 5
@@ -113,15 +113,15 @@ def make_plan(
             continue
         seen.add(action.key)
         entry = ledger.get(action.key)
-        if entry is not None and entry.status in ("applied", "skipped"):
+        if entry is not None and entry.status in DONE:
             plan.done += 1
             continue
-        if entry is not None and entry.status == "failed" and entry.attempts >= MAX_ATTEMPTS:
+        if entry is not None and entry.status == Status.FAILED and entry.attempts >= MAX_ATTEMPTS:
             plan.given_up.append(action)
             continue
         why = already_true(action, snapshot)
         if why is not None:
-            if entry is not None and entry.status == "planned":
+            if entry is not None and entry.status == Status.PLANNED:
                 plan.verified.append(action)
             else:
                 plan.satisfied.append((action, why))
@@ -130,7 +130,7 @@ def make_plan(
     # actions a killed run left planned that the rules no longer ask for (e.g. the
     # activity became complete meanwhile): settle them from Moodle's state
     for key, entry in sorted(ledger.items()):
-        if entry.status != "planned" or key in seen:
+        if entry.status != Status.PLANNED or key in seen:
             continue
         orphan = Action(
             key=key,

@@ -23,8 +23,10 @@ from buyin.errors import (
     ConfigurationError,
     InvalidParameterError,
     MissingPermissionError,
+    StateError,
     TransientError,
 )
+from buyin.model.ledger import Status
 from buyin.moodle.client import MoodleClient
 from buyin.moodle.pool import run_concurrently
 from buyin.plan import Action, Plan
@@ -100,13 +102,13 @@ class Pusher:
         )
 
     def _applied(self, action: Action, *, attempted: bool = True) -> None:
-        self.state.mark(action.key, "applied", self.now, attempted=attempted)
+        self.state.mark(action.key, Status.APPLIED, self.now, attempted=attempted)
         self.result.applied.append(action)
         if action.kind in STATE_CHANGING:
             self.result.touched.add(action.userid)
 
     def _failed(self, action: Action, error: str) -> None:
-        self.state.mark(action.key, "failed", self.now, error=error)
+        self.state.mark(action.key, Status.FAILED, self.now, error=error)
         self.result.failed.append((action, error))
         log.warning("%s failed: %s", action.key, error)
 
@@ -115,12 +117,12 @@ class Pusher:
     def push(self, plan: Plan) -> PushResult:
         for action, why in plan.satisfied:
             self._planned(action)
-            self.state.mark(action.key, "skipped", self.now, error=why, attempted=False)
+            self.state.mark(action.key, Status.SKIPPED, self.now, error=why, attempted=False)
             self.result.skipped.append((action, why))
         for action in plan.verified:
             self._applied(action, attempted=False)
         for action, why in plan.stale:
-            self.state.mark(action.key, "skipped", self.now, error=why, attempted=False)
+            self.state.mark(action.key, Status.SKIPPED, self.now, error=why, attempted=False)
             self.result.skipped.append((action, why))
         by_kind: dict[str, list[Action]] = {}
         for action in plan.actions:
@@ -139,7 +141,8 @@ class Pusher:
                     self._planned(action)
                     self._failed(action, f"no pusher for action kind {kind!r}")
         except (ConfigurationError, BuyinError) as exc:
-            if isinstance(exc, TransientError):
+            # unreachable: the next run resumes; an unusable state: nothing more may be pushed
+            if isinstance(exc, TransientError | StateError):
                 raise
             self.result.stopped_by = exc
         return self.result
@@ -162,7 +165,9 @@ class Pusher:
         entry = self.state.entry(key)
         if entry is None:
             return False
-        return entry.status == "applied" or (entry.status == "skipped" and entry.kind == "override")
+        return entry.status == Status.APPLIED or (
+            entry.status == Status.SKIPPED and entry.kind == "override"
+        )
 
     def _each(self, actions: Sequence[Action], apply: Callable[[Action], None]) -> None:
         for action in actions:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from buyin.model.ledger import Status
 from buyin.state import State
 from buyin.sync import SyncReport
 
@@ -66,7 +67,7 @@ def print_status(state: State, echo: Echo, *, limit: int = 10) -> None:
         echo(f"  #{run.id} {run.mode} {when(run.started_at)} → {run.outcome}  {counts}")
     by_status = state.counts_by_status()
     echo("actions: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"))
-    for status_name in ("planned", "failed"):
+    for status_name in (Status.PLANNED, Status.FAILED):
         entries = state.entries(status_name, limit=50)
         if entries:
             echo(f"{status_name} actions:")

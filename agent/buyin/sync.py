@@ -6,11 +6,10 @@ push and writes nothing but a run record.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import requests
@@ -25,6 +24,7 @@ from buyin.errors import (
 )
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
+from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
 from buyin.model.snapshot import Directory, LearnerData
 from buyin.moodle.client import CallMetrics, MoodleClient
 from buyin.moodle.fetch import SiteInfo, uses_plugin
@@ -32,7 +32,7 @@ from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pul
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.rules import History, RuleResult, evaluate, signoff
-from buyin.state import CachedLearner, RunLock, State
+from buyin.state import RunLock, State
 
 log = logging.getLogger("buyin.sync")
 
@@ -97,9 +97,9 @@ class SyncReport:
     def counts(self) -> dict[str, Any]:
         return {
             "programmes": len(self.outcomes),
-            "planned": self.planned,
-            "applied": self.applied,
-            "failed": self.failed,
+            Status.PLANNED: self.planned,
+            Status.APPLIED: self.applied,
+            Status.FAILED: self.failed,
             "undecided": sum(len(o.undecided) for o in self.outcomes),
             "calls": self.metrics.total_calls,
         }
@@ -191,35 +191,20 @@ class Syncer:
         outcome = ProgrammeOutcome(programme)
         ledger = self.state.ledger(programme.id)
         cache = self.state.cached_learners(programme.id)
-        last = self.state.get_meta(f"reconciled:{programme.id}")
+        kept = self.state.programme(programme.id)
+        last = kept.reconciled_at
         reconcile = (
             self.window is not None
             or last is None
-            or now - int(last) >= self.settings.reconcile_hours * 3600
+            or now - last >= self.settings.reconcile_hours * 3600
         )
-        mapped_at = int(self.state.get_meta(f"mapped_at:{programme.id}") or now)
-        retention = self._meta_json(f"retention:{programme.id}") or {}
-        settled = frozenset(
-            e.userid
-            for e in ledger.values()
-            if e.kind == "enrol"
-            and e.reason.get("rule") == "followup"
-            and e.status in ("applied", "skipped")
-        )
-        started_refreshers = {
-            e.userid
-            for e in ledger.values()
-            if e.kind == "enrol"
-            and e.reason.get("rule") == "followup"
-            and e.status == "applied"
-            and int(e.payload.get("timestart", 0)) <= now
-        }
+        mapped_at = kept.mapped_at if kept.mapped_at is not None else now
         needs = FollowupNeeds(
-            settled=settled,
-            retention=bool(started_refreshers - {int(k) for k in retention}),
-            known_retention={int(k): float(v) for k, v in retention.items()},
+            settled=ledger.settled_learners("enrol", "followup"),
+            retention=bool(ledger.started_enrolments("followup", now) - set(kept.retention)),
+            known_retention=kept.retention,
         )
-        unsettled = {e.userid for e in ledger.values() if e.status in ("planned", "failed")}
+        unsettled = ledger.unsettled_learners()
         try:
             # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
             awaiting = (
@@ -238,9 +223,9 @@ class Syncer:
                 programme,
                 PullCache(
                     learners=cache,
-                    structure=self._meta_json(f"structure:{programme.id}"),
-                    directory=Directory.from_json(self._meta_json(f"directory:{programme.id}")),
-                    plugin=self._meta_json(f"plugin:{programme.id}"),
+                    structure=kept.structure,
+                    directory=Directory.from_json(kept.directory),
+                    plugin=kept.plugin,
                 ),
                 PullOptions(
                     now=now,
@@ -281,19 +266,11 @@ class Syncer:
             agent_userid=site.userid,
             concurrency=self.settings.concurrency,
             # a killed run's actions, and messages whose failure may have hidden a delivery
-            previously_planned={
-                k
-                for k, e in ledger.items()
-                if e.status == "planned" or (e.kind == "message" and e.status == "failed")
-            },
+            previously_planned=ledger.in_doubt(),
         )
         outcome.pushed = pusher.push(outcome.plan)
         self._save(pulled, result, outcome.pushed, run_id, now, reconcile)
         return outcome
-
-    def _meta_json(self, key: str) -> dict[str, Any] | None:
-        value = self.state.get_meta(key)
-        return None if value is None else dict(json.loads(value))
 
     def _save(
         self,
@@ -304,8 +281,6 @@ class Syncer:
         now: int,
         reconciled: bool,
     ) -> None:
-        snapshot, rows = pulled.snapshot, pulled.rows
-        program = snapshot.programme.id
         saved = [
             CachedLearner(
                 program=r.program,
@@ -317,13 +292,24 @@ class Syncer:
                 fetched_at=r.fetched_at,
                 undecided=result.undecided.get(r.userid),
             )
-            for r in rows
+            for r in pulled.rows
         ]
+        # one transaction: a kill leaves all of the programme's outcome or none of it
+        with self.state.transaction():
+            self._save_outcome(pulled, result, saved, run_id, now, reconciled)
+
+    def _save_outcome(
+        self,
+        pulled: Pulled,
+        result: RuleResult,
+        saved: list[CachedLearner],
+        run_id: int,
+        now: int,
+        reconciled: bool,
+    ) -> None:
+        snapshot = pulled.snapshot
+        program = snapshot.programme.id
         self.state.save_learners(program, saved)
-        self.state.set_meta(f"structure:{program}", json.dumps(pulled.structure))
-        self.state.set_meta(f"directory:{program}", json.dumps(pulled.directory.to_json()))
-        if pulled.plugin is not None:
-            self.state.set_meta(f"plugin:{program}", json.dumps(pulled.plugin))
         ledger = self.state.ledger(program)
         records: dict[int, dict[str, Any]] = {}
         if snapshot.programme.signoff is not None:
@@ -345,20 +331,23 @@ class Syncer:
             )
         wanted = set(result.schedule) | {a.key for a in result.actions}
         for item in self.state.scheduled(program):
-            entry = ledger.get(item.key)
-            if entry is not None and entry.status == "applied":
-                self.state.set_schedule_status(item.key, "done")
+            if ledger.status(item.key) == Status.APPLIED:
+                self.state.set_schedule_status(item.key, ScheduleStatus.DONE)
             elif item.key not in wanted:
                 # the rules no longer ask for it (enrolment left as is, learner gone)
-                self.state.set_schedule_status(item.key, "cancelled")
-        if snapshot.retention:
-            known = self._meta_json(f"retention:{program}") or {}
-            known.update({str(k): v for k, v in snapshot.retention.items()})
-            self.state.set_meta(f"retention:{program}", json.dumps(known))
-        if self.state.get_meta(f"mapped_at:{program}") is None:
-            self.state.set_meta(f"mapped_at:{program}", str(now))
-        if reconciled:
-            self.state.set_meta(f"reconciled:{program}", str(now))
+                self.state.set_schedule_status(item.key, ScheduleStatus.CANCELLED)
+        kept = self.state.programme(program)
+        self.state.save_programme(
+            replace(
+                kept,
+                structure=pulled.structure,
+                directory=pulled.directory.to_json(),
+                plugin=kept.plugin if pulled.plugin is None else pulled.plugin,
+                retention={**kept.retention, **snapshot.retention},
+                mapped_at=now if kept.mapped_at is None else kept.mapped_at,
+                reconciled_at=now if reconciled else kept.reconciled_at,
+            )
+        )
 
 
 def run_sync(

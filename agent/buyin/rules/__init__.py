@@ -10,16 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
 from buyin.plan import Action
-from buyin.state import LedgerEntry
 
 
 @dataclass(frozen=True)
 class History:
     """What earlier runs did, as the rules may read it."""
 
-    ledger: Mapping[str, LedgerEntry] = field(default_factory=dict)
+    #: a plain mapping is taken too (and made a :class:`Ledger`)
+    ledger: Ledger = field(default_factory=Ledger)
     #: when this programme was first synced (its learners then were already there)
     mapped_at: int | None = None
     #: backfill: reprocess completions inside this window
@@ -27,24 +28,20 @@ class History:
     #: backfill --kickoff: also welcome learners who started inside the window
     retro_kickoff: bool = False
 
-    def applied(self, key: str) -> bool:
-        entry = self.ledger.get(key)
-        return entry is not None and entry.status in ("applied", "skipped")
+    def __post_init__(self) -> None:
+        given: Mapping[str, LedgerEntry] = self.ledger
+        object.__setattr__(self, "ledger", Ledger.of(given))
 
-    def status(self, key: str) -> str | None:
-        entry = self.ledger.get(key)
-        return None if entry is None else entry.status
+    def applied(self, key: str) -> bool:
+        """Applied, or skipped because Moodle already held it."""
+        return self.ledger.done(key)
+
+    def status(self, key: str) -> Status | None:
+        return self.ledger.status(key)
 
     def delivered(self, rule: str) -> list[LedgerEntry]:
         """Applied actions of one rule (by ``reason.rule``), oldest first."""
-        return sorted(
-            (
-                e
-                for e in self.ledger.values()
-                if e.status == "applied" and e.reason.get("rule") == rule
-            ),
-            key=lambda e: (e.applied_at or 0, e.key),
-        )
+        return self.ledger.delivered(rule)
 
 
 @dataclass

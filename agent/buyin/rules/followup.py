@@ -24,6 +24,7 @@ import html
 from datetime import UTC, datetime
 
 from buyin.mapping import Followup, Signoff
+from buyin.model.ledger import Status
 from buyin.model.snapshot import Learner, Snapshot
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
@@ -108,7 +109,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
             )
             result.facts[uid]["refresher_start"] = opens
             # "skipped": they were already enrolled there, so we announce nothing
-            if refresher.notify_when_open and history.status(enrol_key) != "skipped":
+            if refresher.notify_when_open and history.status(enrol_key) != Status.SKIPPED:
                 open_key = f"message:refresher-open:u{uid}:c{target.id}"
                 if now >= opens:
                     text = (

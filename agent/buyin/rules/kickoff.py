@@ -79,7 +79,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         if not learner.person.active:
             continue
         key = f"message:kickoff:u{uid}:p{program}"
-        welcomed = history.status(key) in ("applied", "skipped")
+        welcomed = history.applied(key)
         never_tried = history.status(key) is None
         if never_tried and not eligible(learner, history, mapped_since):
             continue

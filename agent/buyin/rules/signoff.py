@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from buyin.mapping import Signoff
+from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.snapshot import (
     AGGREGATION_ALL,
     CRITERIA_ROLE,
@@ -37,7 +38,6 @@ from buyin.model.snapshot import (
 from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message
-from buyin.state import LedgerEntry
 
 DAY = 86400
 DIGEST = "signoff-digest"
@@ -237,20 +237,16 @@ class Delivered:
 
 
 def delivered_digests(ledger: Mapping[str, LedgerEntry], course: int) -> list[Delivered]:
-    out = []
-    for entry in ledger.values():
-        if entry.status != "applied" or entry.reason.get("rule") != DIGEST:
-            continue
-        if int(entry.reason.get("course", 0)) != course or entry.applied_at is None:
-            continue
-        out.append(
-            Delivered(
-                recipient=entry.userid,
-                at=entry.applied_at,
-                learners={int(k): str(v) for k, v in entry.reason.get("learners", {}).items()},
-            )
+    """The sign-off digests delivered for the course, oldest first."""
+    return [
+        Delivered(
+            recipient=entry.userid,
+            at=entry.applied_at,
+            learners={int(k): str(v) for k, v in entry.reason.get("learners", {}).items()},
         )
-    return sorted(out, key=lambda d: d.at)
+        for entry in Ledger.of(ledger).delivered(DIGEST)
+        if int(entry.reason.get("course", 0)) == course and entry.applied_at is not None
+    ]
 
 
 @dataclass

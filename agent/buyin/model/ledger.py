@@ -1,0 +1,193 @@
+"""What the state stores: the action ledger and its records, as values.
+
+Every action goes through the ledger: recorded :attr:`Status.PLANNED` before it is
+pushed, :attr:`Status.APPLIED`/:attr:`Status.FAILED`/:attr:`Status.SKIPPED` after.
+:class:`Ledger` is one programme's ledger as read at one moment, with the questions
+sync, the rules and the history points ask of it, asked in one place. Standard
+library only: the state (:mod:`buyin.state`) reads and writes these records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """An action's status in the ledger (the strings are what the database holds)."""
+
+    PLANNED = "planned"
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+#: done: applied, or skipped because Moodle already held it
+DONE = frozenset({Status.APPLIED, Status.SKIPPED})
+#: not settled yet: left planned by a killed run, or failed (tried again)
+UNSETTLED = frozenset({Status.PLANNED, Status.FAILED})
+
+
+class ScheduleStatus(StrEnum):
+    """A scheduled (future) action's status."""
+
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    key: str
+    program: str
+    kind: str
+    userid: int
+    target: str
+    payload: dict[str, Any]
+    reason: dict[str, Any]
+    status: Status
+    attempts: int
+    last_error: str | None
+    created_at: int
+    updated_at: int
+    applied_at: int | None
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    key: str
+    program: str
+    kind: str
+    userid: int
+    due_at: int
+    payload: dict[str, Any]
+    status: ScheduleStatus
+
+
+@dataclass(frozen=True)
+class CachedLearner:
+    program: str
+    userid: int
+    signature: str
+    data: dict[str, Any]
+    first_seen: int
+    fetched_at: int
+    undecided: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    started_at: int
+    ended_at: int | None
+    mode: str
+    #: "running", "ok" or "exit N" (the run's exit code)
+    outcome: str
+    counts: dict[str, Any]
+    metrics: str
+
+
+@dataclass(frozen=True)
+class ProgrammeState:
+    """What the agent keeps of one programme between runs."""
+
+    program: str
+    #: when the programme was first synced (its learners then were already there)
+    mapped_at: int | None = None
+    #: the last full reconciliation with Moodle
+    reconciled_at: int | None = None
+    #: refresher retention scores known so far (learner id -> fraction)
+    retention: dict[int, float] = field(default_factory=dict)
+    #: the course structure, the people directory and the plugin's answer, as pulled last
+    structure: dict[str, Any] | None = None
+    directory: dict[str, Any] | None = None
+    plugin: dict[str, Any] | None = None
+
+
+class Ledger(Mapping[str, LedgerEntry]):
+    """The ledger by idempotency key, and the named questions asked of it."""
+
+    def __init__(self, entries: Mapping[str, LedgerEntry] | None = None) -> None:
+        self._entries: dict[str, LedgerEntry] = dict(entries or {})
+
+    @classmethod
+    def of(cls, entries: Mapping[str, LedgerEntry]) -> Ledger:
+        """``entries`` as a :class:`Ledger` (itself when it is one)."""
+        return entries if isinstance(entries, Ledger) else cls(entries)
+
+    def __getitem__(self, key: str) -> LedgerEntry:
+        return self._entries[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Ledger({self._entries!r})"
+
+    # -- one action --------------------------------------------------------------
+
+    def status(self, key: str) -> Status | None:
+        entry = self._entries.get(key)
+        return None if entry is None else entry.status
+
+    def done(self, key: str) -> bool:
+        """Applied, or skipped because Moodle already held it."""
+        return self.status(key) in DONE
+
+    # -- across the ledger -------------------------------------------------------
+
+    def delivered(self, rule: str) -> list[LedgerEntry]:
+        """Applied actions of one rule (by ``reason.rule``), oldest first."""
+        return sorted(
+            (
+                e
+                for e in self._entries.values()
+                if e.status == Status.APPLIED and e.reason.get("rule") == rule
+            ),
+            key=lambda e: (e.applied_at or 0, e.key),
+        )
+
+    def applied(self, kind: str) -> dict[int, list[LedgerEntry]]:
+        """Applied actions of one kind, per learner."""
+        out: dict[int, list[LedgerEntry]] = {}
+        for entry in self._entries.values():
+            if entry.kind == kind and entry.status == Status.APPLIED:
+                out.setdefault(entry.userid, []).append(entry)
+        return out
+
+    def settled_learners(self, kind: str, rule: str) -> frozenset[int]:
+        """Learners whose action of this kind and rule is done (applied or skipped)."""
+        return frozenset(
+            e.userid
+            for e in self._entries.values()
+            if e.kind == kind and e.reason.get("rule") == rule and e.status in DONE
+        )
+
+    def started_enrolments(self, rule: str, now: int) -> set[int]:
+        """Learners whose applied enrolment of this rule has started by ``now``."""
+        return {
+            e.userid
+            for e in self._entries.values()
+            if e.kind == "enrol"
+            and e.reason.get("rule") == rule
+            and e.status == Status.APPLIED
+            and int(e.payload.get("timestart", 0)) <= now
+        }
+
+    def unsettled_learners(self) -> set[int]:
+        """Learners with an action left planned or failed."""
+        return {e.userid for e in self._entries.values() if e.status in UNSETTLED}
+
+    def in_doubt(self) -> set[str]:
+        """Keys Moodle may hold although the ledger does not say applied: actions a
+        killed run left planned, and messages whose failure may have hidden a delivery."""
+        return {
+            k
+            for k, e in self._entries.items()
+            if e.status == Status.PLANNED or (e.kind == "message" and e.status == Status.FAILED)
+        }

@@ -1,0 +1,298 @@
+"""The SQLite connection: WAL mode, numbered migrations, transactions, error wrapping.
+
+The schema evolves by :data:`MIGRATIONS`, recorded in ``PRAGMA user_version``. Any
+SQLite error a state operation meets (at open or later) becomes a
+:class:`~buyin.errors.StateError` naming the file (exit 74).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from buyin.errors import ConfigurationError, StateError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    Record = TypeVar("Record", bound=DataclassInstance)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the foundation
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        mode TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        counts TEXT NOT NULL DEFAULT '{}',
+        metrics TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        run_id INTEGER REFERENCES runs(id),
+        program TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL CHECK (status IN ('planned', 'applied', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        applied_at INTEGER
+    );
+    CREATE INDEX actions_program_status ON actions(program, status);
+    CREATE INDEX actions_program_user ON actions(program, userid);
+    CREATE TABLE schedule (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        program TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'cancelled')),
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX schedule_due ON schedule(status, due_at);
+    CREATE TABLE learners (
+        program TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        signature TEXT NOT NULL DEFAULT '',
+        data TEXT NOT NULL DEFAULT '{}',
+        first_seen INTEGER NOT NULL,
+        fetched_at INTEGER NOT NULL,
+        undecided TEXT,
+        PRIMARY KEY (program, userid)
+    );
+    CREATE TABLE history (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        program TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX history_program_user ON history(program, userid, at);
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+    # 2: sign-off requests as the ledger and Moodle show them (a projection, rebuilt each run)
+    """
+    CREATE TABLE signoffs (
+        program TEXT NOT NULL,
+        userid INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        approver INTEGER,
+        awaiting_since INTEGER,
+        requested_at INTEGER,
+        reminders INTEGER NOT NULL DEFAULT 0,
+        escalated_to INTEGER,
+        escalated_at INTEGER,
+        signed_at INTEGER,
+        latency_seconds INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (program, userid)
+    );
+    CREATE INDEX signoffs_status ON signoffs(status, approver);
+    """,
+    # 3: who signed, where the local_buyin plugin tells
+    """
+    ALTER TABLE signoffs ADD COLUMN signed_by INTEGER;
+    """,
+    # 4: per-programme state in its own table (was six "<name>:<program>" meta keys)
+    """
+    CREATE TABLE programmes (
+        program TEXT PRIMARY KEY,
+        mapped_at INTEGER,
+        reconciled_at INTEGER,
+        retention TEXT NOT NULL DEFAULT '{}',
+        structure TEXT,
+        directory TEXT,
+        plugin TEXT
+    );
+    INSERT INTO programmes (program)
+        SELECT DISTINCT substr(key, instr(key, ':') + 1) FROM meta
+        WHERE key GLOB 'reconciled:*' OR key GLOB 'mapped_at:*' OR key GLOB 'retention:*'
+           OR key GLOB 'structure:*' OR key GLOB 'directory:*' OR key GLOB 'plugin:*';
+    UPDATE programmes SET
+        mapped_at = (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'mapped_at:' || program),
+        reconciled_at =
+            (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'reconciled:' || program),
+        retention = coalesce((SELECT value FROM meta WHERE key = 'retention:' || program), '{}'),
+        structure = (SELECT value FROM meta WHERE key = 'structure:' || program),
+        directory = (SELECT value FROM meta WHERE key = 'directory:' || program),
+        plugin = (SELECT value FROM meta WHERE key = 'plugin:' || program);
+    DELETE FROM meta
+        WHERE key GLOB 'reconciled:*' OR key GLOB 'mapped_at:*' OR key GLOB 'retention:*'
+           OR key GLOB 'structure:*' OR key GLOB 'directory:*' OR key GLOB 'plugin:*';
+    """,
+)
+
+
+def dumps(value: Any) -> str:
+    """JSON as the state stores it: compact, keys sorted."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def from_row(cls: type[Record], row: sqlite3.Row, **decoded: Any) -> Record:
+    """A stored record from its row: the columns named like its fields, then ``decoded``
+    (the JSON and enum columns, converted) over them."""
+    names = {f.name for f in dataclasses.fields(cls)}.intersection(row.keys())
+    return cls(**{**{name: row[name] for name in names}, **decoded})
+
+
+def state_error(path: Path, exc: sqlite3.Error) -> StateError:
+    """An SQLite error as the user meets it: the file, what happened, what to do."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return StateError(
+            str(path),
+            f"is busy ({text})",
+            hint="Another process holds it: run again when that one has finished.",
+        )
+    if "readonly" in text:
+        return StateError(
+            str(path),
+            f"cannot be written ({text})",
+            hint="Make the file and its directory writable by the agent's user.",
+        )
+    return StateError(str(path), f"failed ({text})")
+
+
+class Database:
+    """One SQLite connection, guarded by a lock (the push runs in threads)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        if str(self.path) != ":memory:":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot create the state directory {self.path.parent}: {exc.strerror}",
+                    hint="Set state_path (BUYIN_STATE) to a writable location.",
+                ) from None
+        try:
+            self.db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ConfigurationError(
+                f"cannot open the state database {self.path}: {exc}",
+                hint="Set state_path (BUYIN_STATE) to a writable file.",
+            ) from None
+        self.db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        try:
+            with self._lock:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self.db.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.DatabaseError as exc:  # not an SQLite file, or a damaged one
+            self.db.close()
+            raise StateError(str(self.path), f"is unreadable ({exc})") from exc
+        try:
+            self.migrate()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """The connection, held for the block; an SQLite error becomes a StateError."""
+        with self._lock:
+            try:
+                yield self.db
+            except sqlite3.Error as exc:
+                raise state_error(self.path, exc) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing. Nested, it joins the enclosing transaction (so several
+        writes can be made one), whose end commits or rolls back all of them."""
+        with self.connection() as db:
+            if db.in_transaction:
+                yield db
+                return
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                self._rollback()
+                raise
+            db.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk, an I/O error)
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.connection() as db:
+            return db.execute(sql, args).fetchall()
+
+    def select(
+        self,
+        table: str,
+        columns: str = "*",
+        *,
+        order: str = "",
+        limit: int | None = None,
+        **where: object,
+    ) -> list[sqlite3.Row]:
+        """Rows of ``table`` whose columns equal the ``where`` values (``None``: any)."""
+        given = {column: value for column, value in where.items() if value is not None}
+        sql = f"SELECT {columns} FROM {table}"
+        if given:
+            sql += " WHERE " + " AND ".join(f"{column}=?" for column in given)
+        if order:
+            sql += f" ORDER BY {order}"
+        args = list(given.values())
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return self.rows(sql, args)
+
+    def row(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self.connection() as db:
+            row: sqlite3.Row | None = db.execute(sql, args).fetchone()
+            return row
+
+    # -- schema ------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        row = self.row("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        with self.connection():
+            current = self.schema_version
+            if current > len(MIGRATIONS):
+                raise ConfigurationError(
+                    f"state database {self.path} was written by a newer moodle-buyin "
+                    f"(schema {current}, this one knows {len(MIGRATIONS)})",
+                    hint="Upgrade moodle-buyin, or point state_path at another file.",
+                )
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                with self.transaction() as db:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {version}")

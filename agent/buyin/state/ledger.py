@@ -1,0 +1,107 @@
+"""The action ledger's table: every action recorded ``planned`` before it is pushed,
+``applied``/``failed``/``skipped`` after. A ``planned`` row left by a killed run is
+verified against Moodle by the next run before anything is repeated.
+
+Read back as a :class:`~buyin.model.ledger.Ledger`, whose named queries sync, the
+rules and the history points share.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+
+from buyin.model.ledger import Ledger, LedgerEntry, Status
+from buyin.state.db import Database, dumps, from_row
+
+
+def _entry(row: sqlite3.Row) -> LedgerEntry:
+    return from_row(
+        LedgerEntry,
+        row,
+        payload=json.loads(row["payload"]),
+        reason=json.loads(row["reason"]),
+        status=Status(row["status"]),
+    )
+
+
+class LedgerTable(Database):
+    """The ``actions`` table."""
+
+    def ledger(self, program: str | None = None) -> Ledger:
+        """The ledger of one programme (or of all)."""
+        rows = self.select("actions", program=program)
+        return Ledger({r["key"]: _entry(r) for r in rows})
+
+    def entry(self, key: str) -> LedgerEntry | None:
+        row = self.row("SELECT * FROM actions WHERE key=?", (key,))
+        return _entry(row) if row else None
+
+    def entries(self, status: Status | None = None, limit: int = 1000) -> list[LedgerEntry]:
+        """The most recently updated entries (of one status), newest first."""
+        rows = self.select("actions", order="updated_at DESC, id DESC", limit=limit, status=status)
+        return [_entry(r) for r in rows]
+
+    def record_planned(
+        self,
+        *,
+        key: str,
+        run_id: int,
+        program: str,
+        kind: str,
+        userid: int,
+        target: str,
+        payload: Mapping[str, object],
+        reason: Mapping[str, object],
+        now: int,
+    ) -> None:
+        """Record an action as planned, before it is pushed (upsert on the key)."""
+        with self.transaction() as db:
+            db.execute(
+                """
+                INSERT INTO actions (key, run_id, program, kind, userid, target, payload, reason,
+                                     status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(key) DO UPDATE SET run_id=excluded.run_id, status=excluded.status,
+                    payload=excluded.payload, reason=excluded.reason, updated_at=excluded.updated_at
+                """,
+                (
+                    key,
+                    run_id,
+                    program,
+                    kind,
+                    userid,
+                    target,
+                    dumps(payload),
+                    dumps(reason),
+                    Status.PLANNED,
+                    now,
+                    now,
+                ),
+            )
+
+    def mark(
+        self,
+        key: str,
+        status: Status,
+        now: int,
+        *,
+        error: str | None = None,
+        attempted: bool = True,
+    ) -> None:
+        """An action's outcome: applied, failed or skipped (``attempted``: a call was made)."""
+        with self.transaction() as db:
+            db.execute(
+                """
+                UPDATE actions SET status=?, last_error=?, updated_at=?,
+                    attempts = attempts + ?,
+                    applied_at = CASE WHEN ?=? THEN ? ELSE applied_at END
+                WHERE key=?
+                """,
+                (status, error, now, 1 if attempted else 0, status, Status.APPLIED, now, key),
+            )
+
+    def counts_by_status(self) -> dict[str, int]:
+        rows = self.rows("SELECT status, COUNT(*) AS n FROM actions GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}

@@ -1,0 +1,233 @@
+"""The SQLite state: runs, the action ledger, the schedule, learner cache, sign-off
+records, insight history and per-programme state.
+
+Every write is a transaction; :meth:`~buyin.state.db.Database.transaction` joins
+writes into one where they belong together (a programme's outcome).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from buyin.model.ledger import (
+    CachedLearner,
+    ProgrammeState,
+    RunRecord,
+    ScheduledItem,
+    ScheduleStatus,
+)
+from buyin.state.db import dumps, from_row
+from buyin.state.ledger import LedgerTable
+
+
+def _json_or_none(text: str | None) -> dict[str, Any] | None:
+    value = None if text is None else json.loads(text)
+    return None if value is None else dict(value)
+
+
+def _dumps_or_none(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else dumps(value)
+
+
+class State(LedgerTable):
+    """The agent's SQLite database. One connection, guarded by a lock (threads push)."""
+
+    # -- runs --------------------------------------------------------------------
+
+    def start_run(self, mode: str, now: int) -> int:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO runs (started_at, mode) VALUES (?, ?)", (now, mode))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, now: int, outcome: str, counts: Mapping[str, Any], metrics: str
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET ended_at=?, outcome=?, counts=?, metrics=? WHERE id=?",
+                (now, outcome, dumps(counts), metrics, run_id),
+            )
+
+    def runs(self, limit: int = 10) -> list[RunRecord]:
+        rows = self.select("runs", order="id DESC", limit=limit)
+        return [from_row(RunRecord, r, counts=json.loads(r["counts"])) for r in rows]
+
+    # -- schedule ------------------------------------------------------------------
+
+    def schedule(
+        self,
+        *,
+        key: str,
+        program: str,
+        kind: str,
+        userid: int,
+        due_at: int,
+        payload: Mapping[str, Any],
+        now: int,
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                """
+                INSERT INTO schedule (key, program, kind, userid, due_at, payload, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING
+                """,
+                (key, program, kind, userid, due_at, dumps(payload), now),
+            )
+
+    def scheduled(
+        self, program: str | None = None, status: ScheduleStatus = ScheduleStatus.PENDING
+    ) -> list[ScheduledItem]:
+        rows = self.select("schedule", order="due_at, id", status=status, program=program)
+        return [
+            from_row(
+                ScheduledItem,
+                r,
+                payload=json.loads(r["payload"]),
+                status=ScheduleStatus(r["status"]),
+            )
+            for r in rows
+        ]
+
+    def set_schedule_status(self, key: str, status: ScheduleStatus) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE schedule SET status=? WHERE key=?", (status, key))
+
+    # -- learner cache -------------------------------------------------------------
+
+    def cached_learners(self, program: str) -> dict[int, CachedLearner]:
+        rows = self.select("learners", program=program)
+        return {r["userid"]: from_row(CachedLearner, r, data=json.loads(r["data"])) for r in rows}
+
+    def save_learners(self, program: str, learners: Sequence[CachedLearner]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                """
+                INSERT INTO learners (program, userid, signature, data, first_seen, fetched_at,
+                                      undecided)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(program, userid) DO UPDATE SET signature=excluded.signature,
+                    data=excluded.data, fetched_at=excluded.fetched_at,
+                    undecided=excluded.undecided
+                """,
+                [
+                    (
+                        program,
+                        c.userid,
+                        c.signature,
+                        dumps(c.data),
+                        c.first_seen,
+                        c.fetched_at,
+                        c.undecided,
+                    )
+                    for c in learners
+                ],
+            )
+
+    def undecided(self) -> list[tuple[str, int, str]]:
+        rows = self.rows(
+            "SELECT program, userid, undecided FROM learners WHERE undecided IS NOT NULL "
+            "ORDER BY program, userid"
+        )
+        return [(r["program"], r["userid"], r["undecided"]) for r in rows]
+
+    # -- sign-off records -------------------------------------------------------------
+
+    SIGNOFF_COLUMNS = (
+        "userid",
+        "status",
+        "approver",
+        "awaiting_since",
+        "requested_at",
+        "reminders",
+        "escalated_to",
+        "escalated_at",
+        "signed_at",
+        "signed_by",
+        "latency_seconds",
+        "note",
+    )
+
+    def save_signoffs(self, program: str, rows: Sequence[Mapping[str, Any]], now: int) -> None:
+        """Replace the programme's sign-off records with ``rows`` (dicts of SIGNOFF_COLUMNS)."""
+        cols = self.SIGNOFF_COLUMNS
+        with self.transaction() as db:
+            db.execute("DELETE FROM signoffs WHERE program=?", (program,))
+            db.executemany(
+                f"INSERT INTO signoffs (program, {', '.join(cols)}, updated_at) "
+                f"VALUES (?, {', '.join('?' for _ in cols)}, ?)",
+                [(program, *(row.get(c) for c in cols), now) for row in rows],
+            )
+
+    def signoffs(self, program: str | None = None) -> list[dict[str, Any]]:
+        rows = self.select("signoffs", order="program, approver, userid", program=program)
+        return [dict(r) for r in rows]
+
+    # -- history -------------------------------------------------------------------
+
+    def add_history(
+        self, run_id: int, program: str, points: Mapping[int, Mapping[str, Any]], now: int
+    ) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO history (run_id, program, userid, at, data) VALUES (?, ?, ?, ?, ?)",
+                [(run_id, program, uid, now, dumps(data)) for uid, data in points.items()],
+            )
+
+    def history(
+        self, program: str, userid: int | None = None
+    ) -> list[tuple[int, int, dict[str, Any]]]:
+        rows = self.select(
+            "history", "userid, at, data", order="at, id", program=program, userid=userid
+        )
+        return [(r["userid"], r["at"], json.loads(r["data"])) for r in rows]
+
+    # -- per-programme state ---------------------------------------------------------
+
+    def programme(self, program: str) -> ProgrammeState:
+        """What is kept of the programme (empty before its first sync)."""
+        r = self.row("SELECT * FROM programmes WHERE program=?", (program,))
+        if r is None:
+            return ProgrammeState(program)
+        return from_row(
+            ProgrammeState,
+            r,
+            retention={int(k): float(v) for k, v in json.loads(r["retention"]).items()},
+            structure=_json_or_none(r["structure"]),
+            directory=_json_or_none(r["directory"]),
+            plugin=_json_or_none(r["plugin"]),
+        )
+
+    def save_programme(self, programme: ProgrammeState) -> None:
+        with self.transaction() as db:
+            db.execute(
+                """
+                INSERT OR REPLACE INTO programmes
+                    (program, mapped_at, reconciled_at, retention, structure, directory, plugin)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    programme.program,
+                    programme.mapped_at,
+                    programme.reconciled_at,
+                    dumps({str(k): v for k, v in programme.retention.items()}),
+                    _dumps_or_none(programme.structure),
+                    _dumps_or_none(programme.directory),
+                    _dumps_or_none(programme.plugin),
+                ),
+            )
+
+    # -- meta ----------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.row("SELECT value FROM meta WHERE key=?", (key,))
+        return None if row is None else str(row["value"])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
