@@ -12,9 +12,10 @@ import pytest
 import responses
 
 from buyin.config import Secret, Settings
+from buyin.moodle.client import MoodleClient
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import Syncer, SyncReport, make_client
+from buyin.sync import Syncer, SyncReport
 from support import REPO, Clock
 
 
@@ -57,7 +58,7 @@ def run_sync(settings: Settings, clock: Clock) -> Iterator[Any]:
     states: list[State] = []
 
     def _run(*, dry_run: bool = False, program: str | None = None) -> SyncReport:
-        client = make_client(settings, sleep=lambda _s: None)
+        client = MoodleClient.from_settings(settings, sleep=lambda _s: None)
         state = State(settings.state_path)
         states.append(state)
         return Syncer(settings, client, state, clock=clock).run(dry_run=dry_run, program=program)

@@ -667,8 +667,12 @@ def test_the_token_never_reaches_the_log(
     except RuntimeError:
         log.exception("call failed")
 
-    assert any(r.name == "buyin.moodle.client" and r.levelno == logging.DEBUG for r in caplog.records)
-    assert any(r.name == "buyin.moodle.client" and "retrying" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.name == "buyin.moodle.client" and r.levelno == logging.DEBUG for r in caplog.records
+    )
+    assert any(
+        r.name == "buyin.moodle.client" and "retrying" in r.getMessage() for r in caplog.records
+    )
     assert "token is ***" in caplog.text
     assert "RuntimeError: failed with ***" in caplog.text
     assert TOKEN not in caplog.text

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from buyin.moodle import contract
 from buyin.errors import ContractError
+from buyin.moodle import contract
 from contract_helpers import (
     NON_JSON_REASONS,
     REPO,

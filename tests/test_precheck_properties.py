@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buyin.mapping import Precheck, Programme, Topic
+from buyin.model.actions import Action, OverrideParams, params_to_json
 from buyin.model.snapshot import (
     Activity,
     ActivityState,
@@ -25,7 +26,7 @@ from buyin.model.snapshot import (
     Quiz,
     Snapshot,
 )
-from buyin.plan import Action, make_plan
+from buyin.plan import make_plan
 from buyin.rules import History
 from buyin.rules.precheck import HIDDEN_MARKS, evaluate
 from buyin.state import LedgerEntry
@@ -232,7 +233,7 @@ def expected(case: Case) -> tuple[set[tuple[int, int]], set[int]]:
 
 
 def overrides_of(actions: list[Action]) -> set[tuple[int, int]]:
-    return {(a.userid, int(a.params["cmid"])) for a in actions if a.kind == "override"}
+    return {(a.userid, a.params.cmid) for a in actions if a.kind == "override"}
 
 
 def applied(snapshot: Snapshot, actions: list[Action]) -> Snapshot:
@@ -243,7 +244,7 @@ def applied(snapshot: Snapshot, actions: list[Action]) -> Snapshot:
             continue
         learner = learners[action.userid]
         states = dict(learner.data.activities)
-        states[int(action.params["cmid"])] = ActivityState(1, NOW, 2, 1)
+        states[action.params.cmid] = ActivityState(1, NOW, 2, 1)
         learners[action.userid] = replace(learner, data=replace(learner.data, activities=states))
     return replace(snapshot, learners=learners)
 
@@ -256,7 +257,7 @@ def ledger_of(actions: list[Action]) -> dict[str, LedgerEntry]:
             kind=a.kind,
             userid=a.userid,
             target=a.target,
-            payload=dict(a.params),
+            payload=params_to_json(a.params),
             reason=dict(a.reason),
             status="applied",
             attempts=1,
@@ -282,8 +283,8 @@ def test_overrides_are_exactly_the_passed_topics_incomplete_tracked_activities(
     for action in result.actions:
         assert action.kind in ("override", "message")
         if action.kind == "override":
-            assert dict(action.params) == {"cmid": action.params["cmid"], "newstate": 1}
-            cmid = int(action.params["cmid"])
+            assert action.params == OverrideParams(cmid=action.params.cmid, newstate=1)
+            cmid = action.params.cmid
             assert cmid != QUIZ_CMID
             assert cmid not in case.precheck.exclude
             assert activity[cmid].completion != 0
@@ -338,5 +339,5 @@ def test_nothing_is_ever_marked_incomplete_or_completed_twice(case: Case) -> Non
     assert len(keys) == len(set(keys))
     for action in result.actions:
         if action.kind == "override":
-            assert action.params["newstate"] == 1
-            assert action.key == f"override:u{action.userid}:cm{action.params['cmid']}"
+            assert action.params.newstate == 1
+            assert action.key == f"override:u{action.userid}:cm{action.params.cmid}"

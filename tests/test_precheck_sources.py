@@ -47,9 +47,10 @@ def reference(clock: Clock, tmp_path: Path) -> dict[int, set[int]]:
     import responses
 
     from buyin.config import Secret, Settings
+    from buyin.moodle.client import MoodleClient
     from buyin.simulator import generate_scenario
     from buyin.state import State
-    from buyin.sync import Syncer, make_client
+    from buyin.sync import Syncer
     from support import REPO
 
     other = SimulatedMoodle(generate_scenario(), clock=clock)
@@ -67,7 +68,9 @@ def reference(clock: Clock, tmp_path: Path) -> dict[int, set[int]]:
         other.register(rsps)
         state = State(settings.state_path)
         try:
-            report = Syncer(settings, make_client(settings, sleep=lambda _s: None), state).run()
+            report = Syncer(
+                settings, MoodleClient.from_settings(settings, sleep=lambda _s: None), state
+            ).run()
         finally:
             state.close()
     assert report.exit_code == 0

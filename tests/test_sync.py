@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 
+from buyin.actions import SPECS, Outcome
+from buyin.actions import apply as apply_module
+from buyin.actions.apply import ApplyContext
 from buyin.config import Secret, Settings
 from buyin.errors import ContractError
-from buyin.push import Pusher
+from buyin.model.actions import Kind
+from buyin.moodle.client import MoodleClient
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import Syncer, SyncReport, make_client
+from buyin.sync import Syncer, SyncReport
 from support import REPO, Clock, precheck_messages
 
 USERS = range(9, 33)
@@ -54,7 +59,7 @@ def sync_once(site: SimulatedMoodle, workdir: Path, clock: Clock, **kw: Any) -> 
         site.register(rsps)
         state = State(settings.state_path)
         try:
-            client = make_client(settings, sleep=lambda _s: None)
+            client = MoodleClient.from_settings(settings, sleep=lambda _s: None)
             return Syncer(settings, client, state, clock=clock).run(**kw)
         finally:
             state.close()
@@ -82,38 +87,37 @@ def test_a_run_killed_after_moodle_applied_is_finished_without_repeating(
     tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = SimulatedMoodle(generate_scenario(), clock=clock)
-    real_send = Pusher._send
-    real_override = Pusher._override
 
-    def send_then_die(self: Pusher, batch: list[Any]) -> None:
+    def send_then_die(ctx: ApplyContext, batch: list[Any]) -> list[Outcome]:
         # Moodle stores the messages; the process dies before the ledger says so
-        self.client.call(
+        ctx.client.call(
             "core_message_send_instant_messages",
             idempotent=False,
             messages=[
-                {"touserid": int(a.params["touserid"]), "text": a.params["text"], "textformat": 1}
+                {"touserid": a.params.touserid, "text": a.params.text, "textformat": 1}
                 for a in batch
             ],
         )
         raise KeyboardInterrupt
 
-    def override_then_die(self: Pusher, action: Any) -> None:
-        self.client.call(
+    def override_then_die(ctx: ApplyContext, batch: list[Any]) -> list[Outcome]:
+        ctx.client.call(
             "core_completion_override_activity_completion_status",
-            userid=action.userid,
-            cmid=int(action.params["cmid"]),
+            userid=batch[0].userid,
+            cmid=batch[0].params.cmid,
             newstate=1,
         )
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Pusher, "_override", override_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        sync_once(site, tmp_path, clock)
-    monkeypatch.setattr(Pusher, "_override", real_override)
-    monkeypatch.setattr(Pusher, "_send", send_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        sync_once(site, tmp_path, clock)
-    monkeypatch.setattr(Pusher, "_send", real_send)
+    override = SPECS[Kind.OVERRIDE]
+    with monkeypatch.context() as patch:
+        patch.setitem(SPECS, Kind.OVERRIDE, replace(override, apply=override_then_die))
+        with pytest.raises(KeyboardInterrupt):
+            sync_once(site, tmp_path, clock)
+    with monkeypatch.context() as patch:
+        patch.setattr(apply_module, "_send", send_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            sync_once(site, tmp_path, clock)
 
     state = State(tmp_path / "state.sqlite")
     planned = [e for e in state.entries("planned")]

@@ -20,10 +20,11 @@ from pathlib import Path
 import requests
 
 from buyin.config import Secret, Settings
+from buyin.moodle.client import MoodleClient
 from buyin.resources import data_path
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import Syncer, SyncReport, make_client
+from buyin.sync import Syncer, SyncReport
 
 NOW = 1795392514 + 3600
 
@@ -31,7 +32,7 @@ NOW = 1795392514 + 3600
 def one_run(settings: Settings, site: SimulatedMoodle, now: int) -> tuple[SyncReport, float]:
     session = requests.Session()
     session.mount(site.url, site.adapter())
-    client = make_client(settings, session=session, sleep=lambda _s: None)
+    client = MoodleClient.from_settings(settings, session=session, sleep=lambda _s: None)
     state = State(settings.state_path)
     started = time.perf_counter()
     try:

@@ -17,11 +17,13 @@ from pathlib import Path
 import requests
 
 from buyin.config import Secret, Settings
+from buyin.model.actions import MessageParams
+from buyin.moodle.client import MoodleClient
 from buyin.report_text import print_sync_report
 from buyin.resources import data_path
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import Syncer, SyncReport, make_client
+from buyin.sync import Syncer, SyncReport
 
 Echo = Callable[[str], None]
 
@@ -41,7 +43,7 @@ def _settings(site: SimulatedMoodle, workdir: Path) -> Settings:
 def _sync(settings: Settings, site: SimulatedMoodle, now: int, dry_run: bool) -> SyncReport:
     session = requests.Session()
     session.mount(site.url, site.adapter())
-    client = make_client(settings, session=session, sleep=lambda _s: None)
+    client = MoodleClient.from_settings(settings, session=session, sleep=lambda _s: None)
     state = State(settings.state_path)
     try:
         return Syncer(settings, client, state, clock=lambda: now).run(dry_run=dry_run)
@@ -59,10 +61,8 @@ def learner_summary(report: SyncReport, echo: Echo) -> None:
                 per_user.setdefault(action.userid, []).append(
                     f"{action.reason.get('topic')}: {action.target.split(' · ', 1)[-1]}"
                 )
-            elif action.kind == "message":
-                per_user.setdefault(action.userid, []).append(
-                    f"notified ({action.params.get('summary')})"
-                )
+            elif isinstance(action.params, MessageParams):
+                per_user.setdefault(action.userid, []).append(f"notified ({action.params.summary})")
         echo(f"per learner ({outcome.programme.id}):")
         for uid, name in sorted(outcome.usernames.items()):
             done = per_user.get(uid)

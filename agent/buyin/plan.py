@@ -11,39 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from buyin.actions import spec
+from buyin.model.actions import Action, Kind, params_from_json
 from buyin.model.ledger import DONE, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
 
 #: a failed action is tried again on later runs, up to this many attempts in all
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Action:
-    key: str
-    kind: str
-    program: str
-    userid: int
-    #: who or what it is about, for people: "learner03 · Why listening matters"
-    target: str
-    params: Mapping[str, Any]
-    reason: Mapping[str, Any] = field(default_factory=dict)
-    #: keys of actions that must be done first (else this one waits for a later run)
-    requires: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        if self.kind == "override":
-            return f"complete activity {self.params['cmid']} for {self.target}"
-        if self.kind == "message":
-            return f"message {self.target}: {self.params.get('summary', '')}".rstrip(": ")
-        if self.kind == "enrol":
-            return (
-                f"enrol {self.target} in course {self.params['courseid']} "
-                f"(role {self.params['roleid']}, from {self.params.get('timestart', 0)})"
-            )
-        return f"{self.kind} {self.target}"
 
 
 @dataclass
@@ -65,39 +40,7 @@ class Plan:
 
 def already_true(action: Action, snapshot: Snapshot) -> str | None:
     """Why Moodle already holds what the action would do, or None."""
-    learner = snapshot.learners.get(action.userid)
-    if action.kind == "override" and learner is not None:
-        state = learner.data.activities.get(int(action.params["cmid"]))
-        if state is not None and state.state != 0:
-            return "activity already complete"
-    if action.kind in ("enrol", "role_assign"):
-        courseid = int(action.params["courseid"])
-        roleid = int(action.params["roleid"])
-        person = snapshot.people.get(action.userid)
-        if courseid == snapshot.course.id and person is not None and roleid in person.roles:
-            return f"already enrolled in course {courseid} with role {roleid}"
-        refresher = snapshot.refresher
-        if (
-            refresher is not None
-            and courseid == refresher.id
-            and snapshot.refresher_enrolled is not None
-            and action.userid in snapshot.refresher_enrolled
-        ):
-            return f"already enrolled in {refresher.shortname}: left as is"
-    if action.kind == "signoff_request" and snapshot.plugin_signoffs is not None:
-        row = snapshot.plugin_signoffs.get(action.userid)
-        if (
-            row is not None
-            and row.status in ("requested", "signed")
-            and row.managerid == int(action.params["managerid"])
-        ):
-            return "already requested in local_buyin"
-    if action.kind == "group_add":
-        person = snapshot.people.get(action.userid)
-        groupid = int(action.params.get("groupid") or 0)
-        if person is not None and groupid and groupid in {g for g, _ in person.groups}:
-            return "already in the group"
-    return None
+    return spec(action.kind).already_true(action, snapshot)
 
 
 def make_plan(
@@ -134,11 +77,11 @@ def make_plan(
             continue
         orphan = Action(
             key=key,
-            kind=entry.kind,
+            kind=Kind(entry.kind),
             program=entry.program,
             userid=entry.userid,
             target=entry.target,
-            params=entry.payload,
+            params=params_from_json(entry.kind, entry.payload),
             reason=entry.reason,
         )
         if already_true(orphan, snapshot) is not None:

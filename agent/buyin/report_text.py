@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from buyin.actions import describe
 from buyin.model.ledger import Status
 from buyin.state import State
 from buyin.sync import SyncReport
@@ -41,16 +42,16 @@ def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -
         )
         if verbose:
             for action in plan.actions:
-                echo(f"    {'would ' if report.dry_run else ''}{action.describe()}")
+                echo(f"    {'would ' if report.dry_run else ''}{describe(action)}")
         if outcome.pushed is not None:
             pushed = outcome.pushed
             echo(f"    applied {len(pushed.applied)}, failed {len(pushed.failed)}")
             for action, error in pushed.failed:
-                echo(f"    FAILED {action.describe()}: {error}")
+                echo(f"    FAILED {describe(action)}: {error}")
             if pushed.stopped_by is not None:
                 echo(f"    stopped: {pushed.stopped_by}")
         for action in plan.given_up:
-            echo(f"    given up after repeated failures: {action.describe()}")
+            echo(f"    given up after repeated failures: {describe(action)}")
         if outcome.undecided:
             echo(f"    {len(outcome.undecided)} learner(s) undecided:")
             for uid, why in sorted(outcome.undecided.items()):

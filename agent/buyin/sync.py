@@ -110,23 +110,6 @@ class SyncReport:
         )
 
 
-def make_client(
-    settings: Settings,
-    *,
-    session: requests.Session | None = None,
-    sleep: Callable[[float], None] | None = None,
-) -> MoodleClient:
-    settings.require_site()
-    return MoodleClient(
-        settings.url,
-        settings.token.reveal(),
-        session=session,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        sleep=sleep,
-    )
-
-
 class Syncer:
     def __init__(
         self,
@@ -365,7 +348,7 @@ def run_sync(
     """The `buyin sync` and `buyin backfill` entry point: mappings validated before
     anything, the lock (unless dry-run), the state, the client, one run."""
     load_programmes(settings.mapping_dir, program)
-    client = make_client(settings, session=session, sleep=sleep)
+    client = MoodleClient.from_settings(settings, session=session, sleep=sleep)
     lock = RunLock(settings.state_path)
     if not dry_run:
         lock.acquire()

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
@@ -52,6 +52,9 @@ from buyin.errors import (
 )
 from buyin.moodle.contract import validate_response
 from buyin.moodle.encoding import flatten
+
+if TYPE_CHECKING:
+    from buyin.config import Settings
 
 log = logging.getLogger("buyin.moodle.client")
 
@@ -184,6 +187,25 @@ def _retry_after(response: requests.Response) -> float | None:
 
 class MoodleClient:
     """A Moodle REST web-service client. Thread-safe; share one per run."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> MoodleClient:
+        """The client for the configured site (its URL, token, timeout and retries)."""
+        settings.require_site()
+        return cls(
+            settings.url,
+            settings.token.reveal(),
+            session=session,
+            timeout=settings.timeout,
+            retries=settings.retries,
+            sleep=sleep,
+        )
 
     def __init__(
         self,

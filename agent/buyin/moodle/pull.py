@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
 
+from buyin.model.ledger import CachedLearner
 from buyin.model.programme import Programme
 from buyin.model.snapshot import (
     Course,
@@ -53,7 +54,6 @@ from buyin.moodle.fetch import (
 )
 from buyin.moodle.parse import grade_signature
 from buyin.moodle.pool import run_concurrently
-from buyin.state import CachedLearner
 
 log = logging.getLogger("buyin.pull")
 

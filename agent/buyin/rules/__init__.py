@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from buyin.model.actions import Action
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
-from buyin.plan import Action
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
-from buyin.mapping import Followup, Signoff
+from buyin.model.actions import Action, EnrolParams, Kind
 from buyin.model.ledger import Status
+from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
-from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.kickoff import _parse_date
 from buyin.rules.messages import link, message
@@ -93,13 +93,18 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
             )
             opens = done + int(refresher.delay_days * DAY)
             enrol_key = f"enrol:u{uid}:c{target.id}:r{roleid}"
-            params: dict[str, int] = {"courseid": target.id, "roleid": roleid, "timestart": opens}
-            if refresher.duration_days:
-                params["timeend"] = opens + int(refresher.duration_days * DAY)
+            params = EnrolParams(
+                courseid=target.id,
+                roleid=roleid,
+                timestart=opens,
+                timeend=opens + int(refresher.duration_days * DAY)
+                if refresher.duration_days
+                else 0,
+            )
             result.actions.append(
                 Action(
                     key=enrol_key,
-                    kind="enrol",
+                    kind=Kind.ENROL,
                     program=program,
                     userid=uid,
                     target=f"{person.username} → {target.shortname}",

@@ -14,9 +14,9 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
-from buyin.mapping import Kickoff, Signoff
+from buyin.model.actions import Action
+from buyin.model.programme import Kickoff, Signoff
 from buyin.model.snapshot import Learner, Person, Snapshot
-from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message, render
 from buyin.rules.signoff import day_of, resolve_approver

@@ -10,8 +10,8 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from buyin.model.actions import Action, Kind, MessageParams
 from buyin.model.snapshot import Person
-from buyin.plan import Action
 
 
 class _Escaped(dict[str, str]):
@@ -40,11 +40,11 @@ def message(
     """The one shape of a message action: an HTML personal message to ``to``."""
     return Action(
         key=key,
-        kind="message",
+        kind=Kind.MESSAGE,
         program=program,
         userid=to.id,
         target=to.username,
-        params={"touserid": to.id, "summary": summary, "text": text},
+        params=MessageParams(touserid=to.id, summary=summary, text=text),
         reason=reason,
         requires=requires,
     )

@@ -14,9 +14,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from buyin.mapping import Precheck, Topic
+from buyin.model.actions import Action, Kind, OverrideParams
+from buyin.model.programme import Precheck, Topic
 from buyin.model.snapshot import Activity, Attempt, Learner, Snapshot
-from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message, percent, render
 
@@ -161,11 +161,11 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                 result.actions.append(
                     Action(
                         key=f"override:u{uid}:cm{activity.cmid}",
-                        kind="override",
+                        kind=Kind.OVERRIDE,
                         program=program,
                         userid=uid,
                         target=f"{learner.person.username} · {activity.name}",
-                        params={"cmid": activity.cmid, "newstate": 1},
+                        params=OverrideParams(cmid=activity.cmid),
                         reason={
                             "rule": "precheck",
                             "topic": score.topic.name,

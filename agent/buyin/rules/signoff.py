@@ -25,8 +25,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from buyin.mapping import Signoff
+from buyin.model.actions import (
+    Action,
+    EnrolParams,
+    GroupAddParams,
+    GroupCreateParams,
+    Kind,
+    RoleAssignParams,
+    SignoffRequestParams,
+)
 from buyin.model.ledger import Ledger, LedgerEntry
+from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
     AGGREGATION_ALL,
     CRITERIA_ROLE,
@@ -35,7 +44,6 @@ from buyin.model.snapshot import (
     SignoffRow,
     Snapshot,
 )
-from buyin.plan import Action
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message
 
@@ -148,7 +156,12 @@ class CompletionReportChannel:
         course = snapshot.course.id
         # enrolled already (another role): add the role, since re-enrolling would reset
         # their enrolment's dates and status; otherwise enrol them with it
-        kind, prefix = ("role_assign", "role") if holder is not None else ("enrol", "enrol")
+        if holder is not None:
+            kind, prefix = Kind.ROLE_ASSIGN, "role"
+            params: RoleAssignParams | EnrolParams = RoleAssignParams(course, roleid)
+        else:
+            kind, prefix = Kind.ENROL, "enrol"
+            params = EnrolParams(course, roleid)
         return [
             Action(
                 key=f"{prefix}:u{approver.id}:c{course}:r{roleid}",
@@ -156,7 +169,7 @@ class CompletionReportChannel:
                 program=snapshot.programme.id,
                 userid=approver.id,
                 target=f"{approver.username} (sign-off role)",
-                params={"courseid": course, "roleid": roleid},
+                params=params,
                 reason={"rule": "signoff", "why": "the approver must hold the role to sign"},
             )
         ]
@@ -194,11 +207,11 @@ class PluginChannel:
         return holds_role + [
             Action(
                 key=f"signoff-request:u{x.id}:c{course}:m{approver.id}",
-                kind="signoff_request",
+                kind=Kind.SIGNOFF_REQUEST,
                 program=snapshot.programme.id,
                 userid=x.id,
                 target=f"{x.person.username} → {approver.username}",
-                params={"courseid": course, "managerid": approver.id},
+                params=SignoffRequestParams(courseid=course, managerid=approver.id),
                 reason={"rule": "signoff", "why": "request in local_buyin"},
             )
             for x in learners
@@ -397,11 +410,11 @@ def _team_actions(
         actions.append(
             Action(
                 key=f"group:c{course}:u{manager.id}",
-                kind="group_create",
+                kind=Kind.GROUP_CREATE,
                 program=snapshot.programme.id,
                 userid=manager.id,
                 target=name,
-                params={"courseid": course, "name": name, "idnumber": idnumber},
+                params=GroupCreateParams(courseid=course, name=name, idnumber=idnumber),
                 reason={"rule": "signoff", "why": "team group"},
             )
         )
@@ -413,11 +426,11 @@ def _team_actions(
         actions.append(
             Action(
                 key=f"group-member:c{course}:u{manager.id}:u{uid}",
-                kind="group_add",
+                kind=Kind.GROUP_ADD,
                 program=snapshot.programme.id,
                 userid=uid,
                 target=f"{person.username if person else uid} → {name}",
-                params={"groupid": groupid or 0, "idnumber": idnumber, "courseid": course},
+                params=GroupAddParams(courseid=course, idnumber=idnumber, groupid=groupid or 0),
                 reason={"rule": "signoff", "why": "team group"},
             )
         )

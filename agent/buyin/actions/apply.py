@@ -1,0 +1,276 @@
+"""How each kind is applied in Moodle: one function per kind, taking a batch and
+returning each action's own outcome.
+
+A function raises only for what stops the whole batch (the site unreachable, a
+refusal that names no item); the pusher records that against every action of
+the batch not already settled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from buyin.errors import InvalidParameterError, MissingPermissionError, TransientError
+from buyin.model.actions import (
+    Action,
+    EnrolParams,
+    GroupAddParams,
+    GroupCreateParams,
+    MessageParams,
+    OverrideParams,
+    RoleAssignParams,
+    SignoffRequestParams,
+)
+
+if TYPE_CHECKING:  # the plan reads the registry without loading the HTTP stack
+    from buyin.moodle.client import MoodleClient
+
+log = logging.getLogger("buyin.push")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one action: applied (``error`` None) or failed with Moodle's reason."""
+
+    action: Action
+    error: str | None = None
+    #: False where nothing was sent this time (found already delivered)
+    attempted: bool = True
+
+
+@dataclass
+class ApplyContext:
+    client: MoodleClient
+    agent_userid: int
+    #: keys a killed run left planned, or messages whose failure may have hidden a delivery
+    previously_planned: set[str] = field(default_factory=set)
+    #: (courseid, idnumber) -> group id, for groups created (or found) during this push
+    group_ids: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+def client_message_id(key: str) -> str:
+    return "buyin-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _plain(text: str) -> str:
+    words = re.sub(r"<[^>]+>", " ", html.unescape(text))
+    return re.sub(r"\W+", " ", words).strip().casefold()
+
+
+def override(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    outcomes = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, OverrideParams)
+        answer = ctx.client.call(
+            "core_completion_override_activity_completion_status",
+            userid=action.userid,
+            cmid=p.cmid,
+            newstate=p.newstate,
+        )
+        kept = int(answer.get("state", 0)) == 0
+        outcomes.append(Outcome(action, "Moodle kept the activity incomplete" if kept else None))
+    return outcomes
+
+
+def enrol(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    enrolments = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, EnrolParams)
+        item = {"roleid": p.roleid, "userid": action.userid, "courseid": p.courseid}
+        if p.timestart:
+            item["timestart"] = p.timestart
+        if p.timeend:
+            item["timeend"] = p.timeend
+        enrolments.append(item)
+    ctx.client.call("enrol_manual_enrol_users", enrolments=enrolments)
+    return [Outcome(a) for a in batch]
+
+
+def assign_roles(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    params = [a.params for a in batch]
+    assert all(isinstance(p, RoleAssignParams) for p in params)
+    try:
+        ctx.client.call(
+            "core_role_assign_roles",
+            assignments=[
+                {
+                    "roleid": p.roleid,
+                    "userid": a.userid,
+                    "contextlevel": "course",
+                    "instanceid": p.courseid,
+                }
+                for a in batch
+                if isinstance(p := a.params, RoleAssignParams)
+            ],
+        )
+    except InvalidParameterError:
+        # Moodle's answer when the role is not assignable by the agent's role
+        roles = sorted({p.roleid for p in params if isinstance(p, RoleAssignParams)})
+        first = params[0]
+        course = first.courseid if isinstance(first, RoleAssignParams) else "?"
+        raise MissingPermissionError(
+            "core_role_assign_roles",
+            f"the agent may not assign role {', '.join(map(str, roles))} in course {course}",
+            "Let the agent's role assign it: Site administration > Users > Permissions > "
+            "Define roles > (agent's role) > Allow role assignments.",
+        ) from None
+    return [Outcome(a) for a in batch]
+
+
+def create_groups(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    groups = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, GroupCreateParams)
+        groups.append(
+            {
+                "courseid": p.courseid,
+                "name": p.name,
+                "description": "Kept by moodle-buyin: a manager and their reports",
+                "idnumber": p.idnumber,
+            }
+        )
+    created = ctx.client.call("core_group_create_groups", groups=groups)
+    for group in created or []:
+        ctx.group_ids[(int(group["courseid"]), str(group.get("idnumber") or ""))] = int(group["id"])
+    return [Outcome(a) for a in batch]
+
+
+def _group_id(ctx: ApplyContext, courseid: int, idnumber: str) -> int | None:
+    if (courseid, idnumber) not in ctx.group_ids:
+        for group in ctx.client.call("core_group_get_course_groups", courseid=courseid):
+            if group.get("idnumber"):
+                ctx.group_ids[(courseid, str(group["idnumber"]))] = int(group["id"])
+    return ctx.group_ids.get((courseid, idnumber))
+
+
+def add_to_groups(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    members = []
+    ready = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, GroupAddParams)
+        groupid = p.groupid or _group_id(ctx, p.courseid, p.idnumber)
+        if groupid is None:
+            outcomes.append(Outcome(action, f"group {p.idnumber} does not exist"))
+            continue
+        members.append({"groupid": groupid, "userid": action.userid})
+        ready.append(action)
+    if members:
+        ctx.client.call("core_group_add_group_members", members=members)
+    return outcomes + [Outcome(a) for a in ready]
+
+
+def request_signoffs(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """Upsert sign-off requests in local_buyin (idempotent on course and learner)."""
+    requests = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, SignoffRequestParams)
+        requests.append({"courseid": p.courseid, "userid": action.userid, "managerid": p.managerid})
+    answer = ctx.client.call("local_buyin_request_signoffs", requests=requests)
+    stored = {(int(r["userid"]), int(r["managerid"])) for r in answer.get("requests") or []}
+    warnings = {
+        int(w.get("itemid") or 0): str(w.get("message")) for w in answer.get("warnings") or []
+    }
+    outcomes = []
+    for action, request in zip(batch, requests, strict=True):
+        if (action.userid, request["managerid"]) in stored:
+            outcomes.append(Outcome(action))
+        else:
+            outcomes.append(
+                Outcome(action, warnings.get(action.userid, "local_buyin did not store it"))
+            )
+    return outcomes
+
+
+def _message(action: Action) -> MessageParams:
+    assert isinstance(action.params, MessageParams)
+    return action.params
+
+
+def _delivered(ctx: ApplyContext, actions: list[Action]) -> set[str]:
+    """Keys of messages Moodle already holds (read back from the recipients' messages)."""
+    found: set[str] = set()
+    for userid in sorted({_message(a).touserid for a in actions}):
+        answer = ctx.client.call(
+            "core_message_get_messages",
+            useridto=userid,
+            useridfrom=ctx.agent_userid,
+            type="conversations",
+            read=2,  # read and unread
+            newestfirst=1,
+            limitfrom=0,
+            limitnum=50,
+        )
+        texts = {
+            _plain(str(m.get("text") or m.get("fullmessage") or ""))
+            for m in answer.get("messages") or []
+        }
+        for action in actions:
+            p = _message(action)
+            if p.touserid == userid and _plain(p.text) in texts:
+                found.add(action.key)
+    return found
+
+
+def send_messages(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """Send a batch; never twice: after any doubt, read the recipients' messages first.
+
+    A message is not idempotent, so the client does not retry it blindly. Doubt
+    comes from a run that died after planning it, or from an ambiguous failure
+    (timeout, HTTP 5xx) that may have happened after Moodle stored it.
+    """
+    outcomes: list[Outcome] = []
+    doubtful = [a for a in batch if a.key in ctx.previously_planned]
+    for attempt in range(ctx.client.retries):
+        if doubtful:
+            delivered = _delivered(ctx, doubtful)
+            outcomes += [Outcome(a, attempted=attempt > 0) for a in doubtful if a.key in delivered]
+            batch = [a for a in batch if a.key not in delivered]
+        if not batch:
+            return outcomes
+        try:
+            return outcomes + _send(ctx, batch)
+        except TransientError as exc:
+            if attempt + 1 >= ctx.client.retries:
+                raise
+            log.warning("message batch failed ambiguously (%s); verifying", exc)
+            ctx.client.metrics.count("core_message_send_instant_messages", retry=True)
+            ctx.client.sleep(min(2.0**attempt, 30.0))
+            doubtful = batch
+    return outcomes
+
+
+def _send(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    messages = [
+        {
+            "touserid": _message(a).touserid,
+            "text": _message(a).text,
+            "textformat": 1,
+            "clientmsgid": client_message_id(a.key),
+        }
+        for a in batch
+    ]
+    answer = ctx.client.call(
+        "core_message_send_instant_messages", idempotent=False, messages=messages
+    )
+    by_client_id = {str(m.get("clientmsgid")): m for m in answer or []}
+    outcomes = []
+    for action in batch:
+        sent = by_client_id.get(client_message_id(action.key))
+        if sent is None:
+            outcomes.append(Outcome(action, "Moodle did not acknowledge the message"))
+        elif int(sent.get("msgid", -1)) == -1:
+            outcomes.append(Outcome(action, str(sent.get("errormessage") or "message refused")))
+        else:
+            outcomes.append(Outcome(action))
+    return outcomes

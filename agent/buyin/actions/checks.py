@@ -1,0 +1,80 @@
+"""How each kind reads for people, and how to tell Moodle already holds it (pure)."""
+
+from __future__ import annotations
+
+from buyin.model.actions import (
+    Action,
+    EnrolParams,
+    GroupAddParams,
+    MessageParams,
+    OverrideParams,
+    RoleAssignParams,
+    SignoffRequestParams,
+)
+from buyin.model.snapshot import Snapshot
+
+
+def describe(action: Action) -> str:
+    p = action.params
+    if isinstance(p, OverrideParams):
+        return f"complete activity {p.cmid} for {action.target}"
+    if isinstance(p, MessageParams):
+        return f"message {action.target}: {p.summary}".rstrip(": ")
+    if isinstance(p, EnrolParams):
+        return f"enrol {action.target} in course {p.courseid} (role {p.roleid}, from {p.timestart})"
+    return f"{action.kind.value} {action.target}"
+
+
+def never(action: Action, snapshot: Snapshot) -> str | None:
+    """Moodle offers nothing to tell (messages are verified by reading them back)."""
+    return None
+
+
+def activity_complete(action: Action, snapshot: Snapshot) -> str | None:
+    assert isinstance(action.params, OverrideParams)
+    learner = snapshot.learners.get(action.userid)
+    if learner is not None:
+        state = learner.data.activities.get(action.params.cmid)
+        if state is not None and state.state != 0:
+            return "activity already complete"
+    return None
+
+
+def holds_role(action: Action, snapshot: Snapshot) -> str | None:
+    assert isinstance(action.params, EnrolParams | RoleAssignParams)
+    courseid, roleid = action.params.courseid, action.params.roleid
+    person = snapshot.people.get(action.userid)
+    if courseid == snapshot.course.id and person is not None and roleid in person.roles:
+        return f"already enrolled in course {courseid} with role {roleid}"
+    refresher = snapshot.refresher
+    if (
+        refresher is not None
+        and courseid == refresher.id
+        and snapshot.refresher_enrolled is not None
+        and action.userid in snapshot.refresher_enrolled
+    ):
+        return f"already enrolled in {refresher.shortname}: left as is"
+    return None
+
+
+def signoff_requested(action: Action, snapshot: Snapshot) -> str | None:
+    assert isinstance(action.params, SignoffRequestParams)
+    if snapshot.plugin_signoffs is None:
+        return None
+    row = snapshot.plugin_signoffs.get(action.userid)
+    if (
+        row is not None
+        and row.status in ("requested", "signed")
+        and row.managerid == action.params.managerid
+    ):
+        return "already requested in local_buyin"
+    return None
+
+
+def in_group(action: Action, snapshot: Snapshot) -> str | None:
+    assert isinstance(action.params, GroupAddParams)
+    person = snapshot.people.get(action.userid)
+    groupid = action.params.groupid
+    if person is not None and groupid and groupid in {g for g, _ in person.groups}:
+        return "already in the group"
+    return None

@@ -1,0 +1,78 @@
+"""The registry: one :class:`ActionSpec` per :class:`~buyin.model.actions.Kind`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from buyin.actions import apply, checks
+from buyin.actions.apply import ApplyContext, Outcome
+from buyin.model.actions import Action, Kind
+from buyin.model.snapshot import Snapshot
+
+#: messages per core_message_send_instant_messages call (well below max_input_vars)
+MESSAGE_BATCH = 50
+#: items per call of the batch write functions
+WRITE_BATCH = 100
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    kind: Kind
+    #: how it reads in a plan
+    describe: Callable[[Action], str]
+    #: why Moodle already holds it (then it is not pushed), or None
+    already_true: Callable[[Action, Snapshot], str | None]
+    #: applies a batch, returning each action's own outcome
+    apply: Callable[[ApplyContext, list[Action]], list[Outcome]]
+    #: actions per call; 1: one call each, run concurrently
+    batch: int
+    #: changes what we cache of the user (their data is fetched again next run)
+    changes_learner: bool
+
+
+#: in the order they are pushed: completion first (messages describe what was completed),
+#: enrolments and roles before the requests and messages that rely on them
+SPECS: dict[Kind, ActionSpec] = {
+    spec.kind: spec
+    for spec in (
+        ActionSpec(
+            Kind.OVERRIDE, checks.describe, checks.activity_complete, apply.override, 1, True
+        ),
+        ActionSpec(Kind.ENROL, checks.describe, checks.holds_role, apply.enrol, WRITE_BATCH, True),
+        ActionSpec(
+            Kind.ROLE_ASSIGN,
+            checks.describe,
+            checks.holds_role,
+            apply.assign_roles,
+            WRITE_BATCH,
+            True,
+        ),
+        ActionSpec(
+            Kind.GROUP_CREATE,
+            checks.describe,
+            checks.never,
+            apply.create_groups,
+            WRITE_BATCH,
+            False,
+        ),
+        ActionSpec(
+            Kind.GROUP_ADD, checks.describe, checks.in_group, apply.add_to_groups, WRITE_BATCH, True
+        ),
+        ActionSpec(
+            Kind.SIGNOFF_REQUEST,
+            checks.describe,
+            checks.signoff_requested,
+            apply.request_signoffs,
+            WRITE_BATCH,
+            False,
+        ),
+        ActionSpec(
+            Kind.MESSAGE, checks.describe, checks.never, apply.send_messages, MESSAGE_BATCH, False
+        ),
+    )
+}
+
+
+def spec(kind: Kind) -> ActionSpec:
+    return SPECS[kind]
