@@ -12,14 +12,14 @@ unless ``buyin backfill --kickoff`` covers their start.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 
 from buyin.model.actions import Action
+from buyin.model.clock import day_of, parse_day_or_none
 from buyin.model.programme import Kickoff, Signoff
 from buyin.model.snapshot import Learner, Person, Snapshot
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message, render
-from buyin.rules.signoff import day_of, resolve_approver
+from buyin.rules.signoff import resolve_approver
 
 RULE = "kickoff"
 MANAGER_RULE = "kickoff-manager"
@@ -45,12 +45,6 @@ def started_at(learner: Learner) -> int | None:
     return min(times) if times else None
 
 
-def _parse_date(value: str | None) -> int | None:
-    if not value:
-        return None
-    return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
-
-
 def eligible(learner: Learner, history: History, mapped_since: int | None) -> bool:
     """New since the programme was mapped, or not started yet (or started in the window)."""
     started = started_at(learner)
@@ -70,7 +64,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     result = RuleResult()
     program = snapshot.programme.id
     who = snapshot.programme.signoff or Signoff()
-    mapped_since = _parse_date(snapshot.programme.mapped_since)
+    mapped_since = parse_day_or_none(snapshot.programme.mapped_since)
     told_managers = {
         int(uid) for e in history.delivered(MANAGER_RULE) for uid in e.reason.get("learners", [])
     }

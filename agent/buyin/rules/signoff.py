@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
 from buyin.model.actions import (
@@ -34,6 +33,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
+from buyin.model.clock import DAY, HOUR, day_of
 from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
@@ -47,13 +47,8 @@ from buyin.model.snapshot import (
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import html_list, link, message
 
-DAY = 86400
 DIGEST = "signoff-digest"
 DONE = "signoff-done"
-
-
-def day_of(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
 
 def ago(seconds: float) -> str:
@@ -62,7 +57,7 @@ def ago(seconds: float) -> str:
         return f"{days} days"
     if days == 1:
         return "1 day"
-    hours = int(seconds // 3600)
+    hours = int(seconds // HOUR)
     return f"{hours} hours" if hours != 1 else "1 hour"
 
 
