@@ -634,4 +634,4 @@ def test_buyin_status_on_a_damaged_state_file_exits_74(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--state", str(path), "status"])
     assert result.exit_code == EXIT_STATE
     assert f"the state database {path} is unreadable" in result.output
-    assert "Move the file aside" in result.output
+    assert "move it aside" in result.output
