@@ -13,18 +13,7 @@ from typing import Any
 
 from buyin.model.history import HistoryPoint
 from buyin.model.ledger import Ledger, LedgerEntry
-from buyin.model.snapshot import Person, Snapshot
-
-
-def line_manager(snapshot: Snapshot, person: Person) -> Person | None:
-    """The learner's own manager from the profile field (the sign-off settings' field and
-    matching where the programme has sign-off; ``manager`` by username otherwise)."""
-    cfg = snapshot.programme.signoff
-    field_name = cfg.manager_field if cfg else "manager"
-    match_by = cfg.match_by if cfg else "username"
-    ref = person.custom.get(field_name, "").strip()
-    boss = snapshot.find(match_by, ref) if ref else None
-    return boss if boss is not None and boss.id != person.id else None
+from buyin.model.snapshot import Snapshot
 
 
 def learner_points(
@@ -61,7 +50,7 @@ def history_points(
         completion = data.completion
         record = signoffs.get(uid, {})
         mine = overrides.get(uid, [])
-        boss = line_manager(snapshot, learner.person)
+        boss = snapshot.line_manager(learner.person)
         approver = snapshot.person(record["approver"]) if record.get("approver") else None
         # the rules' own tested_out lists what they meant to override, not what was applied
         facts = rule_facts.get(uid, {})

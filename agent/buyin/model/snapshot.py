@@ -299,6 +299,16 @@ class Snapshot:
                         index[(field_name, value)] = person
         return index
 
+    def line_manager(self, person: Person) -> Person | None:
+        """The person's own manager from the profile field (the sign-off settings' field
+        and matching where the programme has sign-off; ``manager`` by username otherwise)."""
+        cfg = self.programme.signoff
+        field_name = cfg.manager_field if cfg else "manager"
+        match_by = cfg.match_by if cfg else "username"
+        ref = person.custom.get(field_name, "").strip()
+        boss = self.find(match_by, ref) if ref else None
+        return boss if boss is not None and boss.id != person.id else None
+
     def person(self, userid: int) -> Person | None:
         return self.directory.get(userid) or self.people.get(userid)
 

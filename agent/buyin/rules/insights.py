@@ -21,7 +21,6 @@ import html
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from buyin.facts import line_manager
 from buyin.model.actions import Action
 from buyin.model.clock import DAY, parse_day_or_none
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
@@ -207,7 +206,7 @@ def manager_digests(snapshot: Snapshot, now: int) -> list[Action]:
     for _, learner in sorted(snapshot.learners.items()):
         if learner.person.suspended or not learner.person.active:
             continue
-        boss = line_manager(snapshot, learner.person)
+        boss = snapshot.line_manager(learner.person)
         if boss is None or boss.suspended:
             continue
         bosses[boss.id] = boss
