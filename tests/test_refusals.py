@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from click.testing import CliRunner
 
-from buyin.config import Settings
+from buyin.cli import main
+from buyin.config import Secret, Settings
 from buyin.errors import TransientError
 from buyin.model.actions import (
     Action,
@@ -29,8 +33,9 @@ from buyin.model.ledger import Status
 from buyin.moodle.client import MoodleClient
 from buyin.plan import Plan
 from buyin.push import Pusher, PushResult
-from buyin.simulator import SimulatedMoodle
+from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
+from buyin.sync import Syncer, SyncReport
 from support import Clock
 
 STUDENT, SIGNOFF = 5, 10
@@ -223,3 +228,93 @@ def test_one_learners_overrides_never_collide_at_concurrency_8(
         for a in overrides
         if isinstance(a.params, OverrideParams)
     )
+
+
+# -- the simulated 600-learner course -------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_600_learners_with_the_approvers_enrolment_refused(
+    tmp_path: Path, mapping_dir: Path, clock: Clock
+) -> None:
+    """Issue 16's course: 20 managers, mgr1 the fallback approver not enrolled, the agent's
+    role not allowed to assign the sign-off role, the same-learner collision on."""
+    scenario = generate_scenario(
+        learners=600, managers=20, approver_enrolled=False, now=clock() - 3600
+    )
+    site = SimulatedMoodle(scenario, clock=clock)
+    site.assignable_roles.discard(SIGNOFF)
+    site.collide_same_learner = True
+    mgr1 = next(u.id for u in site.state.users.values() if u.username == "mgr1")
+    refused_key = f"enrol:u{mgr1}:c{CC101}:r{SIGNOFF}"
+    settings = Settings(
+        url=site.url,
+        token=Secret(site.token),
+        state_path=tmp_path / "state.sqlite",
+        mapping_dir=mapping_dir,
+        concurrency=8,
+        retry_failed_runs=3,
+    )
+
+    def sync() -> SyncReport:
+        session = requests.Session()
+        session.mount(site.url, site.adapter())
+        client = MoodleClient.from_settings(settings, session=session, sleep=lambda _s: None)
+        state = State(settings.state_path)
+        try:
+            return Syncer(settings, client, state, clock=clock).run()
+        finally:
+            state.close()
+
+    first = sync()
+    assert first.exit_code == 1
+    (outcome,) = first.outcomes
+    assert outcome.pushed is not None and outcome.plan is not None
+    assert [a.key for a, _ in outcome.pushed.failed] == [refused_key]
+    applied = {a.key for a in outcome.pushed.applied}
+    planned = {a.key for a in outcome.plan.actions}
+    assert applied == planned - {refused_key}  # every other action: messages, overrides, ...
+    kinds = {a.kind for a in outcome.pushed.applied}
+    assert {Kind.OVERRIDE, Kind.MESSAGE, Kind.ENROL} <= kinds
+    refreshers = [a for a in outcome.pushed.applied if a.kind == Kind.ENROL]
+    assert refreshers and all(site.enrolment(a.userid, CC201) for a in refreshers)
+    assert site.collisions == 0
+    assert site.enrolment(mgr1, CC101) is None
+
+    status = CliRunner().invoke(
+        main, ["--state", str(settings.state_path), "--mappings", str(mapping_dir), "status"]
+    )
+    assert refused_key in status.output
+    assert "Allow role assignments" in status.output
+
+    clock.advance(hours=1)
+    second = sync()
+    (outcome,) = second.outcomes
+    assert [a.key for a in outcome.plan.actions] == [refused_key]  # type: ignore[union-attr]
+    assert second.exit_code == 1
+
+    clock.advance(hours=1)
+    assert sync().exit_code == 1  # the third refusal
+    status = CliRunner().invoke(
+        main, ["--state", str(settings.state_path), "--mappings", str(mapping_dir), "status"]
+    )
+    assert "stuck actions (failed on consecutive runs): 1" in status.output
+    assert f"buyin retry --program cc101 {refused_key}" in status.output
+
+    clock.advance(hours=1)
+    quiet = sync()
+    (outcome,) = quiet.outcomes
+    assert outcome.plan is not None and outcome.plan.actions == []
+    assert [a.key for a in outcome.plan.given_up] == [refused_key]
+    assert site.calls_of("enrol_manual_enrol_users")[-1]["enrolments"][0]["userid"] == mgr1
+
+    # the admin lets the agent assign the role; `buyin retry` says so
+    site.assignable_roles.add(SIGNOFF)
+    retried = CliRunner().invoke(
+        main,
+        ["--state", str(settings.state_path), "--mappings", str(mapping_dir), "retry", refused_key],
+    )
+    assert retried.exit_code == 0 and f"will retry {refused_key}" in retried.output
+    clock.advance(hours=1)
+    assert sync().exit_code == 0
+    assert SIGNOFF in site.enrolment(mgr1, CC101).roleids  # type: ignore[union-attr]
