@@ -240,7 +240,11 @@ def test_record_planned_upserts_on_the_key(state: State) -> None:
     assert entry.status == "planned"
     assert entry.payload == {"v": 2} and entry.reason == {"why": "again"}
     assert entry.created_at == 100 and entry.updated_at == 200
-    assert entry.attempts == 1  # the earlier attempt is remembered
+    # new parameters (the mapping changed) start the count of failed runs again
+    assert entry.attempts == 0
+    state.mark("k", Status.FAILED, 210, error="boom")
+    plan(state, "k", now=300, payload={"v": 2})
+    assert state.entry("k").attempts == 1  # type: ignore[union-attr]  # same parameters: remembered
 
 
 def test_ledger_entries_and_counts(state: State) -> None:

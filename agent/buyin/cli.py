@@ -216,9 +216,39 @@ def status(ctx: click.Context, limit: int) -> None:
         return
     state = State(settings.state_path)
     try:
-        print_status(state, click.echo, limit=limit)
+        print_status(state, click.echo, limit=limit, give_up_after=settings.retry_failed_runs)
     finally:
         state.close()
+
+
+@main.command()
+@click.option("--program", help="Only this programme's failed actions.")
+@click.argument("keys", nargs=-1)
+@click.pass_context
+@friendly
+def retry(ctx: click.Context, program: str | None, keys: tuple[str, ...]) -> None:
+    """Try failed actions again on the next sync (all, a programme's, or these KEYS)."""
+    from buyin.state import State
+
+    settings = _settings(ctx)
+    if not settings.state_path.exists():
+        click.echo(f"nothing to retry (state file {settings.state_path} does not exist)")
+        return
+    state = State(settings.state_path)
+    try:
+        reset = state.retry(program, keys)
+    finally:
+        state.close()
+    unknown = sorted(set(keys) - set(reset))
+    for key in reset:
+        click.echo(f"will retry {key}")
+    click.echo(f"{len(reset)} failed action(s) will be tried again by the next sync")
+    if unknown:
+        raise click.UsageError(
+            f"no failed action {', '.join(unknown)}"
+            + (f" in programme {program}" if program else "")
+            + "; `buyin status` lists the failed actions and their keys"
+        )
 
 
 @main.command()

@@ -77,6 +77,14 @@ SETTINGS: tuple[Setting, ...] = (
         "full reconciliation every N hours (otherwise only learners who moved)",
     ),
     Setting("page_size", "BUYIN_PAGE_SIZE", int, 1000, "enrolled users fetched per call"),
+    Setting(
+        "retry_failed_runs",
+        "BUYIN_RETRY_FAILED_RUNS",
+        int,
+        3,
+        "runs a failed write is tried on; then not until its mapping or Moodle changes, "
+        "or `buyin retry`",
+    ),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 TOKEN_ENV = "BUYIN_TOKEN"
@@ -94,6 +102,7 @@ class Settings:
     retries: int = 5
     reconcile_hours: float = 24.0
     page_size: int = 1000
+    retry_failed_runs: int = 3
     config_file: Path | None = None
 
     def require_site(self) -> None:

@@ -111,6 +111,18 @@ class MissingPermissionError(ConfigurationError):
         self.what = what
 
 
+class RoleNotAssignableError(MissingPermissionError):
+    """The agent's role may not assign a role (wsusercannotassign): refuses that item only."""
+
+    def __init__(self, function: str, what: str) -> None:
+        super().__init__(
+            function,
+            what,
+            "Let the agent's role assign that role: Site administration > Users > Permissions "
+            "> Define roles > (agent's role) > Allow role assignments.",
+        )
+
+
 class InsecureURLError(ConfigurationError):
     def __init__(self, url: str) -> None:
         super().__init__(

@@ -9,16 +9,19 @@ repeated.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from buyin.actions import spec
-from buyin.model.actions import Action, Kind, params_from_json
+from buyin.model.actions import Action, Kind, params_from_json, params_to_json
 from buyin.model.ledger import DONE, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
 
 #: a failed action is tried again on later runs, up to this many attempts in all
-MAX_ATTEMPTS = 5
+#: (the setting ``retry_failed_runs``); then not until its parameters change (the
+#: mapping), Moodle holds it anyway, or ``buyin retry`` resets it
+MAX_ATTEMPTS = 3
 
 
 @dataclass
@@ -43,11 +46,23 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
     return spec(action.kind).already_true(action, snapshot)
 
 
+def _given_up(action: Action, entry: LedgerEntry | None, give_up_after: int) -> bool:
+    """Failed on too many runs with the same parameters (a changed mapping tries again)."""
+    return (
+        entry is not None
+        and entry.status == Status.FAILED
+        and entry.attempts >= give_up_after
+        and entry.payload == json.loads(json.dumps(params_to_json(action.params)))
+    )
+
+
 def make_plan(
     program: str,
     desired: list[Action],
     ledger: Mapping[str, LedgerEntry],
     snapshot: Snapshot,
+    *,
+    give_up_after: int = MAX_ATTEMPTS,
 ) -> Plan:
     plan = Plan(program=program)
     seen: set[str] = set()
@@ -59,10 +74,10 @@ def make_plan(
         if entry is not None and entry.status in DONE:
             plan.done += 1
             continue
-        if entry is not None and entry.status == Status.FAILED and entry.attempts >= MAX_ATTEMPTS:
+        why = already_true(action, snapshot)
+        if why is None and _given_up(action, entry, give_up_after):
             plan.given_up.append(action)
             continue
-        why = already_true(action, snapshot)
         if why is not None:
             if entry is not None and entry.status == Status.PLANNED:
                 plan.verified.append(action)

@@ -230,7 +230,13 @@ class Syncer:
                 retro_kickoff=self.retro_kickoff,
             )
             result = evaluate(snapshot, history, now)
-            outcome.plan = make_plan(programme.id, result.actions, ledger, snapshot)
+            outcome.plan = make_plan(
+                programme.id,
+                result.actions,
+                ledger,
+                snapshot,
+                give_up_after=self.settings.retry_failed_runs,
+            )
         except TransientError:
             raise
         except BuyinError as exc:

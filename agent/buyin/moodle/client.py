@@ -47,6 +47,7 @@ from buyin.errors import (
     MoodleError,
     NotFoundError,
     RequireLoginError,
+    RoleNotAssignableError,
     TransientError,
     UnknownFunctionError,
 )
@@ -141,12 +142,7 @@ def error_from_envelope(
             "(Site administration > Users > Permissions > Define roles).",
         )
     if code == "wsusercannotassign":
-        return MissingPermissionError(
-            function,
-            message,
-            "Let the agent's role assign that role: Site administration > Users > Permissions "
-            "> Define roles > (agent's role) > Allow role assignments.",
-        )
+        return RoleNotAssignableError(function, message)
     if code == "requireloginerror":
         return RequireLoginError(function, code, message, exception)
     if code in TRANSIENT_ERRORCODES:

@@ -370,14 +370,17 @@ def evaluate(
         new = [
             uid for uid, (_, how) in items.items() if how == "escalated" or uid not in direct_done
         ]
+        direct = [p.learner for p, how in items.values() if how == "direct"]
+        # what lets them sign is wanted while anyone waits for them, digest due or not
+        # (a refused enrolment is planned again, not forgotten until the next reminder)
+        result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
         due = bool(new) or now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
         if not due:
             continue
-        direct = [p.learner for p, how in items.values() if how == "direct"]
-        result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
         if cfg.team_groups:
             result.actions.extend(_team_actions(snapshot, recipient, items))
         groupid = _team_group(recipient, snapshot) if cfg.team_groups else None
+        holder = snapshot.people.get(recipient.id)
         result.actions.append(
             _digest(
                 snapshot,
@@ -386,6 +389,9 @@ def evaluate(
                 channel.link(snapshot, recipient, groupid),
                 now,
                 reminder=not new,
+                # the report opens only with the role, which the agent may not be allowed to give
+                needs_role=isinstance(channel, CompletionReportChannel)
+                and (holder is None or roleid not in holder.roles),
             )
         )
     for item in pending:
@@ -440,6 +446,7 @@ def _digest(
     now: int,
     *,
     reminder: bool,
+    needs_role: bool = False,
 ) -> Action:
     course = snapshot.course
     own = [(p, how) for p, how in items.values() if how == "direct"]
@@ -473,6 +480,11 @@ def _digest(
             )
         )
     parts.append(f"<p>Sign off in one click each: {link(url, 'course completion report')}</p>")
+    if needs_role:
+        parts.append(
+            "<p>If the report does not open for you, ask your site administrator to enrol "
+            f"you in {html.escape(course.fullname)} with the sign-off role.</p>"
+        )
     learners = {str(p.learner.id): how for p, how in items.values()}
     return message(
         snapshot.programme.id,

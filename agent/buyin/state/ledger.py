@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.state.db import Database, dumps, from_row
@@ -64,6 +64,7 @@ class LedgerTable(Database):
                                      status, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET run_id=excluded.run_id, status=excluded.status,
+                    attempts = CASE WHEN payload = excluded.payload THEN attempts ELSE 0 END,
                     payload=excluded.payload, reason=excluded.reason, updated_at=excluded.updated_at
                 """,
                 (
@@ -101,6 +102,22 @@ class LedgerTable(Database):
                 """,
                 (status, error, now, 1 if attempted else 0, status, Status.APPLIED, now, key),
             )
+
+    def retry(self, program: str | None = None, keys: Sequence[str] = ()) -> list[str]:
+        """Failed actions (of one programme, or these keys) tried again on the next run:
+        their attempts are reset. Returns the keys reset."""
+        where, args = ["status = ?"], [str(Status.FAILED)]
+        if program is not None:
+            where.append("program = ?")
+            args.append(program)
+        if keys:
+            where.append(f"key IN ({', '.join('?' * len(keys))})")
+            args.extend(keys)
+        rows = self.rows(f"SELECT key FROM actions WHERE {' AND '.join(where)}", tuple(args))
+        found = [str(r["key"]) for r in rows]
+        with self.transaction() as db:
+            db.executemany("UPDATE actions SET attempts = 0 WHERE key = ?", [(k,) for k in found])
+        return found
 
     def counts_by_status(self) -> dict[str, int]:
         rows = self.rows("SELECT status, COUNT(*) AS n FROM actions GROUP BY status")
