@@ -51,7 +51,7 @@ def _lint_imports() -> str:
 
 
 def test_the_layer_contract_holds() -> None:
-    run = subprocess.run([_lint_imports()], cwd=REPO, capture_output=True, text=True)
+    run = subprocess.run([_lint_imports(), "--no-cache"], cwd=REPO, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -63,7 +63,7 @@ def test_the_layer_contract_fails_on_a_reversed_import(tmp_path: Path) -> None:
     rule.write_text(rule.read_text(encoding="utf-8") + "\nimport buyin.push  # reversed\n")
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     run = subprocess.run(
-        [_lint_imports()],
+        [_lint_imports(), "--no-cache"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -603,7 +603,7 @@ def test_an_unreadable_state_file_is_a_state_error_with_its_own_exit_code(
     with pytest.raises(StateError) as caught:
         State(path)
     assert str(path) in str(caught.value) and "is unreadable" in str(caught.value)
-    assert "Move the file aside" in caught.value.hint and "buyin sync" in caught.value.hint
+    assert "move it aside" in caught.value.hint and "buyin sync" in caught.value.hint
     assert exit_code_for(caught.value) == EXIT_STATE == 74
 
 
@@ -634,4 +634,4 @@ def test_buyin_status_on_a_damaged_state_file_exits_74(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--state", str(path), "status"])
     assert result.exit_code == EXIT_STATE
     assert f"the state database {path} is unreadable" in result.output
-    assert "Move the file aside" in result.output
+    assert "move it aside" in result.output

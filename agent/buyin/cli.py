@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -21,6 +20,7 @@ from buyin import __version__
 from buyin.config import Settings, load_settings
 from buyin.errors import BuyinError, exit_code_for
 from buyin.logsetup import setup_logging
+from buyin.model.clock import DAY, parse_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,12 +133,12 @@ def sync(ctx: click.Context, dry_run: bool, program: str | None) -> None:
 def _day(value: str, option: str, *, end: bool = False) -> int:
     """A YYYY-MM-DD date as a unix time (UTC), the end of that day with ``end``."""
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        start = parse_day(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date like 2026-09-30", param_hint=option
         ) from None
-    return int(day.timestamp()) + (86399 if end else 0)
+    return start + (DAY - 1 if end else 0)
 
 
 @main.command()

@@ -9,7 +9,6 @@
   retried, and when the retries are spent the run exits 75 (EX_TEMPFAIL).
 - :class:`StateError`: the state database is damaged or cannot be read or
   written. Exit 74 (EX_IOERR), not 1 ("some actions failed").
-- :class:`FatalError`: we cannot go on and only a person can repair it. Exit 1.
 
 Every message names the thing at fault and what to do. Exit codes are decided
 here and only here (:func:`exit_code_for`).
@@ -194,13 +193,7 @@ class TransientError(BuyinError):
         self.retry_after = retry_after
 
 
-# --- fatal ------------------------------------------------------------------------
-
-
-class FatalError(BuyinError):
-    """Nothing to retry or reconfigure: something must be repaired by hand."""
-
-    exit_code = EXIT_ACTIONS_FAILED
+# --- the run itself ---------------------------------------------------------------
 
 
 class StateError(BuyinError):
@@ -208,8 +201,9 @@ class StateError(BuyinError):
 
     exit_code = EXIT_STATE
     hint = (
-        "Move the file aside and run `buyin sync` again: a new state is built from Moodle "
-        "(nothing Moodle already holds is repeated); or restore the file from a backup."
+        "Restore the file from a backup; or move it aside and run `buyin sync --dry-run`: "
+        "a new state is built from Moodle, which skips what Moodle already holds, but "
+        "messages already sent are not known to it and would be sent again."
     )
 
     def __init__(self, path: str, problem: str, *, hint: str | None = None) -> None:

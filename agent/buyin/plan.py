@@ -60,6 +60,8 @@ def compose(
         stored = params_from_json(Kind.MESSAGE, entry.payload)
         return replace(action, params=stored, reason=entry.reason)
     assert isinstance(action.params, MessageParams)
+    if action.params.text:
+        return action  # composed already (by whoever built the action)
     return replace(action, params=render(action.params, own))
 
 

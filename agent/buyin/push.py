@@ -130,8 +130,7 @@ class Pusher:
         return self.result
 
     def _ready(self, actions: list[Action]) -> list[Action]:
-        """Actions whose prerequisites are done; the others wait for a later run (a
-        message stays recorded as planned, its text frozen).
+        """Actions whose prerequisites are done; the others wait (unrecorded) for a later run.
 
         Done = applied; an override skipped because the activity was already complete
         counts too (what the message says is true). An enrolment skipped because the
@@ -140,8 +139,12 @@ class Pusher:
         for action in actions:
             if all(self._done(key) for key in action.requires):
                 ready.append(action)
-            else:
-                self.result.deferred.append(action)
+                continue
+            self.result.deferred.append(action)
+            if action.key not in self.context.previously_planned:
+                # recorded (frozen) at the start of this push: it waits unrecorded, as
+                # if never planned; one an earlier run left in the ledger keeps its text
+                self.state.forget_planned(action.key)
         return ready
 
     def _done(self, key: str) -> bool:

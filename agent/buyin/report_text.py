@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from buyin.actions import describe
+from buyin.model.clock import DAY
 from buyin.model.ledger import Status
 from buyin.state import State
 from buyin.sync import SyncReport
@@ -85,7 +86,7 @@ def print_status(state: State, echo: Echo, *, limit: int = 10) -> None:
         echo(f"  {program} approver {approver if approver is not None else '(none)'}:")
         for row in rows:
             since = row["awaiting_since"]
-            age = f"waiting {(now - int(since)) / 86400:.0f} days" if since and now else "waiting"
+            age = f"waiting {(now - int(since)) / DAY:.0f} days" if since and now else "waiting"
             parts = [f"user {row['userid']}", str(row["status"]), age]
             if row["reminders"]:
                 parts.append(f"{row['reminders']} reminder(s)")

@@ -24,6 +24,7 @@ from buyin.errors import (
 )
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
+from buyin.model.clock import HOUR
 from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
 from buyin.model.snapshot import Directory, LearnerData
 from buyin.moodle.client import CallMetrics, MoodleClient
@@ -179,7 +180,7 @@ class Syncer:
         reconcile = (
             self.window is not None
             or last is None
-            or now - last >= self.settings.reconcile_hours * 3600
+            or now - last >= self.settings.reconcile_hours * HOUR
         )
         mapped_at = kept.mapped_at if kept.mapped_at is not None else now
         needs = FollowupNeeds(

@@ -16,6 +16,7 @@ from typing import Any
 
 from buyin.messages.templates import LANGUAGES, overrides
 from buyin.model.actions import MessageParams
+from buyin.model.clock import DAY, HOUR
 from buyin.model.programme import Programme
 
 
@@ -66,12 +67,12 @@ class Words:
         return datetime.fromtimestamp(ts, UTC).strftime(self.common["date"])
 
     def ago(self, seconds: float) -> str:
-        days = int(seconds // 86400)
+        days = int(seconds // DAY)
         if days >= 2:
             return self("days", n=days)
         if days == 1:
             return self("one_day")
-        hours = int(seconds // 3600)
+        hours = int(seconds // HOUR)
         return self("hours", n=hours) if hours != 1 else self("one_hour")
 
     def duration(self, minutes: float) -> str:

@@ -23,15 +23,14 @@ from __future__ import annotations
 from typing import Any
 
 from buyin.model.actions import Action, EnrolParams, Kind
+from buyin.model.clock import DAY, parse_day_or_none
 from buyin.model.ledger import Status
 from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.kickoff import _parse_date
 from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.signoff import resolve_approver
 
-DAY = 86400
 FOLLOWUP = {"rule": "followup"}
 
 
@@ -51,7 +50,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     cfg = snapshot.programme.followup or Followup()
     result = RuleResult()
     program = snapshot.programme.id
-    mapped_since = _parse_date(snapshot.programme.mapped_since)
+    mapped_since = parse_day_or_none(snapshot.programme.mapped_since)
     for uid, learner in sorted(snapshot.learners.items()):
         done = completed_at(learner)
         if done is None:

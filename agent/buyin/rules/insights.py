@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from buyin.facts import line_manager
 from buyin.model.actions import Action
-from buyin.model.clock import DAY
+from buyin.model.clock import DAY, parse_day_or_none
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
 from buyin.model.standing import STUCK_DAYS, ahead_of
 from buyin.rules import History, RuleResult
@@ -84,9 +84,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
 def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[Action]:
     program = snapshot.programme.id
     since = snapshot.programme.mapped_since
-    mapped_since = (
-        int(datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()) if since else None
-    )
+    mapped_since = parse_day_or_none(since)
     # the cohort: everyone with a result, ranked by their post-assessment average where
     # the programme maps one, else by their pre-check average
     standing: dict[int, float] = {}

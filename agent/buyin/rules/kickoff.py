@@ -11,14 +11,13 @@ unless ``buyin backfill --kickoff`` covers their start.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from buyin.model.actions import Action
+from buyin.model.clock import day_of, parse_day_or_none
 from buyin.model.programme import Kickoff, Signoff
 from buyin.model.snapshot import Learner, Person, Snapshot
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import course_link, first_name, message
-from buyin.rules.signoff import day_of, resolve_approver
+from buyin.rules.signoff import resolve_approver
 
 RULE = "kickoff"
 MANAGER_RULE = "kickoff-manager"
@@ -30,12 +29,6 @@ def started_at(learner: Learner) -> int | None:
     times += [a.timestart for a in learner.data.attempts if a.timestart]
     times = [t for t in times if t]
     return min(times) if times else None
-
-
-def _parse_date(value: str | None) -> int | None:
-    if not value:
-        return None
-    return int(datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp())
 
 
 def eligible(learner: Learner, history: History, mapped_since: int | None) -> bool:
@@ -57,7 +50,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     result = RuleResult()
     program = snapshot.programme.id
     who = snapshot.programme.signoff or Signoff()
-    mapped_since = _parse_date(snapshot.programme.mapped_since)
+    mapped_since = parse_day_or_none(snapshot.programme.mapped_since)
     told_managers = {
         int(uid) for e in history.delivered(MANAGER_RULE) for uid in e.reason.get("learners", [])
     }

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Protocol
 
 from buyin.model.actions import (
@@ -33,6 +32,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
+from buyin.model.clock import DAY, day_of
 from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
@@ -46,13 +46,8 @@ from buyin.model.snapshot import (
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import course_link, first_name, message
 
-DAY = 86400
 DIGEST = "signoff-digest"
 DONE = "signoff-done"
-
-
-def day_of(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
 
 # -- who signs -------------------------------------------------------------------
