@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+import builders
 from buyin.messages import render
 from buyin.messages.render import COMPOSERS
 from buyin.messages.templates import EN
-from buyin.model.actions import Kind, MessageParams
+from buyin.model.actions import Action, Kind, MessageParams
+from buyin.model.ledger import Status
+from buyin.plan import make_plan
 from buyin.push import Pusher
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
@@ -113,3 +116,37 @@ def test_a_lost_send_whose_read_back_fails_is_never_sent_twice(
     for uid in range(9, 25):
         assert len(precheck_messages(site, uid)) <= 1, uid
     assert moodle_state(site) == moodle_state(calm)
+
+
+# -- the planner composes once ------------------------------------------------------------
+
+INTENT = MessageParams(
+    touserid=20,
+    template="signoff.signed",
+    data={"firstname": "Ann", "who": "Dana Whitfield", "course": COURSE},
+)
+KEY = "message:signoff-done:u20:c2"
+STORED = {"touserid": 20, "template": "signoff.signed", "summary": "signed off", "text": "<p>x</p>"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (None, "rendered"),
+        (Status.PLANNED, "stored"),  # a killed run
+        (Status.FAILED, "stored"),  # a send in doubt
+    ],
+)
+def test_the_planner_renders_a_message_once_and_then_keeps_its_stored_text(
+    stored: Status | None, expected: str
+) -> None:
+    action = Action(KEY, Kind.MESSAGE, "cc101", 20, "learner20", INTENT, {"rule": "now"})
+    rows = [] if stored is None else [builders.entry(KEY, status=stored, payload=STORED)]
+    plan = make_plan("cc101", [action], builders.ledger(*rows), builders.snapshot())
+    (planned,) = plan.actions
+    assert isinstance(planned.params, MessageParams)
+    if expected == "stored":
+        assert (planned.params.text, planned.reason) == ("<p>x</p>", {})
+    else:
+        assert planned.params.text == render(INTENT).text
+        assert "Dana Whitfield has signed off" in planned.params.text
