@@ -4,7 +4,7 @@
 :mod:`~buyin.messages.render` is the one renderer. Imports only :mod:`buyin.model`.
 """
 
-from buyin.messages.render import render, render_for
+from buyin.messages.render import render
 from buyin.messages.templates import overrides
 
-__all__ = ["overrides", "render", "render_for"]
+__all__ = ["overrides", "render"]

@@ -14,10 +14,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from buyin.messages.templates import LANGUAGES, overrides
+from buyin.messages.templates import LANGUAGES
 from buyin.model.actions import MessageParams
 from buyin.model.clock import DAY, HOUR
-from buyin.model.programme import Programme
 
 
 class _Escaped(dict[str, str]):
@@ -330,8 +329,3 @@ def render(
     words = Words(params.template, language, (own or {}).get(params.template, {}))
     summary, text = compose(words, params.data)
     return replace(params, summary=summary, text=text)
-
-
-def render_for(params: MessageParams, programme: Programme) -> MessageParams:
-    """``params`` rendered with the programme's overrides."""
-    return render(params, overrides(programme))
