@@ -131,13 +131,21 @@ def test_a_refused_prerequisite_holds_back_only_what_requires_it(
     site.assignable_roles.discard(SIGNOFF)
     refused, good = enrol(5, SIGNOFF), enrol(9, STUDENT)
     waits = action(
-        Kind.MESSAGE, "message:a", 5, MessageParams(5, "a", "<p>you may sign</p>"), refused.key
+        Kind.MESSAGE,
+        "message:a",
+        5,
+        MessageParams(
+            touserid=5, template="test", data={}, summary="a", text="<p>you may sign</p>"
+        ),
+        refused.key,
     )
     goes = action(
         Kind.MESSAGE,
         "message:b",
         9,
-        MessageParams(9, "b", "<p>the refresher is open</p>"),
+        MessageParams(
+            touserid=9, template="test", data={}, summary="b", text="<p>the refresher is open</p>"
+        ),
         good.key,
     )
     result, _ = push(refused, good, waits, goes)
@@ -153,7 +161,13 @@ def test_a_message_waits_for_what_moodle_holds_whoever_made_it_so(
     site.faults.queue("enrol_manual_enrol_users", "http503", 10, when="after")
     needed = enrol(9, STUDENT)
     text = "<p>Your refresher is open</p>"
-    message = action(Kind.MESSAGE, "message:open", 9, MessageParams(9, "open", text), needed.key)
+    message = action(
+        Kind.MESSAGE,
+        "message:open",
+        9,
+        MessageParams(touserid=9, template="test", data={}, summary="open", text=text),
+        needed.key,
+    )
     first, _ = push(needed, message)
     assert [a.key for a, _ in first.failed] == [needed.key]  # its retries were spent
     assert first.deferred == [message]

@@ -1,7 +1,9 @@
 """Pushing a plan to Moodle, recording every outcome in the ledger.
 
 Each action is recorded ``planned`` before its call and ``applied``/``failed``
-after. How each kind is applied and batched is in :mod:`buyin.actions`. Idempotent
+after; every message is recorded (its text frozen, see :mod:`buyin.plan`) before
+anything of the push is applied, so a run killed part-way leaves the next run the
+very text composed before its own overrides and enrolments changed the learner. How each kind is applied and batched is in :mod:`buyin.actions`. Idempotent
 writes (completion overrides, enrolments) are retried by the client; a message is
 not idempotent, so after an ambiguous failure (or a ``planned`` row left by a
 killed run) the recipient's messages are read back before anything is sent again.
@@ -133,6 +135,8 @@ class Pusher:
         by_kind: dict[Kind, list[Action]] = {}
         for action in plan.actions:
             by_kind.setdefault(action.kind, []).append(action)
+        for action in by_kind.get(Kind.MESSAGE, []):
+            self._planned(action)  # composed once: frozen before any write of this run
         try:
             for kind, spec in SPECS.items():  # the registry's order
                 actions = by_kind.get(kind, [])
@@ -158,8 +162,12 @@ class Pusher:
         for action in actions:
             if all(self._done(key) for key in action.requires):
                 ready.append(action)
-            else:
-                self.result.deferred.append(action)
+                continue
+            self.result.deferred.append(action)
+            if action.key not in self.context.previously_planned:
+                # recorded (frozen) at the start of this push: it waits unrecorded, as
+                # if never planned; one an earlier run left in the ledger keeps its text
+                self.state.forget_planned(action.key)
         return ready
 
     def _done(self, key: str) -> bool:

@@ -119,6 +119,11 @@ class LedgerTable(Database):
             db.executemany("UPDATE actions SET attempts = 0 WHERE key = ?", [(k,) for k in found])
         return found
 
+    def forget_planned(self, key: str) -> None:
+        """Drop an action recorded planned in this run that will not be pushed in it."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM actions WHERE key=? AND status=?", (key, Status.PLANNED))
+
     def counts_by_status(self) -> dict[str, int]:
         rows = self.rows("SELECT status, COUNT(*) AS n FROM actions GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
