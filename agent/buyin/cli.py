@@ -19,7 +19,7 @@ import click
 
 from buyin import __version__
 from buyin.config import Settings, load_settings
-from buyin.errors import BuyinError, exit_code_for
+from buyin.errors import EXIT_STATE, BuyinError, StateError, exit_code_for
 from buyin.logsetup import setup_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,9 +103,37 @@ def doctor(ctx: click.Context, probe_writes: bool) -> None:
         click.echo(line)
         if not check.ok and check.hint:
             click.echo(f"       what to do: {check.hint}")
-    failed = sum(1 for c in report.checks if not c.ok)
-    click.echo(f"{len(report.checks) - failed} passed, {failed} failed")
-    sys.exit(report.exit_code)
+    state_problems = _check_state(settings.state_path)
+    failed = sum(1 for c in report.checks if not c.ok) + bool(state_problems)
+    click.echo(f"{len(report.checks) + 1 - failed} passed, {failed} failed")
+    sys.exit(report.exit_code or (EXIT_STATE if state_problems else 0))
+
+
+def _check_state(path: Path) -> list[str]:
+    """doctor's state-file line: integrity (PRAGMA quick_check), schema version, tables."""
+    from buyin.state import State
+
+    if not path.exists():
+        click.echo(f"[ok  ] state file {path}: not created yet (the first sync creates it)")
+        return []
+    hint = StateError.hint
+    try:
+        state = State(path)
+    except BuyinError as exc:
+        problems, hint = [str(exc)], exc.hint
+    else:
+        try:
+            problems = state.check()
+        except BuyinError as exc:
+            problems, hint = [str(exc)], exc.hint
+        finally:
+            state.close()
+    if not problems:
+        click.echo(f"[ok  ] state file {path}: intact, schema up to date")
+        return []
+    click.echo(f"[FAIL] state file {path}: " + "; ".join(problems))
+    click.echo("       what to do: " + hint)
+    return problems
 
 
 @main.command()
