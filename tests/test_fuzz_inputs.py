@@ -5,7 +5,7 @@ and a message, never a traceback."""
 
 from __future__ import annotations
 
-import os
+import random
 import shutil
 import sqlite3
 import tempfile
@@ -265,7 +265,8 @@ def _damage(path: Path, original: bytes, kind: str, number: int, junk: bytes) ->
     if kind == "truncate":
         path.write_bytes(original[: number % len(original)])
     elif kind == "random":
-        path.write_bytes(os.urandom(len(original)))
+        # drawn from the example's number, so hypothesis can replay a failure
+        path.write_bytes(random.Random(number).randbytes(len(original)))
     elif kind == "overwrite":
         at = number % len(original)
         path.write_bytes(original[:at] + junk + original[at + len(junk) :])
