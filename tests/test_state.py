@@ -5,6 +5,7 @@ lock (in-process and across processes)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import subprocess
 import sys
@@ -523,6 +524,26 @@ def test_a_second_lock_is_refused_while_the_first_holds_it(db_path: Path) -> Non
 
     with RunLock(db_path) as second:
         assert second.path == Path(str(db_path) + ".lock")
+
+
+@pytest.mark.parametrize("alias", ["path", "symlink", "hardlink"])
+def test_the_lock_is_the_files_identity_not_its_path(db_path: Path, alias: str) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    State(db_path).close()
+    other = db_path.parent / "other-name.sqlite"
+    if alias == "symlink":
+        other.symlink_to(db_path)
+    elif alias == "hardlink":
+        other.hardlink_to(db_path)
+    else:
+        other = db_path
+    with RunLock(db_path), pytest.raises(LockedError) as caught:
+        RunLock(other).acquire()
+    assert caught.value.exit_code == EXIT_LOCKED
+    if alias != "hardlink":  # the holder is named beside the real file; a hard link has none
+        assert f"pid {os.getpid()}" in str(caught.value)
+    with RunLock(other):  # released: the next run goes on
+        pass
 
 
 def test_the_lock_is_released_when_the_with_block_fails(db_path: Path) -> None:

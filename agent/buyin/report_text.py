@@ -79,15 +79,24 @@ def print_stuck(failed: list[LedgerEntry], echo: Echo, give_up_after: int) -> No
 
 
 def print_status(
-    state: State, echo: Echo, *, limit: int = 10, give_up_after: int = MAX_ATTEMPTS
+    state: State,
+    echo: Echo,
+    *,
+    limit: int = 10,
+    give_up_after: int = MAX_ATTEMPTS,
+    sync_running: bool = False,
 ) -> None:
+    """``sync_running``: another process holds the run lock (else a "running" run was killed)."""
     runs = state.runs(limit)
     echo("last runs:")
     if not runs:
         echo("  none")
     for run in runs:
         counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
-        echo(f"  #{run.id} {run.mode} {when(run.started_at)} → {run.outcome}  {counts}")
+        outcome = run.outcome
+        if outcome == "running" and not sync_running:
+            outcome = "did not finish (the process was killed)"
+        echo(f"  #{run.id} {run.mode} {when(run.started_at)} → {outcome}  {counts}")
     by_status = state.counts_by_status()
     echo("actions: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"))
     for status_name in (Status.PLANNED, Status.FAILED):

@@ -19,6 +19,7 @@ from buyin.errors import (
     EXIT_ACTIONS_FAILED,
     EXIT_OK,
     BuyinError,
+    Interrupted,
     TransientError,
     exit_code_for,
 )
@@ -162,6 +163,16 @@ class Syncer:
                 )
         except BuyinError as exc:  # unreachable site (75) or a site-wide set-up error (78)
             report.error = exc
+        except Interrupted as exc:  # SIGTERM/SIGINT: recorded as such, then the exit
+            report.seconds = time.monotonic() - started
+            self.state.finish_run(
+                report.run_id,
+                self.clock(),
+                f"interrupted ({exc.name})",
+                report.counts(),
+                report.metrics_line(),
+            )
+            raise
         report.seconds = time.monotonic() - started
         outcome = "ok" if report.exit_code == EXIT_OK else f"exit {report.exit_code}"
         self.state.finish_run(

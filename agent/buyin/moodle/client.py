@@ -41,6 +41,7 @@ from buyin.errors import (
     ConfigurationError,
     ContractError,
     FunctionNotInServiceError,
+    Interrupted,
     InvalidParameterError,
     InvalidTokenError,
     MissingPermissionError,
@@ -62,6 +63,20 @@ log = logging.getLogger("buyin.moodle.client")
 ENDPOINT = "/webservice/rest/server.php"
 #: Moodle errors that mean "try again" (database read failures, busy site)
 TRANSIENT_ERRORCODES = frozenset({"dmlreadexception", "dmlwriteexception", "servicenotavailable"})
+
+
+class _Stop:
+    """Set by the command line's signal handler: the signal that asked us to stop."""
+
+    signum: int | None = None
+
+
+STOP = _Stop()
+
+
+def request_stop(signum: int | None) -> None:
+    """Let no further call start (``None``: clear, for the next run in this process)."""
+    STOP.signum = signum
 
 
 def _sleep(seconds: float) -> None:
@@ -284,6 +299,8 @@ class MoodleClient:
         return backoff
 
     def _call_once(self, function: str, params: dict[str, Any]) -> Any:
+        if STOP.signum is not None:  # SIGTERM/SIGINT: no call starts after it
+            raise Interrupted(STOP.signum)
         fields = [
             ("wstoken", self._token),
             ("wsfunction", function),

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from buyin.model.ledger import Ledger, LedgerEntry, Status
-from buyin.state.db import Database, dumps, from_row
+from buyin.state.db import Database, decoded, dumps, from_row
 
 
 def _entry(row: sqlite3.Row) -> LedgerEntry:
@@ -29,15 +29,18 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
 class LedgerTable(Database):
     """The ``actions`` table."""
 
+    @decoded
     def ledger(self, program: str | None = None) -> Ledger:
         """The ledger of one programme (or of all)."""
         rows = self.select("actions", program=program)
         return Ledger({r["key"]: _entry(r) for r in rows})
 
+    @decoded
     def entry(self, key: str) -> LedgerEntry | None:
         row = self.row("SELECT * FROM actions WHERE key=?", (key,))
         return _entry(row) if row else None
 
+    @decoded
     def entries(self, status: Status | None = None, limit: int = 1000) -> list[LedgerEntry]:
         """The most recently updated entries (of one status), newest first."""
         rows = self.select("actions", order="updated_at DESC, id DESC", limit=limit, status=status)
