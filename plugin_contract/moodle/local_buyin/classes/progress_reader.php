@@ -27,13 +27,14 @@ use stdClass;
  *  2. their enrolments with the enrol instance's status, and user_lastaccess of the course;
  *  3. the course's tracked activities (course_modules.completion > 0, not being deleted);
  *  4. their stored activity completion states (course_modules_completion);
- *  5. their completed course completion criteria (course_completion_crit_compl);
- *  6. their course completion rows (course_completions);
- *  7. the finished attempts of the named quizzes;
- *  8. the marks of those attempts per quiz grade item (question_attempt_steps, latest step
+ *  5. the course's completion criteria (course_completion_criteria);
+ *  6. the criteria they met (course_completion_crit_compl);
+ *  7. their course completion rows (course_completions);
+ *  8. the finished attempts of the named quizzes;
+ *  9. the marks of those attempts per quiz grade item (question_attempt_steps, latest step
  *     of each question attempt, times the question attempt's maxmark);
- *  9. each grade item's maximum (sum of quiz_slots.maxmark per quiz_grade_items row).
- * Nine queries; 7 to 9 are skipped when no quiz is named or nobody on the page has a
+ * 10. each grade item's maximum (sum of quiz_slots.maxmark per quiz_grade_items row).
+ * Ten queries; 8 to 10 are skipped when no quiz is named or nobody on the page has a
  * finished attempt. The course record, the quiz ids check and the capability checks
  * (cached by Moodle) are made once per call.
  *
@@ -82,8 +83,10 @@ class progress_reader {
                               WHERE cmc.userid = ue.userid AND cm.course = e.courseid AND cmc.timemodified >= :s4)
                   OR EXISTS (SELECT 1 FROM {course_completion_crit_compl} ccc
                               WHERE ccc.userid = ue.userid AND ccc.course = e.courseid AND ccc.timecompleted >= :s5)
+                  OR EXISTS (SELECT 1 FROM {course_completions} cc
+                              WHERE cc.userid = ue.userid AND cc.course = e.courseid AND cc.timecompleted >= :s7)
                   $quizchange)";
-            foreach (['s1', 's2', 's3', 's4', 's5', 's6'] as $name) {
+            foreach (['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as $name) {
                 $params[$name] = $since;
             }
             if (!$quizids) {
@@ -161,19 +164,25 @@ class progress_reader {
         }
         unset($learner);
 
-        // Query 5: completed criteria; query 6: course completion.
-        $rs = $DB->get_recordset_sql("SELECT ccc.id, ccc.userid, ccc.criteriaid, ccc.timecompleted, cr.criteriatype
-                                         FROM {course_completion_crit_compl} ccc
-                                         JOIN {course_completion_criteria} cr ON cr.id = ccc.criteriaid
-                                        WHERE ccc.course = :courseid AND ccc.userid $usql
-                                     ORDER BY ccc.userid, ccc.criteriaid", ['courseid' => $courseid] + $uparams);
+        // Query 5: the course's criteria; query 6: those the learners met; query 7: course completion.
+        $criteria = $DB->get_records('course_completion_criteria', ['course' => $courseid], 'id', 'id, criteriatype');
+        $met = [];
+        $rs = $DB->get_recordset_select('course_completion_crit_compl', "course = :courseid AND userid $usql",
+            ['courseid' => $courseid] + $uparams, '', 'id, userid, criteriaid, timecompleted');
         foreach ($rs as $row) {
-            $learners[(int) $row->userid]['completion']['criteria'][] = [
-                'criteriaid' => (int) $row->criteriaid, 'criteriatype' => (int) $row->criteriatype,
-                'timecompleted' => $row->timecompleted === null ? null : (int) $row->timecompleted,
-            ];
+            $met[(int) $row->userid][(int) $row->criteriaid] = $row->timecompleted;
         }
         $rs->close();
+        foreach ($learners as $id => &$learner) {
+            foreach ($criteria as $criterion) {
+                $time = $met[$id][(int) $criterion->id] ?? null;
+                $learner['completion']['criteria'][] = [
+                    'criteriaid' => (int) $criterion->id, 'criteriatype' => (int) $criterion->criteriatype,
+                    'timecompleted' => $time === null ? null : (int) $time,
+                ];
+            }
+        }
+        unset($learner);
         $rs = $DB->get_recordset_select('course_completions', "course = :courseid AND userid $usql",
             ['courseid' => $courseid] + $uparams, '', 'id, userid, timecompleted');
         foreach ($rs as $row) {
@@ -189,7 +198,7 @@ class progress_reader {
     }
 
     /**
-     * Queries 7 to 9: finished attempts of the named quizzes with their marks per grade item.
+     * Queries 8 to 10: finished attempts of the named quizzes with their marks per grade item.
      *
      * The marks per grade item are what mod_quiz's grade_calculator::compute_grade_item_totals()
      * computes for gradeitemmarks: for each slot of the item, the mark of the question
@@ -203,7 +212,7 @@ class progress_reader {
     protected static function add_attempts(array &$learners, array $quizids, string $usql, array $uparams): void {
         global $DB;
         [$qsql, $qparams] = $DB->get_in_or_equal($quizids, SQL_PARAMS_NAMED, 'q');
-        // Query 7.
+        // Query 8.
         $attempts = $DB->get_records_sql("SELECT id, quiz, userid, attempt, uniqueid, timestart, timefinish,
                                                   timemodified, sumgrades
                                              FROM {quiz_attempts}
@@ -212,7 +221,7 @@ class progress_reader {
         if (!$attempts) {
             return;
         }
-        // Query 8: the latest step of each question attempt (max sequencenumber), summed per grade item.
+        // Query 9: the latest step of each question attempt (max sequencenumber), summed per grade item.
         [$asql, $aparams] = $DB->get_in_or_equal(array_keys($attempts), SQL_PARAMS_NAMED, 'a');
         $marks = [];
         $rs = $DB->get_recordset_sql("SELECT quiza.id AS attemptid, qs.quizgradeitemid,
@@ -230,7 +239,7 @@ class progress_reader {
             $marks[(int) $row->attemptid][(int) $row->quizgradeitemid] = (float) $row->grade;
         }
         $rs->close();
-        // Query 9: each grade item's name and maximum, in the quiz's order.
+        // Query 10: each grade item's name and maximum, in the quiz's order.
         $items = $DB->get_records_sql("SELECT gi.id, gi.quizid, gi.name, gi.sortorder, SUM(qs.maxmark) AS maxgrade
                                           FROM {quiz_grade_items} gi
                                      LEFT JOIN {quiz_slots} qs ON qs.quizgradeitemid = gi.id

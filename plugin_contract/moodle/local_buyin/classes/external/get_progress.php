@@ -136,9 +136,9 @@ class get_progress extends external_api {
                     'timecompleted' => new external_value(PARAM_INT, 'Course completion time, null if not complete'),
                     'criteria' => new external_multiple_structure(new external_single_structure([
                         'criteriaid' => $int('course_completion_criteria id'),
-                        'criteriatype' => $int('COMPLETION_CRITERIA_TYPE_* (7 activity, 6 role ...)'),
-                        'timecompleted' => new external_value(PARAM_INT, 'When it was met, null if not'),
-                    ], 'A criterion the learner has met')),
+                        'criteriatype' => $int('COMPLETION_CRITERIA_TYPE_* (4 activity, 7 role ...)'),
+                        'timecompleted' => new external_value(PARAM_INT, 'When the learner met it, null if not yet'),
+                    ], 'A criterion of the course')),
                 ], 'Course completion'),
                 'attempts' => new external_multiple_structure(new external_single_structure([
                     'id' => $int('Attempt id'),
