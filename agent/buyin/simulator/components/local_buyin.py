@@ -1,11 +1,17 @@
 """local_buyin (the agent's own plugin, once installed): sign-off requests,
-their changes, decisions."""
+their changes, decisions; a page of a course's progress; bulk completion overrides."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..lookups import missing
+from .. import logic
+from ..errors import WsError, invalid
+from ..functions import CAPABILITY_NAMES
+from ..lookups import course_activities, get_course, missing
+from ..model import COMPLETION_INCOMPLETE, Quiz
+from . import completion
+from .quiz import attempt_dict
 
 if TYPE_CHECKING:
     from ..site import SimulatedMoodle
@@ -47,3 +53,184 @@ def record_signoff(
         raise missing(site, "local_buyin_signoff", userid)
     site.plugin_decide(userid, courseid, request.managerid, decision, comment)
     return {"status": True, "signoff": request.full(), "warnings": []}
+
+
+#: criterion kinds of logic.criteria_status as Moodle's COMPLETION_CRITERIA_TYPE_*
+_CRITERIA_TYPES = {"activity": 4, "role": 7}
+_MAX_LIMIT = 1000
+
+
+def _changed(
+    site: SimulatedMoodle, userid: int, courseid: int, since: int, quizids: list[int]
+) -> bool:
+    """Whether the learner has anything at or after ``since`` (the plugin's query 1)."""
+    state = site.state
+    enrolment = state.enrolments[(userid, courseid)]
+    times = [enrolment.timecreated, state.lastcourseaccess.get((userid, courseid), 0)]
+    times += [
+        rec.timecompleted
+        for (uid, cmid), rec in state.activity_completions.items()
+        if uid == userid and state.activities[cmid].course == courseid
+    ]
+    times += [when or 0 for _, _, _, when in logic.criteria_status(state, userid, courseid)]
+    times.append(state.course_completions.get((userid, courseid), 0))
+    times += [a.timemodified for q in quizids for a in logic.attempts_of(state, q, userid)]
+    return max(times) >= since
+
+
+def _learner(
+    site: SimulatedMoodle, userid: int, courseid: int, quizzes: list[Quiz]
+) -> dict[str, Any]:
+    state = site.state
+    enrolment = state.enrolments[(userid, courseid)]
+    activities = []
+    for activity in course_activities(site, courseid):
+        if not activity.completion:
+            continue
+        rec = state.activity_completions.get((userid, activity.cmid))
+        activities.append(
+            {
+                "cmid": activity.cmid,
+                "tracking": activity.completion,
+                "state": rec.state if rec else COMPLETION_INCOMPLETE,
+                "timecompleted": rec.timecompleted if rec else 0,
+                "overrideby": rec.overrideby if rec else None,
+            }
+        )
+    criteria = [
+        {"criteriaid": cid, "criteriatype": _CRITERIA_TYPES[kind], "timecompleted": when}
+        for kind, cid, _, when in logic.criteria_status(state, userid, courseid)
+    ]
+    attempts = []
+    for quiz in quizzes:
+        for attempt in logic.attempts_of(state, quiz.id, userid):
+            if attempt.state != "finished":
+                continue
+            full = attempt_dict(site, quiz, attempt)
+            attempts.append(
+                {
+                    k: full[k]
+                    for k in (
+                        "id",
+                        "quiz",
+                        "attempt",
+                        "timestart",
+                        "timefinish",
+                        "timemodified",
+                        "sumgrades",
+                    )
+                }
+                | {"gradeitemmarks": full.get("gradeitemmarks", [])}
+            )
+    return {
+        "userid": userid,
+        "lastcourseaccess": state.lastcourseaccess.get((userid, courseid), 0),
+        "enrolments": [
+            {
+                "enrol": "manual",
+                "status": enrolment.status,
+                "enrolstatus": 0,
+                "timestart": enrolment.timestart,
+                "timeend": enrolment.timeend,
+                "timecreated": enrolment.timecreated,
+            }
+        ],
+        "activities": activities,
+        "completion": {
+            "timecompleted": state.course_completions.get((userid, courseid)),
+            "criteria": criteria,
+        },
+        "attempts": attempts,
+    }
+
+
+def get_progress(
+    site: SimulatedMoodle, courseid: int, quizids: list[int], since: int, cursor: int, limit: int
+) -> dict[str, Any]:
+    """local_buyin_get_progress: a page of the course's learners, by user id after ``cursor``."""
+    course = get_course(site, courseid)
+    warnings = []
+    quizzes = []
+    for quizid in dict.fromkeys(quizids):
+        quiz = site.state.quizzes.get(quizid)
+        if quiz is None or quiz.course != course.id:
+            warnings.append(
+                {
+                    "item": "quiz",
+                    "itemid": quizid,
+                    "warningcode": "invalidquizid",
+                    "message": f"No quiz with id {quizid} in the course with id {course.id}",
+                }
+            )
+        else:
+            quizzes.append(quiz)
+    if not 1 <= limit <= _MAX_LIMIT:
+        warnings.append(
+            {
+                "item": "limit",
+                "itemid": limit,
+                "warningcode": "limitclamped",
+                "message": f"limit must be between 1 and {_MAX_LIMIT}",
+            }
+        )
+        limit = max(1, min(_MAX_LIMIT, limit))
+    known = [q.id for q in quizzes]
+    ids = sorted(
+        uid
+        for uid, cid in site.state.enrolments
+        if cid == course.id
+        and uid > cursor
+        and (since <= 0 or _changed(site, uid, course.id, since, known))
+    )
+    page = ids[:limit]
+    return {
+        "learners": [_learner(site, uid, course.id, quizzes) for uid in page],
+        "nextcursor": page[-1] if len(ids) > limit else 0,
+        "warnings": warnings,
+    }
+
+
+def complete_activities(site: SimulatedMoodle, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """local_buyin_complete_activities: each item as core's override, one after another."""
+    if len(items) > 500:
+        raise invalid("At most 500 items in one call; send the rest in another")
+    results = []
+    for item in items:
+        userid, cmid = item["userid"], item["cmid"]
+        result: dict[str, Any] = {
+            "userid": userid,
+            "cmid": cmid,
+            "status": False,
+            "state": None,
+            "timecompleted": None,
+            "overrideby": None,
+            "tracking": None,
+            "warningcode": "",
+            "message": "",
+        }
+        activity = site.state.activities.get(cmid)
+        denied = site.denied_capabilities.get("core_completion_override_activity_completion_status")
+        if activity is not None and not activity.completion:
+            result |= {
+                "tracking": 0,
+                "warningcode": "nottracked",
+                "message": f"Completion is not tracked for the activity with cmid {cmid}",
+            }
+        elif denied is not None:
+            name = CAPABILITY_NAMES.get(denied, denied)
+            result |= {
+                "warningcode": "nopermissions",
+                "message": f"Sorry, but you do not currently have permissions to do that ({name}).",
+            }
+        else:
+            try:
+                done = completion.override_activity_completion_status(
+                    site, userid, cmid, item["newstate"]
+                )
+            except WsError as error:
+                result |= {"warningcode": error.errorcode, "message": error.message}
+            else:
+                result |= {k: done[k] for k in ("state", "timecompleted", "overrideby", "tracking")}
+                result["status"] = True
+        results.append(result)
+    return {"items": results}
