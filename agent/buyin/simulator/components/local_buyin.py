@@ -104,23 +104,12 @@ def _learner(
     attempts = []
     for quiz in quizzes:
         for attempt in logic.attempts_of(state, quiz.id, userid):
-            if attempt.state != "finished":
-                continue
             full = attempt_dict(site, quiz, attempt)
+            marks = full.get("gradeitemmarks", []) if attempt.state == "finished" else []
+            keys = ("id", "quiz", "attempt", "state", "timestart", "timefinish", "timemodified")
             attempts.append(
-                {
-                    k: full[k]
-                    for k in (
-                        "id",
-                        "quiz",
-                        "attempt",
-                        "timestart",
-                        "timefinish",
-                        "timemodified",
-                        "sumgrades",
-                    )
-                }
-                | {"gradeitemmarks": full.get("gradeitemmarks", [])}
+                {k: full[k] for k in keys}
+                | {"sumgrades": full["sumgrades"], "gradeitemmarks": marks}
             )
     return {
         "userid": userid,
@@ -184,6 +173,7 @@ def get_progress(
     )
     page = ids[:limit]
     return {
+        "aggregation": course.completion.aggregation,
         "learners": [_learner(site, uid, course.id, quizzes) for uid in page],
         "nextcursor": page[-1] if len(ids) > limit else 0,
         "warnings": warnings,

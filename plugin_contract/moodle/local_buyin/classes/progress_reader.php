@@ -30,7 +30,7 @@ use stdClass;
  *  5. the course's completion criteria (course_completion_criteria);
  *  6. the criteria they met (course_completion_crit_compl);
  *  7. their course completion rows (course_completions);
- *  8. the finished attempts of the named quizzes;
+ *  8. the attempts of the named quizzes (not previews);
  *  9. the marks of those attempts per quiz grade item (question_attempt_steps, latest step
  *     of each question attempt, times the question attempt's maxmark);
  * 10. each grade item's maximum (sum of quiz_slots.maxmark per quiz_grade_items row).
@@ -54,11 +54,12 @@ class progress_reader {
      * A page of learners.
      *
      * @param int $courseid
-     * @param int[] $quizids quizzes of this course whose finished attempts are wanted
+     * @param int[] $quizids quizzes of this course whose attempts are wanted
      * @param int $since 0 for every learner, else only learners with a change at or after this time
      * @param int $cursor learners with a user id above this one
      * @param int $limit at most this many learners (1 .. MAX_LIMIT)
      * @return array [learners (list of arrays in the shape of get_progress), next cursor or 0]
+     *     (the course's aggregation method comes from aggregation(), one query per call)
      */
     public static function page(int $courseid, array $quizids, int $since, int $cursor, int $limit): array {
         global $DB;
@@ -164,7 +165,7 @@ class progress_reader {
         }
         unset($learner);
 
-        // Query 5: the course's criteria; query 6: those the learners met; query 7: course completion.
+        // Query 5: the course's criteria (and, in the same query, the overall aggregation row); query 6: those the learners met; query 7: course completion.
         $criteria = $DB->get_records('course_completion_criteria', ['course' => $courseid], 'id', 'id, criteriatype');
         $met = [];
         $rs = $DB->get_recordset_select('course_completion_crit_compl', "course = :courseid AND userid $usql",
@@ -198,7 +199,22 @@ class progress_reader {
     }
 
     /**
-     * Queries 8 to 10: finished attempts of the named quizzes with their marks per grade item.
+     * The course's completion aggregation: COMPLETION_AGGREGATION_ALL (1) or ANY (2), as
+     * completion_info::get_aggregation_method() reads it (course_completion_aggr_methd, the
+     * row without a criteria type). One query per call, not per page.
+     *
+     * @param int $courseid
+     * @return int
+     */
+    public static function aggregation(int $courseid): int {
+        global $DB;
+        $method = $DB->get_field_select('course_completion_aggr_methd', 'method',
+            'course = :courseid AND criteriatype IS NULL', ['courseid' => $courseid]);
+        return $method ? (int) $method : 1;
+    }
+
+    /**
+     * Queries 8 to 10: attempts of the named quizzes, the finished ones with their marks per grade item.
      *
      * The marks per grade item are what mod_quiz's grade_calculator::compute_grade_item_totals()
      * computes for gradeitemmarks: for each slot of the item, the mark of the question
@@ -213,11 +229,11 @@ class progress_reader {
         global $DB;
         [$qsql, $qparams] = $DB->get_in_or_equal($quizids, SQL_PARAMS_NAMED, 'q');
         // Query 8.
-        $attempts = $DB->get_records_sql("SELECT id, quiz, userid, attempt, uniqueid, timestart, timefinish,
+        $attempts = $DB->get_records_sql("SELECT id, quiz, userid, attempt, uniqueid, state, timestart, timefinish,
                                                   timemodified, sumgrades
                                              FROM {quiz_attempts}
-                                            WHERE quiz $qsql AND userid $usql AND state = :finished AND preview = 0
-                                         ORDER BY userid, quiz, attempt", $qparams + $uparams + ['finished' => 'finished']);
+                                            WHERE quiz $qsql AND userid $usql AND preview = 0
+                                         ORDER BY userid, quiz, attempt", $qparams + $uparams);
         if (!$attempts) {
             return;
         }
@@ -249,7 +265,7 @@ class progress_reader {
         foreach ($attempts as $attempt) {
             $gradeitemmarks = [];
             foreach ($items as $item) {
-                if ((int) $item->quizid === (int) $attempt->quiz) {
+                if ((int) $item->quizid === (int) $attempt->quiz && $attempt->state === 'finished') {
                     $gradeitemmarks[] = [
                         'name' => format_string($item->name),
                         'grade' => $marks[(int) $attempt->id][(int) $item->id] ?? 0.0,
@@ -259,6 +275,7 @@ class progress_reader {
             }
             $learners[(int) $attempt->userid]['attempts'][] = [
                 'id' => (int) $attempt->id, 'quiz' => (int) $attempt->quiz, 'attempt' => (int) $attempt->attempt,
+                'state' => $attempt->state,
                 'timestart' => (int) $attempt->timestart, 'timefinish' => (int) $attempt->timefinish,
                 'timemodified' => (int) $attempt->timemodified,
                 'sumgrades' => $attempt->sumgrades === null ? null : (float) $attempt->sumgrades,

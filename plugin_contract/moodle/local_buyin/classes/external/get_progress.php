@@ -31,7 +31,7 @@ use local_buyin\progress_reader;
  * Per learner what core serves one learner at a time: the enrolments
  * (core_enrol_get_enrolled_users), activity completion
  * (core_completion_get_activities_completion_status), course completion criteria
- * (core_completion_get_course_completion_status) and the finished attempts of the named
+ * (core_completion_get_course_completion_status) and the attempts of the named
  * quizzes with gradeitemmarks (mod_quiz_get_user_quiz_attempts). A fixed number of SQL
  * queries per page: see \local_buyin\progress_reader.
  *
@@ -54,7 +54,7 @@ class get_progress extends external_api {
             'courseid' => new external_value(PARAM_INT, 'Course id'),
             'quizids' => new external_multiple_structure(
                 new external_value(PARAM_INT, 'Quiz id (quiz.id, not the course module)'),
-                'Quizzes of this course whose finished attempts are wanted', VALUE_DEFAULT, []),
+                'Quizzes of this course whose attempts are wanted', VALUE_DEFAULT, []),
             'since' => new external_value(PARAM_INT, 'Only learners with a change at or after this time; 0 for all',
                 VALUE_DEFAULT, 0),
             'cursor' => new external_value(PARAM_INT, 'Learners with a user id above this one (nextcursor of the previous page)',
@@ -102,7 +102,8 @@ class get_progress extends external_api {
         }
         [$learners, $next] = progress_reader::page((int) $course->id, array_values($known), (int) $params['since'],
             (int) $params['cursor'], (int) $params['limit']);
-        return ['learners' => $learners, 'nextcursor' => $next, 'warnings' => $warnings];
+        return ['aggregation' => progress_reader::aggregation((int) $course->id), 'learners' => $learners,
+            'nextcursor' => $next, 'warnings' => $warnings];
     }
 
     /**
@@ -113,6 +114,7 @@ class get_progress extends external_api {
     public static function execute_returns(): external_single_structure {
         $int = fn(string $desc) => new external_value(PARAM_INT, $desc, VALUE_REQUIRED, null, NULL_NOT_ALLOWED);
         return new external_single_structure([
+            'aggregation' => $int('Course completion aggregation: 1 all criteria, 2 any'),
             'learners' => new external_multiple_structure(new external_single_structure([
                 'userid' => $int('Learner user id'),
                 'lastcourseaccess' => $int('Last access to the course (0: never)'),
@@ -144,6 +146,8 @@ class get_progress extends external_api {
                     'id' => $int('Attempt id'),
                     'quiz' => $int('Quiz id'),
                     'attempt' => $int('Attempt number'),
+                    'state' => new external_value(PARAM_ALPHA, 'inprogress, overdue, finished or abandoned',
+                        VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                     'timestart' => $int('Start'),
                     'timefinish' => $int('Submission'),
                     'timemodified' => $int('Last change'),
@@ -152,8 +156,8 @@ class get_progress extends external_api {
                         'name' => new external_value(PARAM_RAW, 'The name of this grade item.'),
                         'grade' => new external_value(PARAM_FLOAT, 'The grade this attempt earned for this item.'),
                         'maxgrade' => new external_value(PARAM_FLOAT, 'The total this grade is out of.'),
-                    ], 'The grade for each grade item.'), 'As mod_quiz_get_user_quiz_attempts'),
-                ], 'A finished attempt of a named quiz')),
+                    ], 'The grade for each grade item.'), 'As mod_quiz_get_user_quiz_attempts; empty unless finished'),
+                ], 'An attempt of a named quiz (previews left out)')),
             ], 'A learner')),
             'nextcursor' => $int('Cursor of the next page; 0 when this was the last'),
             'warnings' => new external_warnings(),
