@@ -66,7 +66,11 @@ def _changed(
     """Whether the learner has anything at or after ``since`` (the plugin's query 1)."""
     state = site.state
     enrolment = state.enrolments[(userid, courseid)]
-    times = [enrolment.timecreated, state.lastcourseaccess.get((userid, courseid), 0)]
+    times = [
+        enrolment.timecreated,
+        state.lastcourseaccess.get((userid, courseid), 0),
+        site.user_changed.get(userid, 0),
+    ]
     times += [
         rec.timecompleted
         for (uid, cmid), rec in state.activity_completions.items()
@@ -113,6 +117,7 @@ def _learner(
             )
     return {
         "userid": userid,
+        "suspended": state.users[userid].suspended,
         "lastcourseaccess": state.lastcourseaccess.get((userid, courseid), 0),
         "enrolments": [
             {

@@ -23,8 +23,10 @@ use stdClass;
  *
  * Queries per page, whatever the number of learners on it (never one per learner):
  *  1. the page of learner ids (user_enrolments of the course's enrol instances, id > cursor,
- *     optionally only those with a change at or after "since");
- *  2. their enrolments with the enrol instance's status, and user_lastaccess of the course;
+ *     optionally only those with a change at or after "since": their enrolment, account,
+ *     course access, activity or course completion, attempts);
+ *  2. their enrolments with the enrol instance's status, the account's suspension, and
+ *     user_lastaccess of the course;
  *  3. the course's tracked activities (course_modules.completion > 0, not being deleted);
  *  4. their stored activity completion states (course_modules_completion);
  *  5. the course's completion criteria (course_completion_criteria);
@@ -76,7 +78,7 @@ class progress_reader {
                 $quizchange = " OR EXISTS (SELECT 1 FROM {quiz_attempts} qa
                                   WHERE qa.userid = ue.userid AND qa.quiz $qsql AND qa.timemodified >= :s6)";
             }
-            $changed = "AND (ue.timemodified >= :s1 OR ue.timecreated >= :s2
+            $changed = "AND (ue.timemodified >= :s1 OR ue.timecreated >= :s2 OR u.timemodified >= :s8
                   OR EXISTS (SELECT 1 FROM {user_lastaccess} ul
                               WHERE ul.userid = ue.userid AND ul.courseid = e.courseid AND ul.timeaccess >= :s3)
                   OR EXISTS (SELECT 1 FROM {course_modules_completion} cmc
@@ -87,7 +89,7 @@ class progress_reader {
                   OR EXISTS (SELECT 1 FROM {course_completions} cc
                               WHERE cc.userid = ue.userid AND cc.course = e.courseid AND cc.timecompleted >= :s7)
                   $quizchange)";
-            foreach (['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as $name) {
+            foreach (['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'] as $name) {
                 $params[$name] = $since;
             }
             if (!$quizids) {
@@ -97,7 +99,8 @@ class progress_reader {
         $ids = $DB->get_fieldset_sql("SELECT DISTINCT ue.userid
                                         FROM {user_enrolments} ue
                                         JOIN {enrol} e ON e.id = ue.enrolid
-                                       WHERE e.courseid = :courseid AND ue.userid > :cursor $changed
+                                        JOIN {user} u ON u.id = ue.userid
+                                       WHERE e.courseid = :courseid AND ue.userid > :cursor AND u.deleted = 0 $changed
                                     ORDER BY ue.userid", $params, 0, $limit + 1);
         $ids = array_map('intval', $ids);
         $next = 0;
@@ -111,7 +114,7 @@ class progress_reader {
         $learners = [];
         foreach ($ids as $id) {
             $learners[$id] = [
-                'userid' => $id, 'lastcourseaccess' => 0, 'enrolments' => [], 'activities' => [],
+                'userid' => $id, 'suspended' => false, 'lastcourseaccess' => 0, 'enrolments' => [], 'activities' => [],
                 'completion' => ['timecompleted' => null, 'criteria' => []], 'attempts' => [],
             ];
         }
@@ -119,15 +122,17 @@ class progress_reader {
 
         // Query 2: enrolments and last course access.
         $rs = $DB->get_recordset_sql("SELECT ue.id, ue.userid, ue.status, ue.timestart, ue.timeend, ue.timecreated,
-                                              e.enrol, e.status AS enrolstatus, ul.timeaccess
+                                              e.enrol, e.status AS enrolstatus, ul.timeaccess, u.suspended
                                          FROM {user_enrolments} ue
                                          JOIN {enrol} e ON e.id = ue.enrolid
+                                         JOIN {user} u ON u.id = ue.userid
                                     LEFT JOIN {user_lastaccess} ul ON ul.userid = ue.userid AND ul.courseid = e.courseid
                                         WHERE e.courseid = :courseid AND ue.userid $usql
                                      ORDER BY ue.userid, ue.id", ['courseid' => $courseid] + $uparams);
         foreach ($rs as $row) {
             $learner = &$learners[(int) $row->userid];
             $learner['lastcourseaccess'] = (int) $row->timeaccess;
+            $learner['suspended'] = (bool) $row->suspended;
             $learner['enrolments'][] = [
                 'enrol' => $row->enrol, 'status' => (int) $row->status, 'enrolstatus' => (int) $row->enrolstatus,
                 'timestart' => (int) $row->timestart, 'timeend' => (int) $row->timeend,

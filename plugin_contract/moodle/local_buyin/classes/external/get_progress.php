@@ -117,6 +117,8 @@ class get_progress extends external_api {
             'aggregation' => $int('Course completion aggregation: 1 all criteria, 2 any'),
             'learners' => new external_multiple_structure(new external_single_structure([
                 'userid' => $int('Learner user id'),
+                'suspended' => new external_value(PARAM_BOOL, 'The account is suspended',
+                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'lastcourseaccess' => $int('Last access to the course (0: never)'),
                 'enrolments' => new external_multiple_structure(new external_single_structure([
                     'enrol' => new external_value(PARAM_PLUGIN, 'Enrolment method (manual, self ...)',
