@@ -3,13 +3,14 @@ their changes, decisions; a page of a course's progress; bulk completion overrid
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import logic
 from ..errors import WsError, invalid
 from ..functions import CAPABILITY_NAMES
 from ..lookups import course_activities, get_course, missing
-from ..model import COMPLETION_INCOMPLETE, Quiz
+from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
 from . import completion
 from .quiz import attempt_dict
 
@@ -60,37 +61,60 @@ _CRITERIA_TYPES = {"activity": 4, "role": 7}
 _MAX_LIMIT = 1000
 
 
-def _changed(
-    site: SimulatedMoodle, userid: int, courseid: int, since: int, quizids: list[int]
-) -> bool:
+@dataclass(frozen=True)
+class _Page:
+    """What one get_progress call reads once, not per learner (as the plugin's queries)."""
+
+    courseid: int
+    cmids: tuple[int, ...]
+    tracked: tuple[Activity, ...]
+    quizzes: dict[int, Quiz]
+    #: userid -> their attempts at the named quizzes, in quiz and attempt order
+    attempts: dict[int, list[Attempt]]
+
+
+def _page(site: SimulatedMoodle, courseid: int, quizzes: list[Quiz]) -> _Page:
+    activities = course_activities(site, courseid)
+    attempts: dict[int, list[Attempt]] = {}
+    named = {q.id: q for q in quizzes}
+    for attempt in sorted(site.state.attempts.values(), key=lambda a: (a.quiz, a.attempt)):
+        if attempt.quiz in named:
+            attempts.setdefault(attempt.userid, []).append(attempt)
+    return _Page(
+        courseid,
+        tuple(a.cmid for a in activities),
+        tuple(a for a in activities if a.completion),
+        named,
+        attempts,
+    )
+
+
+def _changed(site: SimulatedMoodle, page: _Page, userid: int, since: int) -> bool:
     """Whether the learner has anything at or after ``since`` (the plugin's query 1)."""
     state = site.state
+    courseid = page.courseid
     enrolment = state.enrolments[(userid, courseid)]
     times = [
         enrolment.timecreated,
         state.lastcourseaccess.get((userid, courseid), 0),
         site.user_changed.get(userid, 0),
+        state.course_completions.get((userid, courseid), 0),
     ]
-    times += [
-        rec.timecompleted
-        for (uid, cmid), rec in state.activity_completions.items()
-        if uid == userid and state.activities[cmid].course == courseid
-    ]
+    for cmid in page.cmids:
+        rec = state.activity_completions.get((userid, cmid))
+        if rec is not None:
+            times.append(rec.timecompleted)
     times += [when or 0 for _, _, _, when in logic.criteria_status(state, userid, courseid)]
-    times.append(state.course_completions.get((userid, courseid), 0))
-    times += [a.timemodified for q in quizids for a in logic.attempts_of(state, q, userid)]
+    times += [a.timemodified for a in page.attempts.get(userid, [])]
     return max(times) >= since
 
 
-def _learner(
-    site: SimulatedMoodle, userid: int, courseid: int, quizzes: list[Quiz]
-) -> dict[str, Any]:
+def _learner(site: SimulatedMoodle, page: _Page, userid: int) -> dict[str, Any]:
     state = site.state
+    courseid = page.courseid
     enrolment = state.enrolments[(userid, courseid)]
     activities = []
-    for activity in course_activities(site, courseid):
-        if not activity.completion:
-            continue
+    for activity in page.tracked:
         rec = state.activity_completions.get((userid, activity.cmid))
         activities.append(
             {
@@ -106,15 +130,13 @@ def _learner(
         for kind, cid, _, when in logic.criteria_status(state, userid, courseid)
     ]
     attempts = []
-    for quiz in quizzes:
-        for attempt in logic.attempts_of(state, quiz.id, userid):
-            full = attempt_dict(site, quiz, attempt)
-            marks = full.get("gradeitemmarks", []) if attempt.state == "finished" else []
-            keys = ("id", "quiz", "attempt", "state", "timestart", "timefinish", "timemodified")
-            attempts.append(
-                {k: full[k] for k in keys}
-                | {"sumgrades": full["sumgrades"], "gradeitemmarks": marks}
-            )
+    for attempt in page.attempts.get(userid, []):
+        full = attempt_dict(site, page.quizzes[attempt.quiz], attempt)
+        marks = full.get("gradeitemmarks", []) if attempt.state == "finished" else []
+        keys = ("id", "quiz", "attempt", "state", "timestart", "timefinish", "timemodified")
+        attempts.append(
+            {k: full[k] for k in keys} | {"sumgrades": full["sumgrades"], "gradeitemmarks": marks}
+        )
     return {
         "userid": userid,
         "suspended": state.users[userid].suspended,
@@ -168,19 +190,17 @@ def get_progress(
             }
         )
         limit = max(1, min(_MAX_LIMIT, limit))
-    known = [q.id for q in quizzes]
+    page = _page(site, course.id, quizzes)
     ids = sorted(
         uid
         for uid, cid in site.state.enrolments
-        if cid == course.id
-        and uid > cursor
-        and (since <= 0 or _changed(site, uid, course.id, since, known))
+        if cid == course.id and uid > cursor and (since <= 0 or _changed(site, page, uid, since))
     )
-    page = ids[:limit]
+    chosen = ids[:limit]
     return {
         "aggregation": course.completion.aggregation,
-        "learners": [_learner(site, uid, course.id, quizzes) for uid in page],
-        "nextcursor": page[-1] if len(ids) > limit else 0,
+        "learners": [_learner(site, page, uid) for uid in chosen],
+        "nextcursor": chosen[-1] if len(ids) > limit else 0,
         "warnings": warnings,
     }
 
