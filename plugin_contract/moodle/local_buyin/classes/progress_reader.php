@@ -36,9 +36,10 @@ use stdClass;
  *  9. the marks of those attempts per quiz grade item (question_attempt_steps, latest step
  *     of each question attempt, times the question attempt's maxmark);
  * 10. each grade item's maximum (sum of quiz_slots.maxmark per quiz_grade_items row).
- * Ten queries; 8 to 10 are skipped when no quiz is named or nobody on the page has a
- * finished attempt. The course record, the quiz ids check and the capability checks
- * (cached by Moodle) are made once per call.
+ * Ten queries; 8 to 10 are skipped when no quiz is named, 9 and 10 when nobody on the
+ * page has an attempt. Once per call, not per page: the course record, the quiz ids check
+ * (get_progress) and the aggregation method (aggregation()); the context and capability
+ * checks are Moodle's own (cached).
  *
  * Table and column names as in Moodle 4.4 to 5.1 (lib/db/install.xml, mod/quiz/db/install.xml;
  * quiz_grade_items and quiz_slots.quizgradeitemid are new in 4.3/4.4).
