@@ -66,7 +66,10 @@ class Pusher:
         agent_userid: int,
         concurrency: int = 4,
         previously_planned: Iterable[str] = (),
+        plugin: bool = False,
     ) -> None:
+        #: local_buyin's bulk functions are in the service (ActionSpec.applier)
+        self.plugin = plugin
         self.state = state
         self.run_id = run_id
         self.now = now
@@ -142,10 +145,11 @@ class Pusher:
                 actions = by_kind.get(kind, [])
                 if any(a.requires for a in actions):
                     actions = self._ready(actions)
-                if spec.batch == 1:
-                    self._each(actions, spec.apply)
+                apply, size = spec.applier(self.plugin)
+                if size == 1:
+                    self._each(actions, apply)
                 else:
-                    self._batched(actions, spec.batch, spec.apply)
+                    self._batched(actions, size, apply)
         except BuyinError as exc:
             # unreachable: the next run resumes; an unusable state: nothing more may be pushed
             if isinstance(exc, TransientError | StateError):

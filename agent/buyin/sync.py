@@ -268,6 +268,7 @@ class Syncer:
             concurrency=self.settings.concurrency,
             # a killed run's actions, and messages whose failure may have hidden a delivery
             previously_planned=ledger.in_doubt(),
+            plugin=site.bulk_overrides,
         )
         outcome.pushed = pusher.push(outcome.plan)
         self._save(pulled, result, outcome.pushed, run_id, now, reconcile)

@@ -82,6 +82,34 @@ def override(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
     return outcomes
 
 
+def override_bulk(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """local_buyin_complete_activities: the batch in one call, each with its own result
+    (the plugin applies one learner's items one after another)."""
+    items = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, OverrideParams)
+        items.append({"userid": action.userid, "cmid": p.cmid, "newstate": p.newstate})
+    answer = ctx.client.call("local_buyin_complete_activities", items=items)
+    results = answer.get("items") or []
+    outcomes = []
+    for i, action in enumerate(batch):
+        result = results[i] if i < len(results) else None
+        if result is None:
+            error: str | None = "local_buyin_complete_activities gave no result for this item"
+        elif not result.get("status"):
+            error = (
+                f"Moodle refused the override ({result.get('warningcode') or 'no reason given'}): "
+                f"{result.get('message') or ''}".rstrip(": ")
+            )
+        elif int(result.get("state") or 0) == 0:
+            error = "Moodle kept the activity incomplete"
+        else:
+            error = None
+        outcomes.append(Outcome(action, error))
+    return outcomes
+
+
 def enrol(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
     enrolments = []
     for action in batch:

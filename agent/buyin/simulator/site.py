@@ -82,6 +82,9 @@ class SimulatedMoodle:
         #: role ids the agent's role may assign in courses
         self.assignable_roles: set[int] = {5, 10}
         self.denied_capabilities: dict[str, str] = {}
+        #: userid -> when their account or an enrolment last changed after seeding
+        #: (Moodle's user.timemodified / user_enrolments.timemodified; local_buyin's "since")
+        self.user_changed: dict[int, int] = {}
         #: the agent's role holds moodle/grade:viewhidden: with mod/quiz:viewreports it sees
         #: every mark whatever the quiz's review options (quiz_get_review_options)
         self.grade_viewhidden = True
@@ -329,6 +332,7 @@ class SimulatedMoodle:
     def suspend_user(self, userid: int, suspended: bool = True) -> None:
         with self._lock:
             self.state.users[userid].suspended = suspended
+            self.user_changed[userid] = self.time()
 
     def reset_course(self, courseid: int) -> None:
         """Course reset: completion data, quiz attempts and grades are deleted; enrolments stay."""
