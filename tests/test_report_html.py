@@ -8,6 +8,7 @@ groups hold the plotted values (``<desc class="value">``).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
@@ -91,8 +92,9 @@ class Charts(HTMLParser):
 
 
 def parse(page: str) -> dict[str, dict[str, Any]]:
+    """The charts' wide renderings (the narrow ones draw the same figures)."""
     parser = Charts()
-    parser.feed(page)
+    parser.feed(re.sub(r'<div class="render narrow">.*?</svg></div>', "", page, flags=re.S))
     return parser.charts
 
 
@@ -134,7 +136,7 @@ def test_programme_page_has_every_chart_with_the_right_series() -> None:
     )
     page = programme_html(report)
     charts = parse(page)
-    assert set(charts) == {"pre-post", "funnel", "signoff-latency", "pilot-baseline"}
+    assert set(charts) == {"pre-post", "funnel", "signoff-latency", "weekly"}
     for name, chart in charts.items():
         assert chart["legend"] == chart["declared"], name
         assert len(chart["values"]) == len(chart["declared"]), name
@@ -158,12 +160,9 @@ def test_programme_page_has_every_chart_with_the_right_series() -> None:
     awaiting = dict(zip(labels, (int(v) for v in latency["values"][1]), strict=True))
     assert awaiting["7–14 days"] == 1 and sum(awaiting.values()) == 1
 
-    versus = charts["pilot-baseline"]
-    assert versus["declared"] == ["Pilot (group:P)", "Baseline (group:B)"]
-    # completed: pilot 2/2 = 100%, baseline 0/3 = 0%
-    assert versus["values"][0][1] == "100.0%" and versus["values"][1][1] == "0.0%"
-    # the table carries the difference, its interval, n and the method
-    assert "Newcombe" in page and "Welch" in page and "2 / 3" in page
+    # two learners against three: too few to compare, said in a sentence, no chart
+    assert "fewer than the 5 needed to compare cohorts" in page
+    assert "the pilot (group P) has 2 learners and the baseline (group B) has 3" in page
     assert "overdue" in page.lower() and report.overdue_signoffs == 1
 
 
@@ -199,10 +198,34 @@ def test_team_page_has_the_team_chart() -> None:
     assert [(p.name, p.days_waiting) for p in prog.pending] == [("Cy C", 9.0)]
     page = team_html(Team(manager=50, manager_name="Mia Manager", programmes=(prog,)))
     charts = parse(page)
-    assert charts["team-p1"]["legend"] == list(TOPICS)
-    # one sync: the team's mean (post where there is one): Listening (1.0, .5, 1.0) = 83%
-    assert charts["team-p1"]["values"][0] == ["83%"]
+    # pre-check and post apart: a post score never stands in for a pre-check
+    assert charts["team-p1"]["legend"] == ["Pre-check", "Post"]
+    # pre-check: Listening (.5, .5, 1.0) = .6667, Questioning (.25, .5, .5) = .4167 → 54%
+    assert charts["team-p1"]["values"][0] == ["18 Nov: 54%"]
+    # post: Listening (1.0, .5) = .75, Questioning (.75, 1.0) = .875 → 81%
+    assert charts["team-p1"]["values"][1] == ["18 Nov: 81%"]
     assert "Cy C (9.0 days)" in page
+    assert "3 direct reports of Mia Manager" in page and "user 50" not in page
+
+
+def test_team_chart_spaces_syncs_by_their_dates() -> None:
+    """Syncs 3 days and 37 days apart are drawn 3 and 37 units apart, not evenly."""
+    ann = rows()[0][2]
+    history = [
+        (1, AT - 40 * DAY, replace(ann, post={})),
+        (1, AT - 37 * DAY, replace(ann, precheck={"Listening": 0.75, "Questioning": 0.25},
+                                   post={})),
+        (1, AT, ann),
+    ]  # fmt: skip
+    prog = team_programme("p1", history, 50, name="Pilot programme", topics=TOPICS)
+    page = team_html(Team(manager=50, manager_name="Mia Manager", programmes=(prog,)))
+    wide = re.search(r'<div class="render wide">(.*?)</svg></div>', page, re.S)
+    assert wide is not None
+    first = re.search(r'<g class="series serie-0[^"]*">(.*?)</g></g>', wide.group(1), re.S)
+    assert first is not None
+    xs = [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', first.group(1))]
+    assert len(xs) == 3
+    assert (xs[2] - xs[1]) / (xs[1] - xs[0]) == pytest.approx(37 / 3, rel=0.01)
 
 
 def test_latency_bins_cover_every_value() -> None:
