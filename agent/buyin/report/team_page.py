@@ -114,8 +114,13 @@ def _history_table(prog: TeamProgramme) -> str:
 
 
 def _signoff(prog: TeamProgramme) -> str:
+    link = (
+        f' <a href="{e(prog.signoff_url)}">Open the sign-off page in Moodle</a>.'
+        if prog.signoff_url
+        else ""
+    )
     if not prog.pending:
-        return "<p>Nobody is waiting for your sign-off.</p>"
+        return f"<p>Nobody is waiting for your sign-off.{link}</p>"
     names = ", ".join(
         f"{e(p.name)} ({num(p.days_waiting)} days"
         + (", escalated to you" if p.escalated else "")
