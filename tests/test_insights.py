@@ -356,6 +356,8 @@ def test_cohort_selection_reads_moodle_cohorts(
     comparison = json.loads(out.output)["comparison"]
     assert comparison["n_pilot"] == 24  # cs-frontline: every learner
     assert comparison["n_baseline"] == 0  # people-managers: no learner
+    # named as Moodle names them where the token may read the cohorts, else by id
+    assert comparison["pilot_name"] in ("cohort Customer Service — front line", "cohort 1")
     assert any(fn == "core_cohort_get_cohort_members" for fn, _ in site.calls)
 
 

@@ -24,6 +24,7 @@ from nine_weeks import ACTIVITIES, COURSE, QUIZ, START, NineWeeks, simulate
 from support import DAY, REPO
 
 pytest.importorskip("pygal")
+pytestmark = pytest.mark.slow  # a nine-week, 240-learner simulation (about 30 s)
 
 #: the two enrolment waves as the report is asked for them (days 21–34 and 0–13)
 PILOT = "enrolled:2026-09-28..2026-10-11"
