@@ -8,6 +8,7 @@ groups hold the plotted values (``<desc class="value">``).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
@@ -15,7 +16,9 @@ import pytest
 
 from buyin.model.clock import DAY
 from buyin.model.history import HistoryPoint
-from buyin.report.cohorts import Selector, parse_selector
+from buyin.report.charts import BACKGROUND, PALETTE
+from buyin.report.cohorts import Difference, Selector, parse_selector
+from buyin.report.finding import difference_sentence
 from buyin.report.html import LATENCY_BINS, latency_bins, programme_html, team_html
 from buyin.report.programme import programme_report
 from buyin.report.team import TeamReport as Team
@@ -91,8 +94,9 @@ class Charts(HTMLParser):
 
 
 def parse(page: str) -> dict[str, dict[str, Any]]:
+    """The charts' wide renderings (the narrow ones draw the same figures)."""
     parser = Charts()
-    parser.feed(page)
+    parser.feed(re.sub(r'<div class="render narrow">.*?</svg></div>', "", page, flags=re.S))
     return parser.charts
 
 
@@ -134,7 +138,7 @@ def test_programme_page_has_every_chart_with_the_right_series() -> None:
     )
     page = programme_html(report)
     charts = parse(page)
-    assert set(charts) == {"pre-post", "funnel", "signoff-latency", "pilot-baseline"}
+    assert set(charts) == {"pre-post", "funnel", "signoff-latency", "weekly"}
     for name, chart in charts.items():
         assert chart["legend"] == chart["declared"], name
         assert len(chart["values"]) == len(chart["declared"]), name
@@ -158,12 +162,9 @@ def test_programme_page_has_every_chart_with_the_right_series() -> None:
     awaiting = dict(zip(labels, (int(v) for v in latency["values"][1]), strict=True))
     assert awaiting["7–14 days"] == 1 and sum(awaiting.values()) == 1
 
-    versus = charts["pilot-baseline"]
-    assert versus["declared"] == ["Pilot (group:P)", "Baseline (group:B)"]
-    # completed: pilot 2/2 = 100%, baseline 0/3 = 0%
-    assert versus["values"][0][1] == "100.0%" and versus["values"][1][1] == "0.0%"
-    # the table carries the difference, its interval, n and the method
-    assert "Newcombe" in page and "Welch" in page and "2 / 3" in page
+    # two learners against three: too few to compare, said in a sentence, no chart
+    assert "fewer than the 5 needed to compare cohorts" in page
+    assert "the pilot (group P) has 2 learners and the baseline (group B) has 3" in page
     assert "overdue" in page.lower() and report.overdue_signoffs == 1
 
 
@@ -199,10 +200,34 @@ def test_team_page_has_the_team_chart() -> None:
     assert [(p.name, p.days_waiting) for p in prog.pending] == [("Cy C", 9.0)]
     page = team_html(Team(manager=50, manager_name="Mia Manager", programmes=(prog,)))
     charts = parse(page)
-    assert charts["team-p1"]["legend"] == list(TOPICS)
-    # one sync: the team's mean (post where there is one): Listening (1.0, .5, 1.0) = 83%
-    assert charts["team-p1"]["values"][0] == ["83%"]
+    # pre-check and post apart: a post score never stands in for a pre-check
+    assert charts["team-p1"]["legend"] == ["Pre-check", "Post"]
+    # pre-check: Listening (.5, .5, 1.0) = .6667, Questioning (.25, .5, .5) = .4167 → 54%
+    assert charts["team-p1"]["values"][0] == ["18 Nov: 54%"]
+    # post: Listening (1.0, .5) = .75, Questioning (.75, 1.0) = .875 → 81%
+    assert charts["team-p1"]["values"][1] == ["18 Nov: 81%"]
     assert "Cy C (9.0 days)" in page
+    assert "3 direct reports of Mia Manager" in page and "user 50" not in page
+
+
+def test_team_chart_spaces_syncs_by_their_dates() -> None:
+    """Syncs 3 days and 37 days apart are drawn 3 and 37 units apart, not evenly."""
+    ann = rows()[0][2]
+    history = [
+        (1, AT - 40 * DAY, replace(ann, post={})),
+        (1, AT - 37 * DAY, replace(ann, precheck={"Listening": 0.75, "Questioning": 0.25},
+                                   post={})),
+        (1, AT, ann),
+    ]  # fmt: skip
+    prog = team_programme("p1", history, 50, name="Pilot programme", topics=TOPICS)
+    page = team_html(Team(manager=50, manager_name="Mia Manager", programmes=(prog,)))
+    wide = re.search(r'<div class="render wide">(.*?)</svg></div>', page, re.S)
+    assert wide is not None
+    first = re.search(r'<g class="series serie-0[^"]*">(.*?)</g></g>', wide.group(1), re.S)
+    assert first is not None
+    xs = [float(x) for x in re.findall(r'<circle cx="([0-9.]+)"', first.group(1))]
+    assert len(xs) == 3
+    assert (xs[2] - xs[1]) / (xs[1] - xs[0]) == pytest.approx(37 / 3, rel=0.01)
 
 
 def test_latency_bins_cover_every_value() -> None:
@@ -214,3 +239,84 @@ def test_selector_with_unresolved_cohort_refuses() -> None:
     f = programme_report("p1", rows()).learners[0]
     with pytest.raises(ValueError):
         Selector(label="cohort:3", cohort=3).matches(f)
+
+
+# -- accessibility, read from the markup ----------------------------------------------------
+
+
+def contrast(hex_colour: str, background: str = "#ffffff") -> float:
+    """WCAG 2.2 contrast ratio, from the definition of relative luminance."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    hi, lo = sorted((luminance(hex_colour), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_every_series_colour_has_3_to_1_contrast_on_the_background() -> None:
+    assert contrast("#000000") == pytest.approx(21.0)  # the formula, checked at its ends
+    assert contrast("#777777") == pytest.approx(4.48, abs=0.01)  # the usual reference grey
+    for colour in PALETTE:
+        assert contrast(colour, BACKGROUND) >= 3.0, colour
+    page = programme_html(programme_report("p1", rows(), escalate_after_days=7))
+    # every colour pygal was given is from the palette
+    used = set(re.findall(r"\.color-\d+[^{]*\{[^}]*?(?:fill|stroke):(#[0-9a-fA-F]{6})", page))
+    assert used and used <= {c.lower() for c in PALETTE} | set(PALETTE)
+
+
+def test_charts_are_named_images_and_tables_have_captions_and_scopes() -> None:
+    signoffs = [{"userid": 3, "status": "requested", "approver": 50, "awaiting_since": AT}]
+    team = team_programme("p1", rows(), 50, signoffs, name="Pilot programme", topics=TOPICS)
+    pages = [
+        programme_html(programme_report("p1", rows(), escalate_after_days=7)),
+        team_html(Team(manager=50, manager_name="Mia Manager", programmes=(team,))),
+    ]
+    for page in pages:
+        svgs = re.findall(r"<svg\b[^>]*>", page)
+        assert svgs
+        for svg in svgs:
+            assert 'role="img"' in svg
+            ids = re.search(r'aria-labelledby="([^"]+)"', svg)
+            assert ids is not None
+            for ref in ids.group(1).split():
+                named = re.search(rf'id="{ref}">([^<]+)<', page)
+                assert named is not None and named.group(1).strip(), ref
+        # pygal's per-point coordinates are gone; the values stay for the text summary
+        assert '<desc class="x' not in page and '<desc class="y' not in page
+        assert page.count("<table>") == page.count("<caption>") > 0
+        assert not re.search(r"<th(?![^>]*scope=)(?:\s[^>]*)?>", page)
+        assert "overflow-x:auto" in page  # tables scroll inside their own container
+
+
+def test_a_clear_and_an_unclear_difference_in_words() -> None:
+    def diff(low: float, high: float) -> Difference:
+        return Difference("days_to_complete", "Days to complete", "mean", "days",
+                          12.0, 20.0, 30, 30, (low + high) / 2, low, high, "Welch t")  # fmt: skip
+
+    clear = difference_sentence(diff(-17.1, -3.1), 0.95, "group P", "group B")
+    assert "finished 10.1 days sooner than the baseline" in clear
+    assert "95 % confidence interval: finished 3.1 to 17.1 days sooner" in clear
+    unclear = difference_sentence(diff(-5.0, 3.0), 0.95, "group P", "group B")
+    assert unclear.startswith("No clear difference in days to complete")
+    assert "from finished 5.0 days sooner to took 3.0 days longer to complete" in unclear
+
+
+def test_enrolment_windows_read_moodles_enrolment_start_where_the_history_has_it() -> None:
+    early, late = AT - 90 * DAY, AT - 10 * DAY
+    history = [
+        # enrolled in Moodle long before the agent first saw them
+        (uid, AT, point(first_seen=late, enrolled_at=early, fullname=f"L{uid}"))
+        for uid in range(1, 6)
+    ] + [(uid, AT, point(first_seen=late, fullname=f"L{uid}")) for uid in range(6, 11)]
+    report = programme_report(
+        "p1", history,
+        pilot=Selector("enrolled:early", enrolled_from=early - DAY, enrolled_until=early + DAY),
+        baseline=Selector("enrolled:late", enrolled_from=late - DAY, enrolled_until=late + DAY),
+    )  # fmt: skip
+    assert report.comparison is not None
+    assert (report.comparison.n_pilot, report.comparison.n_baseline) == (5, 5)
+    assert report.comparison.date_basis == "both"
+    assert "first seen by the agent stands in" in programme_html(report)

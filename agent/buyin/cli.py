@@ -463,13 +463,16 @@ def report_program(
 ) -> None:
     """The programme report for PROGRAM_ID, as of its latest sync.
 
-    Funnel (enrolled, started, finished the activities, completed/signed off), median
-    days to complete, sign-off latency and overdue sign-offs, hours saved by testing
-    out, pre-check/post/improvement/retention per topic, and with --pilot/--baseline
-    (or the mapping's [insights.pilot]) the two cohorts side by side: each difference
-    (pilot − baseline) with its 95% confidence interval and sample sizes (means:
-    Welch t; proportions: Newcombe hybrid score). Champions are named only when the
-    mapping opts in (insights.champions = true).
+    Opens with the finding in plain words: with --pilot/--baseline (or the mapping's
+    [insights.pilot]) the clearest difference (pilot − baseline) with its 95%
+    confidence interval, or "no clear difference" when the interval spans zero (means:
+    Welch t; proportions: Newcombe hybrid score); a cohort under 5 learners is a
+    sentence, not a chart. enrolled: windows read Moodle's enrolment start where the
+    history has it, else the day the agent first saw the learner (the page says so).
+    Then the funnel, days to complete and sign-off latency (completers only), hours
+    saved (and the minutes-per-activity assumption), week-by-week started, finished
+    and signed off, pre-check/post/improvement/retention per topic. Champions are
+    named only when the mapping opts in (insights.champions = true).
     """
     import json
 
@@ -514,9 +517,11 @@ def report_team(
     program: str | None,
     stuck_days: float,
 ) -> None:
-    """The team of MANAGER (username or user id): each direct report's scores per topic
-    over time, pending sign-offs and who is stuck. CSV: one row per direct report per
-    programme."""
+    """The team of MANAGER (username or user id): each direct report by name, the
+    team's pre-check, post and retention scores over time (on a calendar axis), who
+    waits for sign-off with the link where the manager signs (local_buyin's page, or
+    the course completion report filtered to the team's group), and who is stuck.
+    CSV: one row per direct report per programme."""
     import json
 
     from buyin.report.export import team_json, team_rows

@@ -22,6 +22,9 @@ class HistoryPoint:
     enrolled: bool = True
     #: when the agent first saw the learner enrolled (None in rows that predate it)
     first_seen: int | None = None
+    #: the enrolment's start in Moodle, where the pull knows it (the local_buyin path);
+    #: None where only core web services are used (they do not return it)
+    enrolled_at: int | None = None
     username: str = ""
     fullname: str = ""
     #: course group names and ids
@@ -74,6 +77,7 @@ class HistoryPoint:
         return cls(
             enrolled=bool(data.get("enrolled", True)),
             first_seen=_int(data.get("first_seen")),
+            enrolled_at=_int(data.get("enrolled_at")),
             username=str(data.get("username") or ""),
             fullname=str(data.get("fullname") or ""),
             groups=tuple(str(g) for g in data.get("groups") or ()),

@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from buyin.model.clock import DAY, parse_day
 from buyin.report.figures import LearnerFigures
 from buyin.report.stats import Interval, mean, newcombe_interval, welch_interval
 
+#: fewer learners than this in a cohort: the comparison is a sentence, not a chart
+MIN_COHORT = 5
+
 
 @dataclass(frozen=True)
 class Selector:
-    """A cohort of learners: all the given conditions hold (course group, first-seen window,
-    Moodle cohort)."""
+    """A cohort of learners: all the given conditions hold (course group, enrolment
+    window, Moodle cohort). The window reads Moodle's enrolment start where the history
+    has it, else the day the agent first saw the learner (:attr:`LearnerFigures.cohort_date`)."""
 
     label: str
     group: str | int | None = None
@@ -26,6 +31,23 @@ class Selector:
     enrolled_until: int | None = None
     cohort: int | None = None
     members: frozenset[int] | None = None
+    #: the Moodle cohort's name, where the loader found it
+    cohort_name: str | None = None
+
+    @property
+    def has_window(self) -> bool:
+        return self.enrolled_from is not None or self.enrolled_until is not None
+
+    def describe(self) -> str:
+        """What the selection is, in words: the group's or cohort's name and the window."""
+        parts = []
+        if self.group is not None:
+            parts.append(f"group {self.group}")
+        if self.cohort is not None:
+            parts.append(f"cohort {self.cohort_name or self.cohort}")
+        if self.has_window:
+            parts.append(f"enrolled {window_text(self.enrolled_from, self.enrolled_until)}")
+        return ", ".join(parts) or "everyone"
 
     def matches(self, f: LearnerFigures) -> bool:
         if self.group is not None:
@@ -34,9 +56,9 @@ class Selector:
                     return False
             elif self.group.casefold() not in {g.casefold() for g in f.groups}:
                 return False
-        if self.enrolled_from is not None and f.first_seen < self.enrolled_from:
+        if self.enrolled_from is not None and f.cohort_date < self.enrolled_from:
             return False
-        if self.enrolled_until is not None and f.first_seen >= self.enrolled_until:
+        if self.enrolled_until is not None and f.cohort_date >= self.enrolled_until:
             return False
         if self.cohort is not None:
             if self.members is None:
@@ -44,6 +66,21 @@ class Selector:
             if f.userid not in self.members:
                 return False
         return True
+
+
+def day_text(at: int) -> str:
+    """A day as people write it: ``3 Mar 2026``."""
+    d = datetime.fromtimestamp(at, tz=UTC)
+    return f"{d.day} {d:%b %Y}"
+
+
+def window_text(start: int | None, end: int | None) -> str:
+    """An enrolment window in words (``end`` is exclusive)."""
+    if start is not None and end is not None:
+        return f"{day_text(start)} – {day_text(end - DAY)}"
+    if start is not None:
+        return f"from {day_text(start)}"
+    return f"until {day_text((end or DAY) - DAY)}"
 
 
 def parse_selector(text: str) -> Selector:
@@ -107,12 +144,23 @@ class Difference:
 
 @dataclass(frozen=True)
 class CohortComparison:
+    #: each cohort as selected (``group:Pilot``) and in words (``group Pilot``)
     pilot: str
     baseline: str
+    pilot_name: str
+    baseline_name: str
     n_pilot: int
     n_baseline: int
     level: float
     differences: tuple[Difference, ...]
+    #: what an ``enrolled:`` window read: "enrolment" (Moodle's), "first seen" (the
+    #: agent's), "both" (some learners each way) or "" (no window selected)
+    date_basis: str = ""
+
+    @property
+    def too_small(self) -> bool:
+        """A cohort too small to compare (:data:`MIN_COHORT`)."""
+        return min(self.n_pilot, self.n_baseline) < MIN_COHORT
 
     def get(self, metric: str) -> Difference:
         return next(d for d in self.differences if d.metric == metric)
@@ -216,8 +264,18 @@ def compare_cohorts(
     return CohortComparison(
         pilot=pilot.label,
         baseline=baseline.label,
+        pilot_name=pilot.describe(),
+        baseline_name=baseline.describe(),
+        date_basis=_date_basis([*a, *b]) if pilot.has_window or baseline.has_window else "",
         n_pilot=len(a),
         n_baseline=len(b),
         level=level,
         differences=tuple(diffs),
     )
+
+
+def _date_basis(learners: Sequence[LearnerFigures]) -> str:
+    known = {f.enrolled_at is not None for f in learners}
+    if known == {True}:
+        return "enrolment"
+    return "both" if known == {True, False} else "first seen"

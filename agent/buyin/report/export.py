@@ -79,8 +79,10 @@ def summary_rows(report: ProgrammeReport) -> list[dict[str, Any]]:
         _r(report.median_signoff_latency_days),
         len(report.signoff_latencies_days),
     )
+    add("signoffs_before_last_activity", report.signoffs_before_last_activity)
     add("overdue_signoffs", report.overdue_signoffs)
     add("hours_saved", report.hours_saved)
+    add("minutes_per_activity", report.minutes_per_activity)
     add("activities_tested_out", report.activities_tested_out)
     add("stuck", report.stuck)
     add("retention_overall", _r(report.retention_overall), report.retention_n)
@@ -89,6 +91,11 @@ def summary_rows(report: ProgrammeReport) -> list[dict[str, Any]]:
         add("post_mean", _r(t.post_mean), t.post_n, t.topic)
         add("improvement_mean", _r(t.improvement_mean), t.improvement_n, t.topic)
         add("retention_mean", _r(t.retention_mean), t.retention_n, t.topic)
+    for w in report.weeks:
+        week = iso(w.start)[:10]
+        add("week_started", w.started, topic=week)
+        add("week_finished", w.finished, topic=week)
+        add("week_signed_off", w.signed_off, topic=week)
     if report.comparison is not None:
         for d in report.comparison.differences:
             add(f"pilot:{d.metric}", _r(d.pilot), d.n_pilot)

@@ -29,6 +29,8 @@ class LearnerFigures:
     groups: tuple[str, ...]
     group_ids: tuple[int, ...]
     first_seen: int
+    #: the enrolment's start in Moodle where the history has it (else None)
+    enrolled_at: int | None
     line_manager: int | None
     line_manager_name: str
     approver: int | None
@@ -56,6 +58,11 @@ class LearnerFigures:
     @property
     def name(self) -> str:
         return self.fullname or self.username or f"user {self.userid}"
+
+    @property
+    def cohort_date(self) -> int:
+        """What an ``enrolled:`` window reads: Moodle's enrolment start, else first seen."""
+        return self.enrolled_at if self.enrolled_at is not None else self.first_seen
 
     @property
     def precheck_average(self) -> float | None:
@@ -135,6 +142,7 @@ def _figures(
         groups=p.groups,
         group_ids=p.group_ids,
         first_seen=p.first_seen or at,
+        enrolled_at=p.enrolled_at,
         line_manager=p.line_manager,
         line_manager_name=p.line_manager_name or "",
         approver=p.manager,

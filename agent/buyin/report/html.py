@@ -1,23 +1,33 @@
-"""Insight reports as one self-contained HTML file: tables for every figure, and charts
-drawn server-side as inline SVG by pygal (the optional ``report`` extra).
+"""The programme report as one self-contained HTML page: the finding first, in plain
+words, then every figure with its chart and its table, and what each leaves out said
+where it is shown. Charts are inline SVG (:mod:`buyin.report.charts`); the team page
+is :mod:`buyin.report.team_page`.
 
-Nothing is loaded at view time: no script, no stylesheet, no font, no image from
-elsewhere (pygal's tooltip script is switched off). Each chart sits in
-``<figure class="chart" data-chart="NAME" data-series="A|B">``.
+Each chart sits in ``<figure class="chart" data-chart="NAME" data-series="A|B">``.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Sequence
-from typing import Any
+from functools import partial
 
-from buyin.errors import ConfigurationError
-from buyin.model.clock import day_of, iso
-from buyin.report.cohorts import CohortComparison
+from buyin.model.clock import iso
+from buyin.report.charts import (
+    NARROW,
+    IntervalRow,
+    Size,
+    figure,
+    interval_svg,
+    pygal_chart,
+    render,
+)
+from buyin.report.cohorts import MIN_COHORT, CohortComparison, Difference, day_text
+from buyin.report.finding import finding, overview
+from buyin.report.markup import e, num, page, pct, table
 from buyin.report.programme import ProgrammeReport
-from buyin.report.team import TeamProgramme, TeamReport
+from buyin.report.team_page import team_html
+
+__all__ = ["LATENCY_BINS", "latency_bins", "programme_html", "team_html"]
 
 #: sign-off latency histogram bins (days): [low, high)
 LATENCY_BINS: tuple[tuple[float, float, str], ...] = (
@@ -28,156 +38,28 @@ LATENCY_BINS: tuple[tuple[float, float, str], ...] = (
     (14, float("inf"), "14+ days"),
 )
 
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
-h1{margin-bottom:.2rem}.sub{color:#666;margin-top:0}
-.cards{display:flex;flex-wrap:wrap;gap:1rem;margin:1.5rem 0}
-.card{background:#f4f6f8;border-radius:8px;padding:.8rem 1.1rem;min-width:9rem}
-.card b{display:block;font-size:1.6rem}.card span{color:#555;font-size:.9rem}
-table{border-collapse:collapse;margin:1rem 0;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left;font-size:.92rem}
-th{background:#f4f6f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure.chart{margin:1.5rem 0;max-width:820px}figure.chart svg{width:100%;height:auto}
-figcaption{color:#555;font-size:.9rem}.note{color:#666;font-size:.9rem}
-"""
+#: the difference charts: one scale each (name, title, unit words, metrics)
+DIFFERENCE_PANELS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("rates", "Rates", "percentage points", ("started_rate", "completion_rate")),
+    ("scores", "Score means", "percentage points", ("precheck_average", "post_average",
+                                                    "improvement")),
+    ("days", "Days", "days", ("days_to_complete", "signoff_latency_days")),
+    ("minutes", "Minutes saved", "minutes", ("minutes_saved",)),
+)  # fmt: skip
+
+METHOD_NOTE = (
+    "How to read the differences: each is the pilot's figure minus the baseline's. The "
+    "95 % interval is the range of differences the data are consistent with: if the "
+    "interval lies wholly above or below zero the cohorts differ clearly; if it includes "
+    "zero, the difference could be chance, and the report says \u201cno clear difference\u201d. "
+    "Narrow intervals come from many learners who behave alike; wide ones from few "
+    "learners or very varied ones. For statisticians: shares use Newcombe's hybrid score "
+    "interval (from Wilson intervals), means use Welch's t interval."
+)
 
 
-def _pygal() -> Any:
-    try:
-        import pygal  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        raise ConfigurationError(
-            "HTML reports draw their charts with pygal, which is not installed",
-            hint="pip install 'moodle-buyin[report]' (or use --format csv or json)",
-        ) from None
-    return pygal
-
-
-def _style() -> Any:
-    pygal = _pygal()
-    return pygal.style.Style(
-        background="white",
-        plot_background="white",
-        font_family="system-ui, sans-serif",
-        colors=("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718096"),
-        title_font_size=16,
-        legend_font_size=13,
-        label_font_size=12,
-        major_label_font_size=12,
-        value_font_size=12,
-    )
-
-
-def _svg(chart: Any, name: str) -> str:
-    svg = str(chart.render(is_unicode=True))
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)  # pygal's banner and its links
-    # pygal's inline config script only feeds its tooltip script, which is switched off
-    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.S)
-    return re.sub(r"chart-[0-9a-f]{8}-[0-9a-f-]{27}", f"chart-{name}", svg)
-
-
-def _figure(name: str, chart: Any, series: Sequence[str], caption: str) -> str:
-    return (
-        f'<figure class="chart" id="fig-{name}" data-chart="{name}" '
-        f'data-series="{html.escape("|".join(series), quote=True)}">'
-        f"{_svg(chart, name)}<figcaption>{html.escape(caption)}</figcaption></figure>"
-    )
-
-
-def _chart(kind: str, title: str, **config: Any) -> Any:
-    pygal = _pygal()
-    options: dict[str, Any] = {
-        "js": [],  # no script from the network: tooltips are CSS-only
-        "disable_xml_declaration": True,
-        "style": _style(),
-        "title": title,
-        "legend_at_bottom": True,
-        "print_values": False,
-        "width": 800,
-        "height": 420,
-        "explicit_size": False,
-        "truncate_legend": -1,
-        "truncate_label": -1,
-        **config,
-    }
-    return getattr(pygal, kind)(**options)
-
-
-def pct(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "–"
-    text = f"{value * 100:+.1f}" if signed else f"{value * 100:.1f}"
-    return text + ("%" if not signed else " pts")
-
-
-def num(value: float | None, digits: int = 1, signed: bool = False) -> str:
-    if value is None:
-        return "–"
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text))
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
-    for row in rows:
-        out.append("<tr>")
-        for i, cell in enumerate(row):
-            cls = ' class="num"' if i in numeric else ""
-            out.append(f"<td{cls}>{cell}</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-def _page(title: str, subtitle: str, body: str) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>"
-        f'<h1>{_e(title)}</h1><p class="sub">{_e(subtitle)}</p>{body}</body></html>\n'
-    )
-
-
-# -- charts ---------------------------------------------------------------------------
-
-
-def pre_post_chart(report: ProgrammeReport) -> str:
-    chart = _chart(
-        "Bar",
-        "Pre-check vs post score per topic (mean, %)",
-        range=(0, 100),
-        value_formatter=lambda v: f"{v:.0f}%",
-    )
-    chart.x_labels = [t.topic for t in report.topics]
-    chart.add(
-        "Pre-check", [None if t.pre_mean is None else t.pre_mean * 100 for t in report.topics]
-    )
-    chart.add("Post", [None if t.post_mean is None else t.post_mean * 100 for t in report.topics])
-    has_post = any(t.post_mean is not None for t in report.topics)
-    caption = (
-        "Mean score per topic before (pre-check) and after (post-assessment)."
-        if has_post
-        else "Mean pre-check score per topic; no post-assessment results yet."
-    )
-    return _figure("pre-post", chart, ["Pre-check", "Post"], caption)
-
-
-def funnel_chart(report: ProgrammeReport) -> str:
-    stages = report.funnel.stages()
-    top = max((n for _, n in stages), default=0)
-    chart = _chart("Bar", "Completion funnel (learners)", y_labels=_count_labels(top))
-    chart.x_labels = [s for s, _ in stages]
-    chart.add("Learners", [n for _, n in stages])
-    return _figure(
-        "funnel",
-        chart,
-        ["Learners"],
-        "Enrolled → started → finished every activity → completed"
-        + (" (signed off)." if report.escalate_after_days is not None else "."),
-    )
+def latency_bins(values: Sequence[float]) -> list[int]:
+    return [sum(1 for v in values if lo <= v < hi) for lo, hi, _ in LATENCY_BINS]
 
 
 def _count_labels(top: int) -> list[int]:
@@ -186,171 +68,411 @@ def _count_labels(top: int) -> list[int]:
     return list(range(0, max(top, 1) + step, step))
 
 
-def latency_bins(values: Sequence[float]) -> list[int]:
-    return [sum(1 for v in values if lo <= v < hi) for lo, hi, _ in LATENCY_BINS]
+def _x_rotation(size: Size) -> int:
+    return 30 if size is NARROW else 0
+
+
+# -- charts ---------------------------------------------------------------------------
+
+
+def pre_post_chart(report: ProgrammeReport) -> str:
+    topics = report.topics
+    pre = [t.pre_mean * 100 if t.pre_mean is not None else None for t in topics]
+    post = [t.post_mean * 100 if t.post_mean is not None else None for t in topics]
+
+    def draw(size: Size) -> str:
+        chart = pygal_chart(
+            "Bar", size, range=(0, 100), value_formatter=lambda v: f"{v:.0f}%",
+            x_label_rotation=_x_rotation(size),
+        )  # fmt: skip
+        chart.x_labels = [t.topic for t in topics]
+        chart.add("Pre-check", pre)
+        chart.add("Post", post)
+        return render(chart)
+
+    parts = [f"{t.topic} {pct(t.pre_mean)} before, {pct(t.post_mean)} after" for t in topics]
+    has_post = any(v is not None for v in post)
+    return figure(
+        "pre-post",
+        "Mean score per topic, before (pre-check) and after (post-assessment)",
+        ["Pre-check", "Post"],
+        ("; ".join(parts) + ".") if parts else "No scores yet.",
+        "" if has_post else "No post-assessment results yet.",
+        draw,
+    )
+
+
+def funnel_chart(report: ProgrammeReport) -> str:
+    stages = report.funnel.stages()
+    top = max((n for _, n in stages), default=0)
+
+    def draw(size: Size) -> str:
+        chart = pygal_chart(
+            "Bar", size, y_labels=_count_labels(top), x_label_rotation=_x_rotation(size)
+        )
+        chart.x_labels = [s for s, _ in stages]
+        chart.add("Learners", [n for _, n in stages])
+        return render(chart)
+
+    return figure(
+        "funnel",
+        "Completion funnel (learners)",
+        ["Learners"],
+        ", ".join(f"{s}: {n}" for s, n in stages) + ".",
+        "Completed means signed off where the programme asks for a sign-off.",
+        draw,
+    )
 
 
 def latency_chart(report: ProgrammeReport) -> str:
     signed = latency_bins(report.signoff_latencies_days)
     waiting = latency_bins(report.awaiting_days)
-    chart = _chart(
-        "Bar",
-        "Sign-off latency (learners per band)",
-        y_labels=_count_labels(max([*signed, *waiting, 0])),
-    )
-    chart.x_labels = [label for _, _, label in LATENCY_BINS]
-    chart.add("Signed off", signed)
-    chart.add("Still awaiting (so far)", waiting)
-    return _figure(
+    labels = [label for _, _, label in LATENCY_BINS]
+
+    def draw(size: Size) -> str:
+        chart = pygal_chart(
+            "Bar", size, y_labels=_count_labels(max([*signed, *waiting, 0])),
+            x_label_rotation=_x_rotation(size),
+        )  # fmt: skip
+        chart.x_labels = labels
+        chart.add("Signed off", signed)
+        chart.add("Still awaiting (so far)", waiting)
+        return render(chart)
+
+    before = report.signoffs_before_last_activity
+    return figure(
         "signoff-latency",
-        chart,
+        "Days from the last activity to the manager's sign-off",
         ["Signed off", "Still awaiting (so far)"],
-        "Days from finishing every activity to the manager's sign-off; learners still "
-        "waiting are counted by how long they have waited so far.",
-    )
-
-
-def comparison_chart(comparison: CohortComparison) -> str:
-    shown = [d for d in comparison.differences if d.unit == "%"]
-    chart = _chart(
-        "Bar",
-        "Pilot vs baseline (%)",
-        range=(
-            min(
-                0, *(100 * (d.pilot or 0) for d in shown), *(100 * (d.baseline or 0) for d in shown)
-            ),
-            100,
+        "Signed off: "
+        + ", ".join(f"{lb} {n}" for lb, n in zip(labels, signed, strict=True))
+        + ". Still awaiting: "
+        + ", ".join(f"{lb} {n}" for lb, n in zip(labels, waiting, strict=True))
+        + ".",
+        f"{len(report.signoff_latencies_days)} sign-offs"
+        + (
+            f"; {before} came before the learner's last activity and count as 0 days."
+            if before
+            else "."
         ),
-        value_formatter=lambda v: f"{v:.1f}%",
-    )
-    chart.x_labels = [d.label for d in shown]
-    chart.add(
-        f"Pilot ({comparison.pilot})",
-        [None if d.pilot is None else d.pilot * 100 for d in shown],
-    )
-    chart.add(
-        f"Baseline ({comparison.baseline})",
-        [None if d.baseline is None else d.baseline * 100 for d in shown],
-    )
-    return _figure(
-        "pilot-baseline",
-        chart,
-        [f"Pilot ({comparison.pilot})", f"Baseline ({comparison.baseline})"],
-        f"n = {comparison.n_pilot} pilot, {comparison.n_baseline} baseline; differences and "
-        f"{comparison.level:.0%} confidence intervals in the table below.",
+        draw,
     )
 
 
-# -- pages ---------------------------------------------------------------------------
+def trend_chart(report: ProgrammeReport) -> str:
+    weeks = report.weeks
+    series = ("Started", "Finished the activities", "Signed off")
+    values = (
+        [w.started for w in weeks],
+        [w.finished for w in weeks],
+        [w.signed_off for w in weeks],
+    )
+
+    def draw(size: Size) -> str:
+        top = max((v for vs in values for v in vs), default=0)
+        chart = pygal_chart(
+            "Line", size, y_labels=_count_labels(top), x_label_rotation=_x_rotation(size) or 0,
+            show_minor_x_labels=size is not NARROW, x_labels_major_every=2,
+        )  # fmt: skip
+        chart.x_labels = [day_text(w.start) for w in weeks]
+        for name, vs in zip(series, values, strict=True):
+            chart.add(name, vs)
+        return render(chart)
+
+    busiest = max(weeks, key=lambda w: w.finished) if weeks else None
+    summary = (
+        f"{len(weeks)} weeks from {day_text(weeks[0].start)}; in total "
+        f"{sum(values[0])} started, {sum(values[1])} finished the activities and "
+        f"{sum(values[2])} were signed off; most finished in the week of "
+        f"{day_text(busiest.start)} ({busiest.finished})."
+        if busiest
+        else "Nothing has happened yet."
+    )
+    return figure(
+        "weekly", "Week by week: learners who started, finished and were signed off",
+        list(series), summary, "Weeks start on Monday (UTC).", draw,
+    )  # fmt: skip
 
 
-def _comparison_table(c: CohortComparison) -> str:
-    rows = []
-    for d in c.differences:
-        if d.unit == "%":
-            pilot, base = pct(d.pilot), pct(d.baseline)
-            diff = pct(d.difference, signed=True)
-            ci = (
-                f"{pct(d.low, signed=True)} to {pct(d.high, signed=True)}"
-                if d.low is not None
-                else "–"
+def _difference_text(d: Difference) -> str:
+    if d.difference is None:
+        return "–"
+    if d.unit == "%":
+        return pct(d.difference, signed=True)
+    return f"{num(d.difference, signed=True)} {d.unit}"
+
+
+def _interval_text(d: Difference) -> str:
+    if d.low is None or d.high is None:
+        return "–"
+    if d.unit == "%":
+        return f"{pct(d.low, signed=True)} to {pct(d.high, signed=True)}"
+    return f"{num(d.low, signed=True)} to {num(d.high, signed=True)} {d.unit}"
+
+
+def _interval_drawing(rows: Sequence[IntervalRow], unit: str, size: Size) -> str:
+    return interval_svg(rows, unit, size)
+
+
+def difference_charts(c: CohortComparison) -> str:
+    """One chart per scale: each difference with its interval."""
+    out = []
+    for key, title, unit, metrics in DIFFERENCE_PANELS:
+        shown = [
+            d
+            for m in metrics
+            for d in c.differences
+            if d.metric == m and d.low is not None and d.high is not None
+        ]
+        if not shown:
+            continue
+        scale = 100.0 if unit == "percentage points" else 1.0
+        rows = [
+            IntervalRow(
+                d.label,
+                (d.difference or 0.0) * scale,
+                (d.low or 0.0) * scale,
+                (d.high or 0.0) * scale,
+                _difference_text(d),
             )
-        else:
-            unit = f" {d.unit}" if d.unit else ""
-            pilot, base = num(d.pilot), num(d.baseline)
-            diff = num(d.difference, signed=True) + (unit if d.difference is not None else "")
-            ci = (
-                f"{num(d.low, signed=True)} to {num(d.high, signed=True)}{unit}"
-                if d.low is not None and d.high is not None
-                else "–"
-            )
-        rows.append(
-            [
-                _e(d.label),
-                pilot,
-                base,
-                diff,
-                ci,
-                f"{d.n_pilot} / {d.n_baseline}",
-                _e(d.method),
-            ]
+            for d in shown
+        ]
+        summary = "; ".join(
+            f"{d.label}: {_difference_text(d)} ({c.level:.0%} interval {_interval_text(d)})"
+            for d in shown
         )
-    return _table(
-        [
-            "figure",
-            "pilot",
-            "baseline",
-            "difference",
-            f"{c.level:.0%} CI",
-            "n (pilot / baseline)",
-            "method",
-        ],
-        rows,
-        numeric=(1, 2, 3),
+        out.append(
+            figure(
+                f"differences-{key}",
+                f"{title}: pilot − baseline with {c.level:.0%} intervals",
+                ["Difference"],
+                summary + ".",
+                "A dot is the difference, its line the interval; the dashed line is no difference.",
+                partial(_interval_drawing, rows, unit),
+            )
+        )
+    return "".join(out)
+
+
+def _leaves_out(d: Difference, c: CohortComparison) -> str:
+    if d.kind == "proportion":
+        return "every learner counts"
+    if d.metric in ("days_to_complete", "signoff_latency_days"):
+        return f"completers only: {d.n_pilot} of {c.n_pilot} / {d.n_baseline} of {c.n_baseline}"
+    return (
+        f"learners with the figure: {d.n_pilot} of {c.n_pilot} / {d.n_baseline} of {c.n_baseline}"
     )
+
+
+def comparison_section(c: CohortComparison) -> str:
+    body = ["<h2>Pilot against baseline</h2>"]
+    body.append(
+        f"<p>Pilot: <b>{e(c.pilot_name)}</b> ({c.n_pilot} learners; selected as "
+        f"<code>{e(c.pilot)}</code>). Baseline: <b>{e(c.baseline_name)}</b> "
+        f"({c.n_baseline} learners; <code>{e(c.baseline)}</code>).</p>"
+    )
+    if c.date_basis in ("first seen", "both"):
+        body.append(
+            '<p class="note">Moodle\'s enrolment start is not in the history for '
+            + ("some of these learners" if c.date_basis == "both" else "these learners")
+            + ": the day first seen by the agent stands in for the enrolment date. "
+            "On a course that ran before the first sync, everyone enrolled earlier counts "
+            "as enrolled on that day.</p>"
+        )
+    if c.too_small:
+        small = [
+            f"the {role} ({name}) has {n} learner{'s' if n != 1 else ''}"
+            for role, name, n in (
+                ("pilot", c.pilot_name, c.n_pilot),
+                ("baseline", c.baseline_name, c.n_baseline),
+            )
+            if n < MIN_COHORT
+        ]
+        body.append(
+            f"<p>No chart: {' and '.join(small)}, fewer than the {MIN_COHORT} needed to "
+            "compare cohorts.</p>"
+        )
+        return "".join(body)
+    body.append(difference_charts(c))
+    rows = [
+        [
+            e(d.label),
+            pct(d.pilot) if d.unit == "%" else num(d.pilot),
+            pct(d.baseline) if d.unit == "%" else num(d.baseline),
+            _difference_text(d),
+            _interval_text(d),
+            e(_leaves_out(d, c)),
+        ]
+        for d in c.differences
+    ]
+    body.append(
+        table(
+            "Pilot against baseline, figure by figure",
+            [
+                "figure",
+                "pilot",
+                "baseline",
+                "difference (pilot − baseline)",
+                f"{c.level:.0%} interval",
+                "learners counted (pilot / baseline)",
+            ],
+            rows,
+            numeric=(1, 2, 3),
+        )
+    )
+    body.append(f'<p class="note">{e(METHOD_NOTE)}</p>')
+    return "".join(body)
+
+
+# -- the page -------------------------------------------------------------------------
+
+
+def _cards(report: ProgrammeReport) -> str:
+    fn = report.funnel
+    latencies = report.signoff_latencies_days
+    minutes = report.minutes_per_activity
+    cards = [
+        (fn.enrolled, "enrolled", ""),
+        (fn.started, "started", ""),
+        (fn.completed, "completed", ""),
+        (fn.awaiting_signoff, "awaiting sign-off", ""),
+        (
+            num(report.median_days_to_complete),
+            "median days to complete",
+            f"completers only: {report.n_days_to_complete} of {fn.enrolled}",
+        ),
+        (
+            num(report.median_signoff_latency_days),
+            "median days to sign-off",
+            f"completers only: {len(latencies)} of {fn.enrolled}",
+        ),
+        (report.overdue_signoffs, "overdue sign-offs", ""),
+        (
+            num(report.hours_saved),
+            "hours saved by testing out",
+            f"assumes {minutes:g} minutes per activity; {report.activities_tested_out} activities"
+            if minutes is not None
+            else f"{report.activities_tested_out} activities",
+        ),
+    ]
+    out = ['<div class="cards">']
+    for value, label, note in cards:
+        small = f"<small>{e(note)}</small>" if note else ""
+        out.append(f'<div class="card"><b>{e(value)}</b><span>{e(label)}</span>{small}</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def _topics_section(report: ProgrammeReport) -> str:
+    body = ["<h2>Skills per topic</h2>", pre_post_chart(report)]
+    per_topic_retention = any(t.retention_n for t in report.topics)
+    rows = [
+        [
+            e(t.topic),
+            pct(t.pre_mean),
+            str(t.pre_n),
+            pct(t.post_mean),
+            str(t.post_n),
+            pct(t.improvement_mean, signed=True),
+            str(t.improvement_n),
+            pct(t.retention_mean) if per_topic_retention else "overall only",
+            str(t.retention_n) if per_topic_retention else "–",
+        ]
+        for t in report.topics
+    ]
+    rows.append(
+        [
+            "All topics (refresher quiz)",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            pct(report.retention_overall),
+            str(report.retention_n),
+        ]
+    )
+    body.append(
+        table(
+            "Scores per topic: mean and how many learners it covers",
+            [
+                "topic",
+                "pre-check mean",
+                "learners with a pre-check",
+                "post mean",
+                "learners with a post score",
+                "improvement (post − pre)",
+                "learners with both",
+                "retention",
+                "learners with a refresher result",
+            ],
+            rows,
+            numeric=tuple(range(1, 9)),
+        )
+    )
+    note = (
+        f"Retention is the refresher quiz's result: {pct(report.retention_overall)} over "
+        f"{report.retention_n} learners."
+    )
+    if not per_topic_retention:
+        note += (
+            " Moodle returns it as one grade per learner (the refresher quiz's overall "
+            "grade), so it is shown for all topics together, not per topic."
+        )
+    note += (
+        f" Testing out completed {report.activities_tested_out} activities for learners: "
+        f"{num(report.hours_saved)} hours saved"
+        + (
+            f", assuming {report.minutes_per_activity:g} minutes per activity "
+            "(precheck.minutes_per_activity in the mapping)."
+            if report.minutes_per_activity is not None
+            else "."
+        )
+    )
+    body.append(f'<p class="note">{e(note)}</p>')
+    return "".join(body)
 
 
 def programme_html(report: ProgrammeReport) -> str:
     fn = report.funnel
-    cards = [
-        (fn.enrolled, "enrolled"),
-        (fn.started, "started"),
-        (fn.completed, "completed"),
-        (fn.awaiting_signoff, "awaiting sign-off"),
-        (num(report.median_days_to_complete), "median days to complete"),
-        (num(report.median_signoff_latency_days), "median sign-off latency (days)"),
-        (report.overdue_signoffs, "overdue sign-offs"),
-        (num(report.hours_saved), "hours saved by testing out"),
-    ]
-    body = ['<div class="cards">']
-    body += [
-        f'<div class="card"><b>{_e(v)}</b><span>{_e(label)}</span></div>' for v, label in cards
-    ]
-    body.append("</div>")
+    c = report.comparison
+    opening = finding(c).text if c is not None else overview(report)
+    body = [f'<p class="finding">{e(opening)}</p>']
+    if c is not None:
+        body.append(comparison_section(c))
+    body.append("<h2>Key figures</h2>")
+    body.append(_cards(report))
+    body.append("<h2>Over time</h2>")
+    body.append(trend_chart(report))
+    body.append(
+        table(
+            "Learners per week",
+            ["week starting", "started", "finished the activities", "signed off"],
+            [
+                [e(day_text(w.start)), str(w.started), str(w.finished), str(w.signed_off)]
+                for w in report.weeks
+            ],
+            numeric=(1, 2, 3),
+        )
+    )
     body.append("<h2>Completion</h2>")
     body.append(funnel_chart(report))
     body.append(
-        _table(
+        table(
+            "Completion funnel",
             ["stage", "learners", "share of enrolled"],
-            [
-                [_e(s), str(n), pct(n / fn.enrolled if fn.enrolled else None)]
-                for s, n in report.funnel.stages()
-            ],
+            [[e(s), str(n), pct(n / fn.enrolled if fn.enrolled else None)] for s, n in fn.stages()],
             numeric=(1, 2),
         )
     )
     body.append(
-        f"<p>Median days to complete: {num(report.median_days_to_complete)} "
-        f"(n = {report.n_days_to_complete}). Learners with no progress for "
-        f"{report.stuck_days:.0f} days or more: {report.stuck}.</p>"
+        f"<p>Median days to complete: {num(report.median_days_to_complete)}, counting only "
+        f"the {report.n_days_to_complete} of {fn.enrolled} learners who completed (from their "
+        f"first activity). Learners with no progress for {report.stuck_days:.0f} days or "
+        f"more: {report.stuck}.</p>"
     )
-    body.append("<h2>Skills per topic</h2>")
-    body.append(pre_post_chart(report))
-    body.append(
-        _table(
-            ["topic", "pre-check", "n", "post", "n", "improvement", "n", "retention", "n"],
-            [
-                [
-                    _e(t.topic),
-                    pct(t.pre_mean),
-                    str(t.pre_n),
-                    pct(t.post_mean),
-                    str(t.post_n),
-                    pct(t.improvement_mean, signed=True),
-                    str(t.improvement_n),
-                    pct(t.retention_mean),
-                    str(t.retention_n),
-                ]
-                for t in report.topics
-            ],
-            numeric=tuple(range(1, 9)),
-        )
-    )
-    body.append(
-        f"<p>Retention (refresher quiz, overall): {pct(report.retention_overall)} "
-        f"(n = {report.retention_n}). Testing out completed {report.activities_tested_out} "
-        f"activities for learners: {num(report.hours_saved)} hours saved.</p>"
-    )
+    body.append(_topics_section(report))
     body.append("<h2>Manager sign-off</h2>")
     body.append(latency_chart(report))
     overdue = (
@@ -359,126 +481,39 @@ def programme_html(report: ProgrammeReport) -> str:
         if report.escalate_after_days is not None
         else ""
     )
+    before = report.signoffs_before_last_activity
     body.append(
-        f"<p>Median latency: {num(report.median_signoff_latency_days)} days "
-        f"(n = {len(report.signoff_latencies_days)}). Awaiting sign-off now: "
-        f"{report.funnel.awaiting_signoff}.{overdue}</p>"
-    )
-    if report.comparison is not None:
-        c = report.comparison
-        body.append("<h2>Pilot vs baseline</h2>")
-        body.append(comparison_chart(c))
-        body.append(_comparison_table(c))
-        body.append(
-            '<p class="note">Differences are pilot − baseline. Means: Welch\'s standard error '
-            "with Welch–Satterthwaite degrees of freedom and the Student t quantile. "
-            "Proportions: Newcombe's hybrid score interval (from Wilson intervals).</p>"
+        f"<p>Median days from the last activity to sign-off: "
+        f"{num(report.median_signoff_latency_days)}, over the "
+        f"{len(report.signoff_latencies_days)} learners signed off"
+        + (
+            f" ({before} signed off before their last activity, counted as 0 days)"
+            if before
+            else ""
         )
+        + f". Awaiting sign-off now: {fn.awaiting_signoff}.{overdue}</p>"
+    )
     if report.champions is not None:
         ch = report.champions
         body.append("<h2>Champions</h2>")
         body.append(
-            _table(
-                ["largest improvement", ""],
-                [[_e(x.name), _e(x.detail)] for x in ch.improvements]
+            table(
+                "Largest improvement",
+                ["learner", "improvement"],
+                [[e(x.name), e(x.detail)] for x in ch.improvements]
                 or [["–", "no post-assessment results yet"]],
             )
         )
         body.append(
-            _table(
-                ["fastest sign-offs", ""],
-                [[_e(x.name), _e(x.detail)] for x in ch.fastest_signoffs]
+            table(
+                "Fastest sign-offs",
+                ["manager", "sign-off time"],
+                [[e(x.name), e(x.detail)] for x in ch.fastest_signoffs]
                 or [["–", "no sign-offs yet"]],
             )
         )
-    return _page(
+    return page(
         f"{report.name}: programme report",
         f"Programme {report.program} · as of the sync at {iso(report.as_of)}",
-        "".join(body),
-    )
-
-
-def team_chart(prog: TeamProgramme) -> str:
-    chart = _chart(
-        "Line",
-        f"{prog.name}: team average per topic over time (%)",
-        range=(0, 100),
-        value_formatter=lambda v: f"{v:.0f}%",
-        x_label_rotation=20,
-    )
-    chart.x_labels = [day_of(at) for at, _ in prog.average_over_time]
-    for t in prog.topics:
-        chart.add(t, [None if t not in m else m[t] * 100 for _, m in prog.average_over_time])
-    return _figure(
-        f"team-{prog.program}",
-        chart,
-        list(prog.topics),
-        "The team's mean score per topic (post where there is one, else pre-check) at each "
-        "sync where it changed.",
-    )
-
-
-def team_html(report: TeamReport) -> str:
-    body = []
-    for prog in report.programmes:
-        body.append(f"<h2>{_e(prog.name)}</h2>")
-        body.append(team_chart(prog))
-        pending = {p.userid: p for p in prog.pending}
-        rows = []
-        for m in prog.members:
-            f = m.figures
-            scores = ", ".join(
-                f"{_e(t)} {pct(f.post.get(t, f.precheck.get(t)))}"
-                for t in prog.topics
-                if t in f.precheck or t in f.post
-            )
-            waiting = pending.get(f.userid)
-            rows.append(
-                [
-                    _e(f.name),
-                    _e(f.status),
-                    f"{f.activities_done} / {f.activities_total}",
-                    scores or "–",
-                    f"{num(waiting.days_waiting)} days" if waiting else "",
-                    f"yes ({f.days_without_progress:.0f} days)" if f.stuck else "",
-                ]
-            )
-        body.append(
-            _table(
-                ["learner", "status", "activities", "scores", "awaiting sign-off", "stuck"], rows
-            )
-        )
-        if prog.pending:
-            body.append(
-                "<p>Pending sign-offs: "
-                + ", ".join(
-                    f"{_e(p.name)} ({num(p.days_waiting)} days"
-                    + (", escalated to you" if p.escalated else "")
-                    + ")"
-                    for p in prog.pending
-                )
-                + "</p>"
-            )
-        body.append(
-            f"<p>No progress in {prog.stuck_days:.0f} days: "
-            f"{_e(', '.join(prog.stuck)) if prog.stuck else 'nobody'}.</p>"
-        )
-        body.append("<h3>Scores over time</h3>")
-        hist_rows = []
-        for m in prog.members:
-            for s in m.scores:
-                vals = {t: s.precheck[t] for t in prog.topics if t in s.precheck}
-                vals |= {f"post {t}": s.post[t] for t in prog.topics if t in s.post}
-                hist_rows.append(
-                    [
-                        _e(m.figures.name),
-                        _e(iso(s.at)[:10]),
-                        _e(", ".join(f"{k} {pct(v)}" for k, v in vals.items()) or "–"),
-                    ]
-                )
-        body.append(_table(["learner", "since", "scores"], hist_rows))
-    return _page(
-        f"Team of {report.manager_name}",
-        f"Direct reports (user {report.manager}) in {len(report.programmes)} programme(s)",
         "".join(body),
     )

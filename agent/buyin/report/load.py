@@ -13,16 +13,19 @@ from buyin.config import Settings
 from buyin.errors import ConfigurationError
 from buyin.mapping import load_programmes
 from buyin.model.history import HistoryPoint
+from buyin.model.ledger import ProgrammeState
 from buyin.model.programme import Programme
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.cohorts import Selector, parse_selector, selector_from_mapping
 from buyin.report.figures import Row
 from buyin.report.programme import ProgrammeReport, programme_report
-from buyin.report.team import TeamReport, resolve_manager, team_programme
+from buyin.report.team import TeamProgramme, TeamReport, resolve_manager, team_programme
 from buyin.state import State
 
 #: ``cohort_members(ids) -> {id: frozenset(userids)}``
 CohortMembers = Callable[[list[int]], Mapping[int, frozenset[int]]]
+#: ``cohort_names(ids) -> {id: name}`` (best effort: a missing name shows the id)
+CohortNames = Callable[[list[int]], Mapping[int, str]]
 
 
 class ReportUsageError(ValueError):
@@ -31,8 +34,9 @@ class ReportUsageError(ValueError):
 
 def _read(
     settings: Settings, programmes: Iterable[Programme]
-) -> dict[str, tuple[list[Row], list[dict[str, Any]]]]:
-    """Per programme id: its history (typed points) and its sign-off records."""
+) -> dict[str, tuple[list[Row], list[dict[str, Any]], ProgrammeState]]:
+    """Per programme id: its history (typed points), its sign-off records and what the
+    state keeps of it (the course, whether the plugin's channel is used)."""
     if not settings.state_path.exists():
         raise ConfigurationError(
             f"no state database at {settings.state_path}", hint="Run `buyin sync` first."
@@ -43,6 +47,7 @@ def _read(
             p.id: (
                 [(uid, at, HistoryPoint.from_json(data)) for uid, at, data in state.history(p.id)],
                 state.signoffs(p.id),
+                state.programme(p.id),
             )
             for p in programmes
         }
@@ -69,7 +74,7 @@ def build_programme_report(
     ``cohort_members`` resolves ``cohort:ID`` (by default through
     ``core_cohort_get_cohort_members``)."""
     programme = load_programmes(settings.mapping_dir, program)[0]
-    rows, _ = _read(settings, [programme])[programme.id]
+    rows, _, _ = _read(settings, [programme])[programme.id]
     if not rows:
         raise ConfigurationError(
             f"no history for programme {program!r} yet", hint="Run `buyin sync` first."
@@ -87,6 +92,9 @@ def build_programme_report(
         pilot=selectors[0] if selectors else None,
         baseline=selectors[1] if selectors else None,
         stuck_days=stuck_days,
+        minutes_per_activity=programme.precheck.minutes_per_activity
+        if programme.precheck
+        else None,
     )
 
 
@@ -104,8 +112,8 @@ def _selectors(
     if "pilot" in configured and "baseline" in configured:
         try:
             return (
-                selector_from_mapping(configured["pilot"], "pilot (mapping)"),
-                selector_from_mapping(configured["baseline"], "baseline (mapping)"),
+                selector_from_mapping(configured["pilot"], "[insights.pilot.pilot]"),
+                selector_from_mapping(configured["baseline"], "[insights.pilot.baseline]"),
             )
         except ValueError as exc:
             raise ConfigurationError(f"{programme.source}: insights.pilot: {exc}") from None
@@ -124,15 +132,44 @@ def _moodle_cohorts(settings: Settings) -> CohortMembers:
     return members
 
 
+def _moodle_cohort_names(settings: Settings) -> CohortNames:
+    def names(wanted: list[int]) -> dict[int, str]:
+        from buyin.errors import BuyinError
+        from buyin.moodle.client import MoodleClient
+
+        try:
+            answer = MoodleClient.from_settings(settings).call(
+                "core_cohort_get_cohorts", cohortids=wanted
+            )
+        except BuyinError:  # not in the token's service: the page shows the id
+            return {}
+        return {int(c["id"]): str(c["name"]) for c in answer}
+
+    return names
+
+
+def _no_names(ids: list[int]) -> dict[int, str]:
+    return {}
+
+
 def _resolve_cohorts(
-    settings: Settings, selectors: tuple[Selector, Selector], cohort_members: CohortMembers | None
+    settings: Settings,
+    selectors: tuple[Selector, Selector],
+    cohort_members: CohortMembers | None,
+    cohort_names: CohortNames | None = None,
 ) -> tuple[Selector, Selector]:
     ids = sorted({s.cohort for s in selectors if s.cohort is not None})
     if not ids:
         return selectors
     members = (cohort_members or _moodle_cohorts(settings))(ids)
+    if cohort_names is None:
+        # injected members (tests, tools) come without a site to ask for names
+        cohort_names = _moodle_cohort_names(settings) if cohort_members is None else _no_names
+    names = cohort_names(ids)
     a, b = (
-        replace(s, members=members.get(s.cohort, frozenset())) if s.cohort is not None else s
+        replace(s, members=members.get(s.cohort, frozenset()), cohort_name=names.get(s.cohort))
+        if s.cohort is not None
+        else s
         for s in selectors
     )
     return a, b
@@ -145,13 +182,13 @@ def build_team_report(
     direct reports in."""
     programmes = load_programmes(settings.mapping_dir, program)
     data = _read(settings, programmes)
-    found = resolve_manager(manager, (r for rows, _ in data.values() for r in rows))
+    found = resolve_manager(manager, (r for rows, _, _ in data.values() for r in rows))
     if found is None:
         raise ReportUsageError(f"no learner has {manager!r} as their manager (user id or username)")
     mid, mname = found
     parts = []
     for programme in programmes:
-        rows, signoffs = data[programme.id]
+        rows, signoffs, kept = data[programme.id]
         if not rows:
             continue
         team = team_programme(
@@ -162,7 +199,22 @@ def build_team_report(
             name=programme.name,
             topics=_topics(programme),
             stuck_days=stuck_days,
+            manager_name=mname,
         )
+        team = replace(team, signoff_url=signoff_url(settings.url, kept, team))
         if team.members or team.pending:
             parts.append(team)
     return TeamReport(manager=mid, manager_name=mname, programmes=tuple(parts))
+
+
+def signoff_url(site: str, kept: ProgrammeState, team: TeamProgramme) -> str | None:
+    """Where the manager signs off: the plugin's page where its channel is used, else the
+    course completion report filtered to the manager's team group (where there is one)."""
+    base = site.rstrip("/")
+    if kept.plugin is not None:
+        return f"{base}/local/buyin/index.php"
+    course = ((kept.structure or {}).get("course") or {}).get("id")
+    if course is None:
+        return None
+    url = f"{base}/report/completion/index.php?course={int(course)}"
+    return url + (f"&group={team.team_group}" if team.team_group is not None else "")

@@ -50,6 +50,17 @@ class TopicFigures:
 
 
 @dataclass(frozen=True)
+class Week:
+    """One calendar week (Monday, UTC): learners who started, finished every activity and
+    were signed off (final completion) in it."""
+
+    start: int
+    started: int
+    finished: int
+    signed_off: int
+
+
+@dataclass(frozen=True)
 class Champion:
     name: str
     value: float
@@ -73,18 +84,24 @@ class ProgrammeReport:
     median_days_to_complete: float | None
     n_days_to_complete: int
     median_signoff_latency_days: float | None
+    #: every sign-off's latency; a sign-off before the last activity counts as 0 days
     signoff_latencies_days: tuple[float, ...]
+    #: how many of those were signed off before the learner's last activity
+    signoffs_before_last_activity: int
     #: days each learner still awaiting sign-off has waited so far
     awaiting_days: tuple[float, ...]
     overdue_signoffs: int
     escalate_after_days: float | None
     hours_saved: float
+    #: the mapping's assumption behind hours saved (precheck.minutes_per_activity)
+    minutes_per_activity: float | None
     activities_tested_out: int
     topics: tuple[TopicFigures, ...]
     retention_overall: float | None
     retention_n: int
     stuck: int
     stuck_days: float
+    weeks: tuple[Week, ...]
     comparison: CohortComparison | None
     champions: Champions | None
     learners: tuple[LearnerFigures, ...] = field(repr=False)
@@ -154,6 +171,38 @@ def champions(figures: Sequence[LearnerFigures], top: int = 3) -> Champions:
     )
 
 
+def week_start(at: int) -> int:
+    """The Monday 00:00 UTC of the week holding ``at``."""
+    day = at - at % DAY
+    return day - ((day // DAY + 3) % 7) * DAY  # 1970-01-01 was a Thursday
+
+
+def weekly(figures: Sequence[LearnerFigures], as_of: int) -> list[Week]:
+    """Started, finished every activity and signed off, per week, from the first week
+    anything happened to the week of ``as_of`` (weeks with nothing show as zeros)."""
+    events: dict[str, list[int]] = {"started": [], "finished": [], "signed_off": []}
+    for f in figures:
+        if f.started_at:
+            events["started"].append(f.started_at)
+        finished = f.awaiting_since or f.completed_at
+        if finished:
+            events["finished"].append(finished)
+        if f.signed_at:
+            events["signed_off"].append(f.signed_at)
+    moments = [t for times in events.values() for t in times]
+    if not moments or not as_of:
+        return []
+    first, last = week_start(min(moments)), week_start(max(as_of, max(moments)))
+    counts = {kind: {w: 0 for w in range(first, last + 1, 7 * DAY)} for kind in events}
+    for kind, times in events.items():
+        for t in times:
+            counts[kind][week_start(t)] += 1
+    return [
+        Week(w, counts["started"][w], counts["finished"][w], counts["signed_off"][w])
+        for w in range(first, last + 1, 7 * DAY)
+    ]
+
+
 def programme_report(
     program: str,
     rows: Sequence[Row],
@@ -166,6 +215,7 @@ def programme_report(
     baseline: Selector | None = None,
     stuck_days: float = STUCK_DAYS,
     level: float = 0.95,
+    minutes_per_activity: float | None = None,
 ) -> ProgrammeReport:
     figures = learner_figures(rows, stuck_days=stuck_days)
     as_of = latest_sync(rows)
@@ -181,9 +231,8 @@ def programme_report(
         else 0
     )
     done = [f.days_to_complete for f in current if f.days_to_complete is not None]
-    latencies = tuple(
-        round(f.signoff_latency_days, 4) for f in current if f.signoff_latency_days is not None
-    )
+    raw_latencies = [f.signoff_latency_days for f in current if f.signoff_latency_days is not None]
+    latencies = tuple(round(max(0.0, d), 4) for d in raw_latencies)
     retention = [f.retention["overall"] for f in current if "overall" in f.retention]
     comparison = None
     if pilot is not None and baseline is not None:
@@ -204,16 +253,19 @@ def programme_report(
         n_days_to_complete=len(done),
         median_signoff_latency_days=median(latencies),
         signoff_latencies_days=latencies,
+        signoffs_before_last_activity=sum(1 for d in raw_latencies if d < 0),
         awaiting_days=awaiting_days,
         overdue_signoffs=overdue,
         escalate_after_days=escalate_after_days,
         hours_saved=round(sum(f.minutes_saved for f in current) / 60.0, 4),
+        minutes_per_activity=minutes_per_activity,
         activities_tested_out=sum(f.tested_out for f in current),
         topics=tuple(topic_figures(current, topic_names(current, topics))),
         retention_overall=mean(retention),
         retention_n=len(retention),
         stuck=sum(1 for f in current if f.stuck),
         stuck_days=stuck_days,
+        weeks=tuple(weekly(current, as_of)),
         comparison=comparison,
         champions=champions(current) if champions_opt_in else None,
         learners=tuple(sorted(figures.values(), key=lambda f: f.userid)),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from buyin.model.clock import DAY, day_of
+from buyin.model.history import HistoryPoint
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.figures import LearnerFigures, Row, latest_sync, learner_figures
 from buyin.report.programme import topic_names
@@ -41,6 +42,26 @@ class PendingSignoff:
     escalated: bool
 
 
+#: the kinds of score the team report keeps apart
+KINDS: tuple[str, ...] = ("precheck", "post", "retention")
+KIND_LABELS = {"precheck": "Pre-check", "post": "Post", "retention": "Retention"}
+
+
+@dataclass(frozen=True)
+class TeamMoment:
+    """The team's scores as of one sync: per kind, the mean per topic (retention: the
+    refresher quiz overall) and how many learners have one."""
+
+    at: int
+    means: dict[str, dict[str, float]]
+    counts: dict[str, int]
+
+    def overall(self, kind: str) -> float | None:
+        """The kind's mean over the learners' topic averages (None: nobody has one)."""
+        values = self.means.get(kind, {})
+        return round(statistics.fmean(values.values()), 4) if values else None
+
+
 @dataclass(frozen=True)
 class TeamProgramme:
     program: str
@@ -51,8 +72,13 @@ class TeamProgramme:
     pending: tuple[PendingSignoff, ...]
     stuck: tuple[str, ...]
     stuck_days: float
-    #: the team's mean score per topic at each sync day where any score changed
-    average_over_time: tuple[tuple[int, dict[str, float]], ...]
+    #: the team's scores at each sync day where any changed, pre-check, post and
+    #: retention apart (a post score never stands in for a pre-check)
+    over_time: tuple[TeamMoment, ...]
+    #: the course group "Team <manager>" the agent keeps, where the history shows it
+    team_group: int | None = None
+    #: where the manager signs off (set by the loader, which knows the site)
+    signoff_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,7 @@ def team_programme(
     name: str = "",
     topics: Sequence[str] = (),
     stuck_days: float = STUCK_DAYS,
+    manager_name: str = "",
 ) -> TeamProgramme:
     figures = learner_figures(rows, stuck_days=stuck_days)
     as_of = latest_sync(rows)
@@ -119,7 +146,8 @@ def team_programme(
         pending=tuple(sorted(pending, key=lambda p: (-(p.days_waiting or 0), p.name))),
         stuck=tuple(f.name for f in sorted(team, key=lambda f: f.name) if f.stuck),
         stuck_days=stuck_days,
-        average_over_time=tuple(_team_average(rows, uids, names)),
+        over_time=tuple(_team_over_time(rows, uids)),
+        team_group=team_group(team, manager_name) if manager_name else None,
     )
 
 
@@ -153,26 +181,41 @@ def _pending(
     return pending
 
 
-def _team_average(
-    rows: Sequence[Row], uids: set[int], topics: Sequence[str]
-) -> list[tuple[int, dict[str, float]]]:
-    """The team's mean score per topic (post where there is one, else pre-check) per sync
-    day, carrying each learner's latest score forward; only days where it changed."""
+def _scores(p: HistoryPoint, kind: str) -> dict[str, float]:
+    return dict(p.precheck if kind == "precheck" else p.post if kind == "post" else p.retention)
+
+
+def _team_over_time(rows: Sequence[Row], uids: set[int]) -> list[TeamMoment]:
+    """Per sync day, each kind's mean per topic over the team, carrying each learner's
+    latest scores forward; only days where something changed."""
     by_day: dict[str, list[Row]] = {}
     for row in sorted(rows, key=lambda r: r[1]):
         if row[0] in uids:
-            day = day_of(row[1])
-            by_day.setdefault(day, []).append(row)
-    current: dict[int, dict[str, float]] = {}
-    out: list[tuple[int, dict[str, float]]] = []
+            by_day.setdefault(day_of(row[1]), []).append(row)
+    current: dict[int, HistoryPoint] = {}
+    out: list[TeamMoment] = []
     for _, day_rows in sorted(by_day.items()):
         for uid, _, p in day_rows:
-            current[uid] = {**p.precheck, **p.post}
-        means = {}
-        for t in topics:
-            vals = [s[t] for s in current.values() if t in s]
-            if vals:
-                means[t] = round(statistics.fmean(vals), 4)
-        if means and (not out or out[-1][1] != means):
-            out.append((day_rows[-1][1], means))
+            current[uid] = p
+        means: dict[str, dict[str, float]] = {}
+        counts: dict[str, int] = {}
+        for kind in KINDS:
+            per_topic: dict[str, list[float]] = {}
+            for p in current.values():
+                for topic, value in _scores(p, kind).items():
+                    per_topic.setdefault(topic, []).append(value)
+            means[kind] = {t: round(statistics.fmean(v), 4) for t, v in per_topic.items()}
+            counts[kind] = sum(1 for p in current.values() if _scores(p, kind))
+        if any(means.values()) and (not out or (out[-1].means, out[-1].counts) != (means, counts)):
+            out.append(TeamMoment(day_rows[-1][1], means, counts))
     return out
+
+
+def team_group(team: Iterable[LearnerFigures], manager_name: str) -> int | None:
+    """The id of the course group "Team <manager>" among the team's groups."""
+    wanted = f"Team {manager_name}".casefold()
+    for f in team:
+        for name, gid in zip(f.groups, f.group_ids, strict=False):
+            if name.casefold() == wanted:
+                return gid
+    return None
