@@ -660,3 +660,22 @@ def test_buyin_status_on_a_damaged_state_file_exits_74(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_STATE
     assert f"the state database {path} is unreadable" in result.output
     assert "move it aside" in result.output
+
+
+def test_a_state_file_whose_table_lost_a_column_is_refused_naming_it(tmp_path: Path) -> None:
+    """Found by the fuzzer: one byte overwritten in the schema renamed a column, and
+    `status` ended in a KeyError."""
+    from click.testing import CliRunner
+
+    from buyin.cli import main
+
+    path = tmp_path / "state.sqlite"
+    State(path).close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE signoffs RENAME COLUMN note TO nope")
+    db.commit()
+    db.close()
+    result = CliRunner().invoke(main, ["--state", str(path), "status"])
+    assert result.exit_code == EXIT_STATE
+    assert "holds a damaged table definition (signoffs lacks note)" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -201,6 +201,23 @@ def expected_tables() -> set[str]:
     return {name for script in MIGRATIONS for name in re.findall(r"CREATE TABLE (\w+)", script)}
 
 
+@functools.cache
+def expected_columns() -> dict[str, frozenset[str]]:
+    """The columns of each table once every migration ran (built in memory once)."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS:
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+        return {
+            table: frozenset(str(c[1]) for c in db.execute(f"PRAGMA table_info({table})"))
+            for table in expected_tables()
+        }
+    finally:
+        db.close()
+
+
 def decoded(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
     """A reader whose rows are decoded (JSON, enums): a damaged row becomes a StateError."""
 
@@ -329,6 +346,16 @@ class Database:
         rows = self.rows("SELECT name FROM sqlite_master WHERE type='table'")
         return {str(r[0]) for r in rows if not str(r[0]).startswith("sqlite_")}
 
+    def damaged_columns(self) -> str:
+        """Tables whose columns differ from what the migrations made ("" when none)."""
+        found = []
+        for table, columns in sorted(expected_columns().items()):
+            have = {str(c[1]) for c in self.rows(f"PRAGMA table_info({table})")}
+            lacking = columns - have
+            if have and lacking:
+                found.append(f"{table} lacks {', '.join(sorted(lacking))}")
+        return "; ".join(found)
+
     def check(self) -> list[str]:
         """What is wrong with the file (empty: nothing): integrity, schema version, tables."""
         problems = [str(r[0]) for r in self.rows("PRAGMA quick_check") if str(r[0]).lower() != "ok"]
@@ -337,6 +364,9 @@ class Database:
         missing = expected_tables() - self.tables()
         if missing:
             problems.append("missing table(s) " + ", ".join(sorted(missing)))
+        damaged = self.damaged_columns()
+        if damaged:
+            problems.append("damaged table definition(s): " + damaged)
         return problems
 
     def migrate(self) -> None:
@@ -367,3 +397,8 @@ class Database:
             missing = expected_tables() - self.tables()
             if missing:
                 raise StateError(str(self.path), "lacks the table(s) " + ", ".join(sorted(missing)))
+            damaged = self.damaged_columns()
+            if damaged:
+                raise StateError(
+                    str(self.path), "holds a damaged table definition (" + damaged + ")"
+                )
