@@ -53,6 +53,7 @@ from buyin.moodle.fetch import (
     uses_plugin,
 )
 from buyin.moodle.parse import grade_signature
+from buyin.moodle.poll import fetch_poll
 from buyin.moodle.pool import run_concurrently
 
 log = logging.getLogger("buyin.pull")
@@ -268,6 +269,9 @@ def pull(
             retention = dict(needs.known_retention)
             if needs.retention:
                 retention.update(fetch_retention(client, refresher, followup.refresher.quiz))
+    poll = None
+    if programme.poll is not None:
+        poll = fetch_poll(client, programme.poll, page_size, where, dict(roles))
     log.info(
         "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
         programme.id,
@@ -327,6 +331,7 @@ def pull(
         refresher_enrolled=refresher_enrolled,
         retention=retention,
         plugin_signoffs=plugin_rows,
+        poll=poll,
     )
     return Pulled(
         snapshot=snapshot,

@@ -142,7 +142,7 @@ def get_feedbacks_by_courses(site: SimulatedMoodle, courseids: list[int]) -> dic
                     "message": "No access rights in course context",
                 }
             )
-    feedbacks = [
+    feedbacks: list[dict[str, Any]] = [
         {
             "id": f.id,
             "course": f.course,
