@@ -10,7 +10,7 @@ course's enrolments (paged), and either the answers (paged) and the non-responde
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from buyin.errors import ConfigurationError
@@ -108,13 +108,28 @@ def map_questions(items: list[Mapping[str, Any]], poll: Poll, where: str) -> Que
 
 
 def fetch_poll(
-    client: MoodleClient, poll: Poll, page_size: int, where: str, roles: dict[str, int]
-) -> PollState:
-    course = resolve_course(client, poll.course, f"{where}: poll.course")
-    feedback = find_feedback(client, course.id, poll.activity, where)
-    items = client.call("mod_feedback_get_items", feedbackid=feedback.id).get("items") or []
-    questions = map_questions(items, poll, where)
-    people = fetch_enrolled(client, course.id, page_size, roles)
+    client: MoodleClient,
+    poll: Poll,
+    page_size: int,
+    where: str,
+    known: Mapping[str, Any] | None = None,
+) -> tuple[PollState, dict[str, Any]]:
+    """The poll now, and its structure to cache (``known``: the cached one, which spares
+    the course, the feedbacks and the items while the mapping is unchanged)."""
+    if known:
+        feedback = Feedback(**known["feedback"])
+        questions = Questions(
+            ids=dict(known["ids"]),
+            ratings={int(k): int(v) for k, v in known["ratings"].items()},
+            option_count=int(known["option_count"]),
+        )
+    else:
+        course = resolve_course(client, poll.course, f"{where}: poll.course")
+        feedback = find_feedback(client, course.id, poll.activity, where)
+        items = client.call("mod_feedback_get_items", feedbackid=feedback.id).get("items") or []
+        questions = map_questions(items, poll, where)
+    roles: dict[str, int] = {}
+    people = fetch_enrolled(client, feedback.courseid, page_size, roles)
     roleid = resolve_role(poll.role, roles, f"{where}: poll.role")
     enrolled = {p.id: p.roles for p in people if p.active}
     answers: dict[int, PollAnswer] = {}
@@ -142,10 +157,10 @@ def fetch_poll(
             for page in _pages(client, "mod_feedback_get_non_respondents", feedback.id)
             for u in page
         )
-    return PollState(
+    state = PollState(
         feedbackid=feedback.id,
         cmid=feedback.cmid,
-        courseid=course.id,
+        courseid=feedback.courseid,
         name=feedback.name,
         url=f"{client.url}/mod/feedback/view.php?id={feedback.cmid}",
         anonymous=feedback.anonymous,
@@ -156,6 +171,13 @@ def fetch_poll(
         topic_counts=counts,
         responses=responses,
     )
+    structure = {
+        "feedback": asdict(feedback),
+        "ids": questions.ids,
+        "ratings": {str(k): v for k, v in questions.ratings.items()},
+        "option_count": questions.option_count,
+    }
+    return state, structure
 
 
 def _pages(client: MoodleClient, function: str, feedbackid: int) -> Any:

@@ -184,6 +184,7 @@ def pull(
         "quiz": programme.precheck.quiz if programme.precheck else None,
         "post_quiz": post_ref,
         "refresher": followup.refresher.course if followup and followup.refresher else None,
+        "poll": programme.raw.get("poll"),
     }
     # the cached structure serves only while the mapping still names the same things
     cached_ok = bool(structure) and not reconcile and (structure or {}).get("refs") == refs
@@ -270,8 +271,10 @@ def pull(
             if needs.retention:
                 retention.update(fetch_retention(client, refresher, followup.refresher.quiz))
     poll = None
+    poll_structure = None
     if programme.poll is not None:
-        poll = fetch_poll(client, programme.poll, page_size, where, dict(roles))
+        known = (structure or {}).get("poll") if cached_ok else None
+        poll, poll_structure = fetch_poll(client, programme.poll, page_size, where, known)
     log.info(
         "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
         programme.id,
@@ -342,6 +345,7 @@ def pull(
             "quiz": asdict(quiz) if quiz else None,
             "post_quiz": asdict(post_quiz) if post_quiz else None,
             "refresher": asdict(refresher) if refresher else None,
+            "poll": poll_structure,
         },
         directory=people_directory,
         plugin=plugin_cache,

@@ -16,6 +16,7 @@ from typing import Any
 from buyin.errors import ConfigurationError
 from buyin.model.clock import day_of, iso
 from buyin.report.cohorts import CohortComparison
+from buyin.report.poll import ManagerAsk, PollSection
 from buyin.report.programme import ProgrammeReport
 from buyin.report.team import TeamProgramme, TeamReport
 
@@ -364,6 +365,8 @@ def programme_html(report: ProgrammeReport) -> str:
         f"(n = {len(report.signoff_latencies_days)}). Awaiting sign-off now: "
         f"{report.funnel.awaiting_signoff}.{overdue}</p>"
     )
+    if report.poll is not None:
+        body.append(poll_html(report.poll))
     if report.comparison is not None:
         c = report.comparison
         body.append("<h2>Pilot vs baseline</h2>")
@@ -398,6 +401,56 @@ def programme_html(report: ProgrammeReport) -> str:
     )
 
 
+def poll_html(poll: PollSection) -> str:
+    """ "What managers asked for": topics named, expected impact, free text (escaped:
+    it is the manager's own text, unescaped from Moodle's storage), beside the teams'
+    scores on those topics."""
+    body = ["<h2>What managers asked for</h2>"]
+    link = f'<a href="{_e(poll.url)}">{_e(poll.name)}</a>'
+    body.append(
+        f"<p>{link}: {poll.responses} manager(s) answered, {poll.waiting} not yet. "
+        f"Expected impact (1–5): {num(poll.impact_mean)} (n = {poll.impact_n}).</p>"
+    )
+    if poll.anonymous:
+        body.append(
+            '<p class="note">The Feedback is anonymous: Moodle gives aggregate counts only, '
+            "so no manager's own answer or team can be shown.</p>"
+        )
+    body.append(
+        _table(
+            ["topic", "managers who named it", "their teams' pre-check", "n", "post", "n", "moved"],
+            [
+                [
+                    _e(t.topic),
+                    str(t.managers),
+                    pct(t.pre),
+                    str(t.pre_n),
+                    pct(t.post),
+                    str(t.post_n),
+                    pct(t.improvement, signed=True),
+                ]
+                for t in poll.topics
+            ],
+            numeric=tuple(range(1, 7)),
+        )
+    )
+    if poll.comments:
+        body.append("<h3>In their words</h3>")
+        body += [f"<blockquote>{_e(c)}</blockquote>" for c in poll.comments]
+    return "".join(body)
+
+
+def ask_html(ask: ManagerAsk) -> str:
+    """One manager's answer and what their team's scores did on those topics."""
+    impact = f", expected impact {ask.impact}/5" if ask.impact is not None else ""
+    out = [f"<h3>{_e(ask.name)}{_e(impact)}</h3><ul>"]
+    out += [f"<li>{_e(m.line())}</li>" for m in ask.moves]
+    out.append("</ul>")
+    if ask.comment:
+        out.append(f"<blockquote>{_e(ask.comment)}</blockquote>")
+    return "".join(out)
+
+
 def team_chart(prog: TeamProgramme) -> str:
     chart = _chart(
         "Line",
@@ -422,6 +475,8 @@ def team_html(report: TeamReport) -> str:
     body = []
     for prog in report.programmes:
         body.append(f"<h2>{_e(prog.name)}</h2>")
+        if prog.ask is not None:
+            body.append("<h3>What you asked training to solve</h3>" + ask_html(prog.ask))
         body.append(team_chart(prog))
         pending = {p.userid: p for p in prog.pending}
         rows = []

@@ -13,6 +13,7 @@ from buyin.config import Settings
 from buyin.errors import ConfigurationError
 from buyin.mapping import load_programmes
 from buyin.model.history import HistoryPoint
+from buyin.model.poll import PollState
 from buyin.model.programme import Programme
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.cohorts import Selector, parse_selector, selector_from_mapping
@@ -31,8 +32,9 @@ class ReportUsageError(ValueError):
 
 def _read(
     settings: Settings, programmes: Iterable[Programme]
-) -> dict[str, tuple[list[Row], list[dict[str, Any]]]]:
-    """Per programme id: its history (typed points) and its sign-off records."""
+) -> dict[str, tuple[list[Row], list[dict[str, Any]], PollState | None]]:
+    """Per programme id: its history (typed points), its sign-off records and the
+    manager poll as the latest sync read it."""
     if not settings.state_path.exists():
         raise ConfigurationError(
             f"no state database at {settings.state_path}", hint="Run `buyin sync` first."
@@ -43,6 +45,7 @@ def _read(
             p.id: (
                 [(uid, at, HistoryPoint.from_json(data)) for uid, at, data in state.history(p.id)],
                 state.signoffs(p.id),
+                state.poll(p.id) if p.poll is not None else None,
             )
             for p in programmes
         }
@@ -69,7 +72,7 @@ def build_programme_report(
     ``cohort_members`` resolves ``cohort:ID`` (by default through
     ``core_cohort_get_cohort_members``)."""
     programme = load_programmes(settings.mapping_dir, program)[0]
-    rows, _ = _read(settings, [programme])[programme.id]
+    rows, _, poll = _read(settings, [programme])[programme.id]
     if not rows:
         raise ConfigurationError(
             f"no history for programme {program!r} yet", hint="Run `buyin sync` first."
@@ -87,6 +90,7 @@ def build_programme_report(
         pilot=selectors[0] if selectors else None,
         baseline=selectors[1] if selectors else None,
         stuck_days=stuck_days,
+        poll=poll,
     )
 
 
@@ -145,13 +149,13 @@ def build_team_report(
     direct reports in."""
     programmes = load_programmes(settings.mapping_dir, program)
     data = _read(settings, programmes)
-    found = resolve_manager(manager, (r for rows, _ in data.values() for r in rows))
+    found = resolve_manager(manager, (r for rows, _, _ in data.values() for r in rows))
     if found is None:
         raise ReportUsageError(f"no learner has {manager!r} as their manager (user id or username)")
     mid, mname = found
     parts = []
     for programme in programmes:
-        rows, signoffs = data[programme.id]
+        rows, signoffs, poll = data[programme.id]
         if not rows:
             continue
         team = team_programme(
@@ -162,6 +166,7 @@ def build_team_report(
             name=programme.name,
             topics=_topics(programme),
             stuck_days=stuck_days,
+            poll=poll,
         )
         if team.members or team.pending:
             parts.append(team)

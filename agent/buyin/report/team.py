@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from buyin.model.clock import DAY, day_of
+from buyin.model.poll import PollState
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.figures import LearnerFigures, Row, latest_sync, learner_figures
+from buyin.report.poll import ManagerAsk, manager_ask
 from buyin.report.programme import topic_names
 
 
@@ -53,6 +55,8 @@ class TeamProgramme:
     stuck_days: float
     #: the team's mean score per topic at each sync day where any score changed
     average_over_time: tuple[tuple[int, dict[str, float]], ...]
+    #: the manager's own answer to the poll, beside their team's scores on those topics
+    ask: ManagerAsk | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ def team_programme(
     name: str = "",
     topics: Sequence[str] = (),
     stuck_days: float = STUCK_DAYS,
+    poll: PollState | None = None,
 ) -> TeamProgramme:
     figures = learner_figures(rows, stuck_days=stuck_days)
     as_of = latest_sync(rows)
@@ -120,6 +125,9 @@ def team_programme(
         stuck=tuple(f.name for f in sorted(team, key=lambda f: f.name) if f.stuck),
         stuck_days=stuck_days,
         average_over_time=tuple(_team_average(rows, uids, names)),
+        ask=manager_ask(poll.answers[manager], figures.values())
+        if poll is not None and manager in poll.answers
+        else None,
     )
 
 
