@@ -110,3 +110,19 @@ class PollState:
             topic_counts={str(k): int(v) for k, v in (data.get("topic_counts") or {}).items()},
             responses=int(data.get("responses") or 0),
         )
+
+
+def percent(value: float) -> str:
+    """A score as people read it: ``0.375`` -> ``38 %``."""
+    return f"{round(value * 100)} %"
+
+
+def asked_line(topic: str, pre: float | None, post: float | None) -> str:
+    """What moved on a topic a manager asked about, for that manager:
+    ``you asked about Closing; your team's Closing score went from 38 % to 81 %``."""
+    head = f"you asked about {topic}; "
+    if pre is not None and post is not None:
+        return head + f"your team's {topic} score went from {percent(pre)} to {percent(post)}"
+    if pre is not None:
+        return head + f"your team's {topic} score at the pre-check: {percent(pre)}"
+    return head + f"no {topic} scores from your team yet"

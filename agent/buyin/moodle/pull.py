@@ -234,7 +234,7 @@ def pull(
     results = run_concurrently(jobs, options.concurrency, options.progress)
 
     people_directory = Directory()
-    if programme.signoff is not None or programme.kickoff is not None:
+    if programme.signoff is not None or programme.kickoff is not None or programme.poll:
         signoff = programme.signoff
         field_name = signoff.manager_field if signoff else "manager"
         match_by = signoff.match_by if signoff else "username"

@@ -12,14 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from buyin.model.poll import PollAnswer, PollState
+from buyin.model.poll import PollAnswer, PollState, asked_line
 from buyin.report.figures import LearnerFigures
 from buyin.report.stats import mean
-
-
-def percent(value: float) -> str:
-    """A score as people read it: ``0.375`` -> ``38 %``."""
-    return f"{round(value * 100)} %"
 
 
 @dataclass(frozen=True)
@@ -34,15 +29,7 @@ class TopicMove:
 
     def line(self) -> str:
         """``you asked about Closing; your team's Closing score went from 38 % to 81 %``."""
-        head = f"you asked about {self.topic}; "
-        if self.pre is not None and self.post is not None:
-            return (
-                head + f"your team's {self.topic} score went from {percent(self.pre)} "
-                f"to {percent(self.post)}"
-            )
-        if self.pre is not None:
-            return head + f"your team's {self.topic} score at the pre-check: {percent(self.pre)}"
-        return head + f"no {self.topic} scores from your team yet"
+        return asked_line(self.topic, self.pre, self.post)
 
 
 @dataclass(frozen=True)
