@@ -7,10 +7,7 @@ answered, mgr3 and mgr4 did not) and are computed here by hand.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from buyin.simulator import SimulatedMoodle
 from support import Clock, load_scenario
