@@ -26,9 +26,6 @@ from .model import (
     CompletionCriteria,
     Course,
     Enrolment,
-    Feedback,
-    FeedbackCompleted,
-    FeedbackItem,
     Group,
     ProfileField,
     Quiz,
@@ -41,6 +38,7 @@ from .model import (
     Signoff,
     User,
 )
+from .poll_seed import seed_poll
 
 #: the lab scenario's generated_at (2026-11-23T00:08:34Z); seeded times are relative to it
 GENERATED_AT = 1795392514
@@ -637,7 +635,7 @@ def _courses(state: Scenario, shift: Callable[[int], int]) -> None:
     state.activities[11] = Activity(11, 3, "quiz", 2, 1, "CC201 Refresher check", 2, 55)
     state.activities[12] = Activity(12, 4, "page", 6, 1, "Coaching conversations", 2, 56)
     state.activities[13] = Activity(13, 4, "page", 7, 1, "Signing off your team", 2, 57)
-    _poll(state, shift)
+    seed_poll(state, shift)
 
     slots = [
         QuizSlot(i + 1, i // 2 + 1, 1.0, qtype, i + 1, name, TOPICS[i // 2])
@@ -686,77 +684,3 @@ def _courses(state: Scenario, shift: Callable[[int], int]) -> None:
         idnumber="CC201-check",
         gradeitemid=4,
     )
-
-
-#: when the lab's manager poll was built and answered (scenario.json ``poll``)
-POLL_BUILT = 1796092881
-POLL_PROBLEMS = (
-    "Customers don't feel heard",
-    "We don't find out what the customer needs",
-    "Objections derail the call",
-    "Calls end without a clear next step",
-)
-POLL_IMPACT = ("Not at all", "A little", "Somewhat", "A lot", "Very much")
-
-
-def _poll(state: Scenario, shift: Callable[[int], int]) -> None:
-    """LEAD100's Feedback "What should training solve for your team?" (feedback 1,
-    cmid 14): mgr1 (user 5) and mgr2 (user 6) answered, mgr3 and mgr4 did not."""
-    state.activities[14] = Activity(
-        14, 4, "feedback", 1, 0, "What should training solve for your team?", 0, 58
-    )
-    impact = "|".join(f"{n}####{n} - {text}" for n, text in enumerate(POLL_IMPACT, start=1))
-    state.feedbacks[1] = Feedback(
-        id=1,
-        cmid=14,
-        course=4,
-        name="What should training solve for your team?",
-        intro="<p>We are planning the next round of Customer Conversations (CC101) training. "
-        "Tell us which problems it should solve for your team. Your answers are "
-        "<strong>not anonymous</strong>: the training team may follow up with you.</p>",
-        anonymous=2,
-        multiple_submit=False,
-        page_after_submit="Thank you - the training team will use your answers to plan the next sessions.",
-        timemodified=shift(POLL_BUILT),
-        idnumber="LEAD100-poll",
-        items=[
-            FeedbackItem(
-                1,
-                "multichoice",
-                1,
-                "problems",
-                "Which problems do you see most in your team's customer conversations?",
-                "c>>>>>" + "|".join(POLL_PROBLEMS),
-                True,
-                "h",
-            ),
-            FeedbackItem(
-                2,
-                "multichoicerated",
-                2,
-                "impact",
-                "How much would better conversations help your team's results?",
-                f"r>>>>>{impact}<<<<<1",
-                True,
-                "h",
-            ),
-            FeedbackItem(
-                3, "textarea", 3, "other", "Anything else training should fix?", "60|5", False
-            ),
-        ],
-        completed=[
-            FeedbackCompleted(
-                1,
-                5,
-                shift(POLL_BUILT),
-                {
-                    1: "1|4",
-                    2: "5",
-                    3: "Team leads can&#039;t coach what they can&#039;t hear - we need "
-                    "call-recording reviews &amp; short role-plays on closing.",
-                },
-            ),
-            FeedbackCompleted(2, 6, shift(POLL_BUILT), {1: "3", 2: "4", 3: ""}),
-        ],
-    )
-    state.next_ids["feedback_completed"] = 3
