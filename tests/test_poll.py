@@ -19,12 +19,15 @@ from buyin.cli import main
 from buyin.config import Settings
 from buyin.errors import MappingError
 from buyin.mapping import load_mapping
+from buyin.model.clock import parse_day
 from buyin.model.history import HistoryPoint
 from buyin.model.poll import PollAnswer, PollState
+from buyin.model.programme import Poll
 from buyin.moodle.encoding import flatten
 from buyin.report.html import programme_html, team_html
 from buyin.report.load import build_programme_report, build_team_report
 from buyin.report.team import team_programme
+from buyin.rules.poll import current_round
 from buyin.simulator import SimulatedMoodle
 from support import Clock, load_scenario, set_mapping
 
@@ -305,3 +308,28 @@ def test_you_asked_about_closing_and_your_teams_closing_score_moved() -> None:
     assert [m.line() for m in team.ask.moves] == [
         "you asked about Closing; your team's Closing score went from 38 % to 81 %"
     ]
+
+
+# --- rounds ----------------------------------------------------------------------------
+
+WEEK = 7 * 86400
+
+
+def poll_cfg(**kw: Any) -> Poll:
+    return Poll(activity=14, course="LEAD100", options={1: "Listening"}, **kw)
+
+
+def test_one_round_from_the_start_unless_asked_again() -> None:
+    assert current_round(poll_cfg(), 1000, 1000 + 52 * WEEK) == ("start", 1000)
+    every = poll_cfg(ask="every", every_weeks=6)
+    assert current_round(every, 1000, 1000 + 5 * WEEK) == ("r1", 1000)
+    assert current_round(every, 1000, 1000 + 13 * WEEK) == ("r3", 1000 + 12 * WEEK)
+
+
+def test_a_cohort_round_opens_days_before_the_cohort_starts() -> None:
+    cfg = poll_cfg(ask="cohort", cohort_starts=("2027-01-11", "2027-03-01"), days_before=14)
+    opens = parse_day("2027-01-11") - 14 * 86400
+    assert current_round(cfg, 0, opens - 1) is None
+    assert current_round(cfg, 0, opens) == ("c2027-01-11", opens)
+    second = current_round(cfg, 0, parse_day("2027-02-20"))
+    assert second is not None and second[0] == "c2027-03-01"
