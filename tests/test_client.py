@@ -32,6 +32,7 @@ from buyin.errors import (
     MoodleError,
     NotFoundError,
     RequireLoginError,
+    RoleNotAssignableError,
     TransientError,
     UnknownFunctionError,
     exit_code_for,
@@ -175,7 +176,7 @@ ENVELOPES: dict[str, tuple[type[BuyinError], int, str]] = {
         "Update user profiles",
     ),
     "enrol_manual_enrol_users--error-role-not-assignable": (
-        MissingPermissionError,
+        RoleNotAssignableError,
         78,
         "permission to assign this role (9)",
     ),

@@ -94,6 +94,7 @@ def _precedence_cases(tmp: Path) -> dict[str, tuple[Any, Any, Any, Reader]]:
         "retries": (6, 7, 8, _attr("retries")),
         "reconcile_hours": (1.5, 2.5, 3.5, _attr("reconcile_hours")),
         "page_size": (100, 200, 300, _attr("page_size")),
+        "retry_failed_runs": (2, 4, 6, _attr("retry_failed_runs")),
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import buyin.messages
 import buyin.model
 import buyin.rules
 
@@ -25,7 +26,10 @@ def _modules(package: object) -> list[str]:
     return [prefix + m.name for m in pkgutil.iter_modules(path)]
 
 
-@pytest.mark.parametrize("module", ["buyin.rules", *_modules(buyin.rules), *_modules(buyin.model)])
+@pytest.mark.parametrize(
+    "module",
+    ["buyin.rules", *_modules(buyin.rules), *_modules(buyin.model), *_modules(buyin.messages)],
+)
 def test_a_rule_or_model_module_loads_no_io_library(module: str) -> None:
     code = (
         f"import sys, json; import {module}; "

@@ -28,6 +28,8 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_request_signoffs",
     "local_buyin_get_signoffs",
     "local_buyin_record_signoff",
+    "local_buyin_get_progress",
+    "local_buyin_complete_activities",
 ]
 TABLE = "local_buyin_signoff"
 
@@ -372,7 +374,8 @@ DUMP_PHP = textwrap.dedent(
         define('NULL_NOT_ALLOWED', false);
         define('NULL_ALLOWED', true);
         foreach (['INT' => 'int', 'ALPHA' => 'alpha', 'ALPHANUM' => 'alphanum', 'TEXT' => 'text',
-                  'RAW' => 'raw', 'BOOL' => 'bool', 'FLOAT' => 'float', 'NOTAGS' => 'notags'] as $k => $v) {
+                  'RAW' => 'raw', 'BOOL' => 'bool', 'FLOAT' => 'float', 'NOTAGS' => 'notags',
+                  'PLUGIN' => 'plugin', 'ALPHANUMEXT' => 'alphanumext'] as $k => $v) {
             define('PARAM_' . $k, $v);
         }
     }
@@ -448,11 +451,12 @@ DUMP_PHP = textwrap.dedent(
     }
     namespace {
         $dir = $argv[1];
-        foreach (['get_signoffs', 'request_signoffs', 'record_signoff'] as $name) {
+        foreach (['get_signoffs', 'request_signoffs', 'record_signoff', 'get_progress', 'complete_activities'] as $name) {
             require_once("$dir/classes/external/$name.php");
         }
         $out = [];
-        foreach (['request_signoffs', 'get_signoffs', 'record_signoff'] as $name) {
+        foreach (['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities']
+                as $name) {
             $class = "local_buyin\\external\\$name";
             $out["local_buyin_$name"] = [
                 'parameters' => \core_external\describe($class::execute_parameters()),

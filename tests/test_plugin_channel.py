@@ -38,6 +38,9 @@ def test_awaiting_learners_are_requested_for_their_own_managers_only(
     # the digest links the plugin's page, not the completion report
     texts = [m.text for m in plugin_site.messages_to(MGR["mgr1"]) if "sign-off" in m.text]
     assert texts and "/local/buyin/index.php" in texts[0]
+    # ... and calls it by the page's own name (issue #10)
+    assert '/local/buyin/index.php">Sign-off requests</a>' in texts[0]
+    assert "course completion report" not in texts[0]
 
 
 def test_a_decision_completes_the_course_and_records_who_signed(
@@ -105,4 +108,4 @@ def test_doctor_reports_the_plugin_and_a_required_plugin_missing(
     site.install_plugin()
     result = CliRunner().invoke(main, base, env=env)
     assert result.exit_code == 0, result.output
-    assert "local_buyin plugin: version 2026112300" in result.output
+    assert "local_buyin plugin: version 2026120100" in result.output

@@ -232,9 +232,18 @@ def test_a_role_the_agent_may_not_assign_is_named(
     site.assignable_roles.discard(SIGNOFF_ROLE)
     site.unenrol(MGR["mgr2"], 2)  # mgr2 must be enrolled again to sign learner08
     report = run_sync()
-    assert report.exit_code == 78
-    stopped = report.outcomes[0].pushed.stopped_by  # type: ignore[union-attr]
-    assert stopped is not None and "Allow role assignments" in stopped.hint
+    # the refusal fails alone: exit 1, everything else pushed
+    assert report.exit_code == 1
+    pushed = report.outcomes[0].pushed
+    assert pushed is not None and pushed.stopped_by is None
+    assert [(a.key, "Allow role assignments" in why) for a, why in pushed.failed] == [
+        (f"enrol:u{MGR['mgr2']}:c2:r{SIGNOFF_ROLE}", True)
+    ]
+    assert site.enrolment(MGR["mgr2"], 2) is None
+    # mgr2 is still asked, and told who can let them into the report
+    (request,) = digests(site, MGR["mgr2"])
+    assert "ask your site administrator to enrol you" in request
+    assert digests(site, MGR["mgr3"]), "the other approvers were asked too"
     result = CliRunner().invoke(
         main,
         [
@@ -293,7 +302,10 @@ def test_a_role_the_agent_may_not_assign_by_role_assignment_is_named(
     enrolment.roleids[:] = [1]
     site.assignable_roles.discard(SIGNOFF_ROLE)
     report = run_sync()
-    assert report.exit_code == 78
-    stopped = report.outcomes[0].pushed.stopped_by  # type: ignore[union-attr]
-    assert stopped is not None and "may not assign role 10" in str(stopped)
-    assert "Allow role assignments" in stopped.hint
+    assert report.exit_code == 1
+    pushed = report.outcomes[0].pushed
+    assert pushed is not None and pushed.stopped_by is None
+    ((action, why),) = pushed.failed
+    assert action.key == f"role:u{MGR['mgr2']}:c2:r{SIGNOFF_ROLE}"
+    assert "may not assign role 10" in why and "Allow role assignments" in why
+    assert digests(site, MGR["mgr2"]), "mgr2 is still asked"

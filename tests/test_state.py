@@ -5,6 +5,7 @@ lock (in-process and across processes)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import subprocess
 import sys
@@ -240,7 +241,11 @@ def test_record_planned_upserts_on_the_key(state: State) -> None:
     assert entry.status == "planned"
     assert entry.payload == {"v": 2} and entry.reason == {"why": "again"}
     assert entry.created_at == 100 and entry.updated_at == 200
-    assert entry.attempts == 1  # the earlier attempt is remembered
+    # new parameters (the mapping changed) start the count of failed runs again
+    assert entry.attempts == 0
+    state.mark("k", Status.FAILED, 210, error="boom")
+    plan(state, "k", now=300, payload={"v": 2})
+    assert state.entry("k").attempts == 1  # type: ignore[union-attr]  # same parameters: remembered
 
 
 def test_ledger_entries_and_counts(state: State) -> None:
@@ -519,6 +524,26 @@ def test_a_second_lock_is_refused_while_the_first_holds_it(db_path: Path) -> Non
 
     with RunLock(db_path) as second:
         assert second.path == Path(str(db_path) + ".lock")
+
+
+@pytest.mark.parametrize("alias", ["path", "symlink", "hardlink"])
+def test_the_lock_is_the_files_identity_not_its_path(db_path: Path, alias: str) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    State(db_path).close()
+    other = db_path.parent / "other-name.sqlite"
+    if alias == "symlink":
+        other.symlink_to(db_path)
+    elif alias == "hardlink":
+        other.hardlink_to(db_path)
+    else:
+        other = db_path
+    with RunLock(db_path), pytest.raises(LockedError) as caught:
+        RunLock(other).acquire()
+    assert caught.value.exit_code == EXIT_LOCKED
+    if alias != "hardlink":  # the holder is named beside the real file; a hard link has none
+        assert f"pid {os.getpid()}" in str(caught.value)
+    with RunLock(other):  # released: the next run goes on
+        pass
 
 
 def test_the_lock_is_released_when_the_with_block_fails(db_path: Path) -> None:

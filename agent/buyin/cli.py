@@ -8,8 +8,11 @@ meet is rendered by :func:`fail` (message, what to do, exit code from
 from __future__ import annotations
 
 import logging
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -18,7 +21,7 @@ import click
 
 from buyin import __version__
 from buyin.config import Settings, load_settings
-from buyin.errors import BuyinError, exit_code_for
+from buyin.errors import EXIT_STATE, BuyinError, Interrupted, StateError, exit_code_for
 from buyin.logsetup import setup_logging
 from buyin.model.clock import DAY, parse_day
 
@@ -40,8 +43,36 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except BuyinError as exc:
             fail(exc)
+        except Interrupted as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT let the call in flight finish and start no other (the run
+    is recorded as interrupted, exit 143 / 130); a second signal stops at once."""
+    from buyin.moodle.client import STOP, request_stop
+
+    def handler(signum: int, _frame: object) -> None:
+        if STOP.signum is not None:
+            raise Interrupted(signum)
+        request_stop(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+        if STOP.signum is not None:  # the run had nothing left to call: it finished
+            raise Interrupted(STOP.signum)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        request_stop(None)
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
@@ -103,9 +134,37 @@ def doctor(ctx: click.Context, probe_writes: bool) -> None:
         click.echo(line)
         if not check.ok and check.hint:
             click.echo(f"       what to do: {check.hint}")
-    failed = sum(1 for c in report.checks if not c.ok)
-    click.echo(f"{len(report.checks) - failed} passed, {failed} failed")
-    sys.exit(report.exit_code)
+    state_problems = _check_state(settings.state_path)
+    failed = sum(1 for c in report.checks if not c.ok) + bool(state_problems)
+    click.echo(f"{len(report.checks) + 1 - failed} passed, {failed} failed")
+    sys.exit(report.exit_code or (EXIT_STATE if state_problems else 0))
+
+
+def _check_state(path: Path) -> list[str]:
+    """doctor's state-file line: integrity (PRAGMA quick_check), schema version, tables."""
+    from buyin.state import State
+
+    if not path.exists():
+        click.echo(f"[ok  ] state file {path}: not created yet (the first sync creates it)")
+        return []
+    hint = StateError.hint
+    try:
+        state = State(path)
+    except BuyinError as exc:
+        problems, hint = [str(exc)], exc.hint
+    else:
+        try:
+            problems = state.check()
+        except BuyinError as exc:
+            problems, hint = [str(exc)], exc.hint
+        finally:
+            state.close()
+    if not problems:
+        click.echo(f"[ok  ] state file {path}: intact, schema up to date")
+        return []
+    click.echo(f"[FAIL] state file {path}: " + "; ".join(problems))
+    click.echo("       what to do: " + hint)
+    return problems
 
 
 @main.command()
@@ -121,7 +180,8 @@ def sync(ctx: click.Context, dry_run: bool, program: str | None) -> None:
 
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
-    report = run_sync(settings, dry_run=dry_run, program=program)
+    with stopping_on_signals():
+        report = run_sync(settings, dry_run=dry_run, program=program)
     print_sync_report(report, click.echo)
     logging.getLogger("buyin.metrics").info(report.metrics_line())
     click.echo(report.metrics_line(), err=True)
@@ -216,9 +276,56 @@ def status(ctx: click.Context, limit: int) -> None:
         return
     state = State(settings.state_path)
     try:
-        print_status(state, click.echo, limit=limit)
+        print_status(
+            state,
+            click.echo,
+            limit=limit,
+            give_up_after=settings.retry_failed_runs,
+            sync_running=_sync_running(settings.state_path),
+        )
     finally:
         state.close()
+
+
+def _sync_running(path: Path) -> bool:
+    from buyin.errors import LockedError
+    from buyin.state import RunLock
+
+    try:
+        with RunLock(path):
+            return False
+    except LockedError:
+        return True
+
+
+@main.command()
+@click.option("--program", help="Only this programme's failed actions.")
+@click.argument("keys", nargs=-1)
+@click.pass_context
+@friendly
+def retry(ctx: click.Context, program: str | None, keys: tuple[str, ...]) -> None:
+    """Try failed actions again on the next sync (all, a programme's, or these KEYS)."""
+    from buyin.state import State
+
+    settings = _settings(ctx)
+    if not settings.state_path.exists():
+        click.echo(f"nothing to retry (state file {settings.state_path} does not exist)")
+        return
+    state = State(settings.state_path)
+    try:
+        reset = state.retry(program, keys)
+    finally:
+        state.close()
+    unknown = sorted(set(keys) - set(reset))
+    for key in reset:
+        click.echo(f"will retry {key}")
+    click.echo(f"{len(reset)} failed action(s) will be tried again by the next sync")
+    if unknown:
+        raise click.UsageError(
+            f"no failed action {', '.join(unknown)}"
+            + (f" in programme {program}" if program else "")
+            + "; `buyin status` lists the failed actions and their keys"
+        )
 
 
 @main.command()

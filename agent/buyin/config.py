@@ -58,6 +58,8 @@ class Setting:
     kind: type
     default: Any
     help: str
+    #: the largest value accepted (numbers); beyond it is a mistake, not a wish
+    maximum: float = math.inf
 
 
 #: Every setting, in the order the README documents them.
@@ -66,17 +68,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("token_file", "BUYIN_TOKEN_FILE", str, "", "file holding the token (mode 600)"),
     Setting("state_path", "BUYIN_STATE", str, "buyin-state.sqlite", "SQLite state file"),
     Setting("mapping_dir", "BUYIN_MAPPINGS", str, "mappings", "directory of programme *.toml"),
-    Setting("concurrency", "BUYIN_CONCURRENCY", int, 4, "web-service calls in flight at once"),
-    Setting("timeout", "BUYIN_TIMEOUT", float, 30.0, "seconds per request"),
-    Setting("retries", "BUYIN_RETRIES", int, 5, "attempts per call on transient errors"),
+    Setting("concurrency", "BUYIN_CONCURRENCY", int, 4, "web-service calls in flight at once", 64),
+    Setting("timeout", "BUYIN_TIMEOUT", float, 30.0, "seconds per request", 3600),
+    Setting("retries", "BUYIN_RETRIES", int, 5, "attempts per call on transient errors", 100),
     Setting(
         "reconcile_hours",
         "BUYIN_RECONCILE_HOURS",
         float,
         24.0,
         "full reconciliation every N hours (otherwise only learners who moved)",
+        24.0 * 366,
     ),
-    Setting("page_size", "BUYIN_PAGE_SIZE", int, 1000, "enrolled users fetched per call"),
+    Setting("page_size", "BUYIN_PAGE_SIZE", int, 1000, "enrolled users fetched per call", 100000),
+    Setting(
+        "retry_failed_runs",
+        "BUYIN_RETRY_FAILED_RUNS",
+        int,
+        3,
+        "runs a failed write is tried on; then not until its mapping or Moodle changes, "
+        "or `buyin retry`",
+        100,
+    ),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 TOKEN_ENV = "BUYIN_TOKEN"
@@ -94,6 +106,7 @@ class Settings:
     retries: int = 5
     reconcile_hours: float = 24.0
     page_size: int = 1000
+    retry_failed_runs: int = 3
     config_file: Path | None = None
 
     def require_site(self) -> None:
@@ -132,6 +145,11 @@ def _coerce(setting: Setting, value: Any, origin: str) -> Any:
             f"{origin}: {setting.key} must be positive, got {value!r}",
             hint=f"Fix {setting.key} ({setting.help}).",
         )
+    if setting.kind in (int, float) and result > setting.maximum:
+        raise ConfigurationError(
+            f"{origin}: {setting.key} must be at most {setting.maximum:g}, got {value!r}",
+            hint=f"Fix {setting.key} ({setting.help}).",
+        )
     return result
 
 
@@ -148,6 +166,16 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigurationError(
             f"configuration file {path} is not valid TOML: {exc}",
             hint="Fix the TOML syntax.",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"configuration file {path} is not UTF-8 text (byte {exc.start})",
+            hint="Save it as UTF-8.",
+        ) from None
+    except RecursionError:
+        raise ConfigurationError(
+            f"configuration file {path} nests tables or arrays too deeply",
+            hint="buyin.toml holds flat settings; see the README.",
         ) from None
     section = data.get("buyin", data)
     if not isinstance(section, dict):
@@ -169,6 +197,11 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def read_token_file(path: Path) -> str:
+    if path.is_dir():
+        raise ConfigurationError(
+            f"token file {path} is a directory",
+            hint="Set token_file (BUYIN_TOKEN_FILE) to the file holding the token, not its directory.",
+        )
     try:
         info = path.stat()
     except OSError:
@@ -196,7 +229,16 @@ def read_token_file(path: Path) -> str:
 def check_url(url: str) -> str:
     """Normalise the site URL; refuse plain HTTP except on loopback."""
     url = url.strip().rstrip("/")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        if parts.port == 0:  # raises ValueError when out of range
+            raise ValueError("port 0")
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"site URL {url!r} is not a valid URL ({exc})",
+            hint="Set url to the Moodle site's address, e.g. https://moodle.example.org "
+            "(a port, if any, between 1 and 65535).",
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             f"site URL {url!r} is not an http(s) URL",

@@ -111,6 +111,18 @@ class MissingPermissionError(ConfigurationError):
         self.what = what
 
 
+class RoleNotAssignableError(MissingPermissionError):
+    """The agent's role may not assign a role (wsusercannotassign): refuses that item only."""
+
+    def __init__(self, function: str, what: str) -> None:
+        super().__init__(
+            function,
+            what,
+            "Let the agent's role assign that role: Site administration > Users > Permissions "
+            "> Define roles > (agent's role) > Allow role assignments.",
+        )
+
+
 class InsecureURLError(ConfigurationError):
     def __init__(self, url: str) -> None:
         super().__init__(
@@ -224,8 +236,26 @@ class LockedError(BuyinError):
         )
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT: no call starts after it; the call in flight finishes.
+
+    A BaseException (like KeyboardInterrupt), so no ``except BuyinError`` that goes
+    on with the next action catches it. Exit 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.exit_code = 128 + signum
+        super().__init__(
+            f"interrupted by {self.name}: stopped after the call in flight; "
+            "the next sync resumes where this one stopped"
+        )
+
+
 def exit_code_for(error: BaseException) -> int:
     """The single place that maps an error to a process exit code."""
-    if isinstance(error, BuyinError):
+    if isinstance(error, BuyinError | Interrupted):
         return error.exit_code
     return EXIT_ACTIONS_FAILED

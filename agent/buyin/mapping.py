@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -218,7 +219,34 @@ def load_mapping(path: Path) -> Programme:
         raise MappingError(str(path), "", f"cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(str(path), "", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(str(path), "", f"not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise MappingError(str(path), "", "tables or arrays nested too deeply") from None
+    _refuse_odd_values(data, str(path))
     return parse_mapping(data, path)
+
+
+#: a mapping is a few levels deep; deeper is a mistake (and would exhaust the validator)
+MAX_DEPTH = 12
+
+
+def _refuse_odd_values(value: Any, source: str, where: str = "", depth: int = 0) -> None:
+    """No NaN or infinity anywhere, and no absurd nesting (the schema bounds the rest)."""
+    if depth > MAX_DEPTH:
+        raise MappingError(source, where, f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MappingError(source, where, f"{value} is not a number the mapping accepts")
+    children = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, child in children:
+        inner = f"{where}[{key}]" if isinstance(key, int) else (f"{where}.{key}" if where else key)
+        _refuse_odd_values(child, source, inner, depth + 1)
 
 
 def load_programmes(directory: Path, only: str | None = None) -> list[Programme]:

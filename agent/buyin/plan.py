@@ -5,20 +5,29 @@ applied is never done again; what Moodle already holds is not done at all; an
 action a killed run left ``planned`` is verified against the fresh snapshot (or,
 for messages, by reading the recipient's messages at push time) before it is
 repeated.
+
+A message is composed here, once: the rules' intent is rendered into its summary
+and text, unless the ledger already holds it (planned by a run that was killed, or
+failed with its delivery in doubt): then the stored text, frozen when it was first
+planned, is what is sent and what the read-back looks for, never a re-rendering.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from buyin.actions import spec
-from buyin.model.actions import Action, Kind, params_from_json
-from buyin.model.ledger import DONE, LedgerEntry, Status
+from buyin.messages import overrides, render
+from buyin.model.actions import Action, Kind, MessageParams, params_from_json, params_to_json
+from buyin.model.ledger import DONE, UNSETTLED, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
 
 #: a failed action is tried again on later runs, up to this many attempts in all
-MAX_ATTEMPTS = 5
+#: (the setting ``retry_failed_runs``); then not until its parameters change (the
+#: mapping), Moodle holds it anyway, or ``buyin retry`` resets it
+MAX_ATTEMPTS = 3
 
 
 @dataclass
@@ -43,26 +52,56 @@ def already_true(action: Action, snapshot: Snapshot) -> str | None:
     return spec(action.kind).already_true(action, snapshot)
 
 
+def _given_up(action: Action, entry: LedgerEntry | None, give_up_after: int) -> bool:
+    """Failed on too many runs with the same parameters (a changed mapping tries again)."""
+    return (
+        entry is not None
+        and entry.status == Status.FAILED
+        and entry.attempts >= give_up_after
+        and entry.payload == json.loads(json.dumps(params_to_json(action.params)))
+    )
+
+
+def compose(
+    action: Action, entry: LedgerEntry | None, own: Mapping[str, Mapping[str, str]]
+) -> Action:
+    """A message action with its text: as stored, where the ledger holds it unsettled
+    (with the reason it was stored with); else rendered from its intent now."""
+    if action.kind != Kind.MESSAGE:
+        return action
+    if entry is not None and entry.status in UNSETTLED and entry.payload.get("text"):
+        stored = params_from_json(Kind.MESSAGE, entry.payload)
+        return replace(action, params=stored, reason=entry.reason)
+    assert isinstance(action.params, MessageParams)
+    if action.params.text:
+        return action  # composed already (by whoever built the action)
+    return replace(action, params=render(action.params, own))
+
+
 def make_plan(
     program: str,
     desired: list[Action],
     ledger: Mapping[str, LedgerEntry],
     snapshot: Snapshot,
+    *,
+    give_up_after: int = MAX_ATTEMPTS,
 ) -> Plan:
     plan = Plan(program=program)
+    own = overrides(snapshot.programme)
     seen: set[str] = set()
-    for action in desired:
-        if action.key in seen:
+    for desired_action in desired:
+        if desired_action.key in seen:
             continue
-        seen.add(action.key)
-        entry = ledger.get(action.key)
+        seen.add(desired_action.key)
+        entry = ledger.get(desired_action.key)
+        action = compose(desired_action, entry, own)
         if entry is not None and entry.status in DONE:
             plan.done += 1
             continue
-        if entry is not None and entry.status == Status.FAILED and entry.attempts >= MAX_ATTEMPTS:
+        why = already_true(action, snapshot)
+        if why is None and _given_up(action, entry, give_up_after):
             plan.given_up.append(action)
             continue
-        why = already_true(action, snapshot)
         if why is not None:
             if entry is not None and entry.status == Status.PLANNED:
                 plan.verified.append(action)

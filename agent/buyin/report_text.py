@@ -8,7 +8,8 @@ from typing import Any
 
 from buyin.actions import describe
 from buyin.model.clock import DAY
-from buyin.model.ledger import Status
+from buyin.model.ledger import LedgerEntry, Status
+from buyin.plan import MAX_ATTEMPTS
 from buyin.state import State
 from buyin.sync import SyncReport
 
@@ -59,14 +60,43 @@ def print_sync_report(report: SyncReport, echo: Echo, *, verbose: bool = True) -
                 echo(f"      {outcome.usernames.get(uid, uid)} (id {uid}): {why}")
 
 
-def print_status(state: State, echo: Echo, *, limit: int = 10) -> None:
+def print_stuck(failed: list[LedgerEntry], echo: Echo, give_up_after: int) -> None:
+    """Actions that failed on consecutive runs: the reason (with the fix), and whether
+    they are still tried."""
+    stuck = [e for e in failed if e.attempts >= 2]
+    if not stuck:
+        return
+    echo(f"stuck actions (failed on consecutive runs): {len(stuck)}")
+    for e in sorted(stuck, key=lambda e: e.key):
+        quiet = e.attempts >= give_up_after
+        echo(
+            f"  {e.key} ({e.target}): failed on {e.attempts} runs"
+            + (", no longer retried" if quiet else "")
+        )
+        echo(f"    reason: {e.last_error or 'unknown'}")
+        if quiet:
+            echo(f"    once fixed: `buyin retry --program {e.program} {e.key}`")
+
+
+def print_status(
+    state: State,
+    echo: Echo,
+    *,
+    limit: int = 10,
+    give_up_after: int = MAX_ATTEMPTS,
+    sync_running: bool = False,
+) -> None:
+    """``sync_running``: another process holds the run lock (else a "running" run was killed)."""
     runs = state.runs(limit)
     echo("last runs:")
     if not runs:
         echo("  none")
     for run in runs:
         counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
-        echo(f"  #{run.id} {run.mode} {when(run.started_at)} → {run.outcome}  {counts}")
+        outcome = run.outcome
+        if outcome == "running" and not sync_running:
+            outcome = "did not finish (the process was killed)"
+        echo(f"  #{run.id} {run.mode} {when(run.started_at)} → {outcome}  {counts}")
     by_status = state.counts_by_status()
     echo("actions: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"))
     for status_name in (Status.PLANNED, Status.FAILED):
@@ -76,6 +106,7 @@ def print_status(state: State, echo: Echo, *, limit: int = 10) -> None:
             for e in entries:
                 tail = f": {e.last_error}" if e.last_error else ""
                 echo(f"  {e.key} ({e.target}), {e.attempts} attempt(s){tail}")
+    print_stuck(state.entries(Status.FAILED, limit=1000), echo, give_up_after)
     open_signoffs = [r for r in state.signoffs() if r["status"] not in ("signed", "cancelled")]
     echo(f"open sign-offs: {len(open_signoffs)}")
     by_approver: dict[tuple[str, int | None], list[dict[str, Any]]] = {}

@@ -19,6 +19,7 @@ from buyin.errors import (
     EXIT_ACTIONS_FAILED,
     EXIT_OK,
     BuyinError,
+    Interrupted,
     TransientError,
     exit_code_for,
 )
@@ -162,6 +163,16 @@ class Syncer:
                 )
         except BuyinError as exc:  # unreachable site (75) or a site-wide set-up error (78)
             report.error = exc
+        except Interrupted as exc:  # SIGTERM/SIGINT: recorded as such, then the exit
+            report.seconds = time.monotonic() - started
+            self.state.finish_run(
+                report.run_id,
+                self.clock(),
+                f"interrupted ({exc.name})",
+                report.counts(),
+                report.metrics_line(),
+            )
+            raise
         report.seconds = time.monotonic() - started
         outcome = "ok" if report.exit_code == EXIT_OK else f"exit {report.exit_code}"
         self.state.finish_run(
@@ -230,7 +241,13 @@ class Syncer:
                 retro_kickoff=self.retro_kickoff,
             )
             result = evaluate(snapshot, history, now)
-            outcome.plan = make_plan(programme.id, result.actions, ledger, snapshot)
+            outcome.plan = make_plan(
+                programme.id,
+                result.actions,
+                ledger,
+                snapshot,
+                give_up_after=self.settings.retry_failed_runs,
+            )
         except TransientError:
             raise
         except BuyinError as exc:
@@ -251,6 +268,7 @@ class Syncer:
             concurrency=self.settings.concurrency,
             # a killed run's actions, and messages whose failure may have hidden a delivery
             previously_planned=ledger.in_doubt(),
+            plugin=site.bulk_overrides,
         )
         outcome.pushed = pusher.push(outcome.plan)
         self._save(pulled, result, outcome.pushed, run_id, now, reconcile)

@@ -1,9 +1,11 @@
 """How each kind is applied in Moodle: one function per kind, taking a batch and
 returning each action's own outcome.
 
-A function raises only for what stops the whole batch (the site unreachable, a
-refusal that names no item); the pusher records that against every action of
-the batch not already settled.
+A function raises only for what stops the whole batch (the site unreachable, or
+a refusal: enrol_manual_enrol_users, core_role_assign_roles and
+core_group_add_group_members are all-or-nothing in Moodle, one refused item
+refuses the call). The pusher then splits the batch to find the refused items
+(:meth:`buyin.push.Pusher._batched`), so each action gets its own outcome.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from buyin.errors import InvalidParameterError, MissingPermissionError, TransientError
+from buyin.errors import InvalidParameterError, RoleNotAssignableError, TransientError
 from buyin.model.actions import (
     Action,
     EnrolParams,
@@ -49,6 +51,8 @@ class ApplyContext:
     agent_userid: int
     #: keys a killed run left planned, or messages whose failure may have hidden a delivery
     previously_planned: set[str] = field(default_factory=set)
+    #: the text an earlier run planned for such a message (it may read differently now)
+    planned_texts: dict[str, str] = field(default_factory=dict)
     #: (courseid, idnumber) -> group id, for groups created (or found) during this push
     group_ids: dict[tuple[int, str], int] = field(default_factory=dict)
 
@@ -75,6 +79,34 @@ def override(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
         )
         kept = int(answer.get("state", 0)) == 0
         outcomes.append(Outcome(action, "Moodle kept the activity incomplete" if kept else None))
+    return outcomes
+
+
+def override_bulk(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """local_buyin_complete_activities: the batch in one call, each with its own result
+    (the plugin applies one learner's items one after another)."""
+    items = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, OverrideParams)
+        items.append({"userid": action.userid, "cmid": p.cmid, "newstate": p.newstate})
+    answer = ctx.client.call("local_buyin_complete_activities", items=items)
+    results = answer.get("items") or []
+    outcomes = []
+    for i, action in enumerate(batch):
+        result = results[i] if i < len(results) else None
+        if result is None:
+            error: str | None = "local_buyin_complete_activities gave no result for this item"
+        elif not result.get("status"):
+            error = (
+                f"Moodle refused the override ({result.get('warningcode') or 'no reason given'}): "
+                f"{result.get('message') or ''}".rstrip(": ")
+            )
+        elif int(result.get("state") or 0) == 0:
+            error = "Moodle kept the activity incomplete"
+        else:
+            error = None
+        outcomes.append(Outcome(action, error))
     return outcomes
 
 
@@ -115,11 +147,9 @@ def assign_roles(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
         roles = sorted({p.roleid for p in params if isinstance(p, RoleAssignParams)})
         first = params[0]
         course = first.courseid if isinstance(first, RoleAssignParams) else "?"
-        raise MissingPermissionError(
+        raise RoleNotAssignableError(
             "core_role_assign_roles",
             f"the agent may not assign role {', '.join(map(str, roles))} in course {course}",
-            "Let the agent's role assign it: Site administration > Users > Permissions > "
-            "Define roles > (agent's role) > Allow role assignments.",
         ) from None
     return [Outcome(a) for a in batch]
 
@@ -217,7 +247,8 @@ def _delivered(ctx: ApplyContext, actions: list[Action]) -> set[str]:
         }
         for action in actions:
             p = _message(action)
-            if p.touserid == userid and _plain(p.text) in texts:
+            sent = {_plain(p.text), _plain(ctx.planned_texts.get(action.key, p.text))}
+            if p.touserid == userid and sent & texts:
                 found.add(action.key)
     return found
 

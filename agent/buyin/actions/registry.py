@@ -14,6 +14,8 @@ from buyin.model.snapshot import Snapshot
 MESSAGE_BATCH = 50
 #: items per call of the batch write functions
 WRITE_BATCH = 100
+#: overrides per local_buyin_complete_activities call (the plugin takes up to 500)
+OVERRIDE_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,17 @@ class ActionSpec:
     batch: int
     #: changes what we cache of the user (their data is fetched again next run)
     changes_learner: bool
+    #: where local_buyin 0.2.0 is installed: the bulk apply and its batch size
+    plugin_apply: Callable[[ApplyContext, list[Action]], list[Outcome]] | None = None
+    plugin_batch: int = 0
+
+    def applier(
+        self, plugin: bool
+    ) -> tuple[Callable[[ApplyContext, list[Action]], list[Outcome]], int]:
+        """The apply function and batch size for a site with or without the plugin."""
+        if plugin and self.plugin_apply is not None:
+            return self.plugin_apply, self.plugin_batch
+        return self.apply, self.batch
 
 
 #: in the order they are pushed: completion first (messages describe what was completed),
@@ -37,7 +50,14 @@ SPECS: dict[Kind, ActionSpec] = {
     spec.kind: spec
     for spec in (
         ActionSpec(
-            Kind.OVERRIDE, checks.describe, checks.activity_complete, apply.override, 1, True
+            Kind.OVERRIDE,
+            checks.describe,
+            checks.activity_complete,
+            apply.override,
+            1,
+            True,
+            plugin_apply=apply.override_bulk,
+            plugin_batch=OVERRIDE_BATCH,
         ),
         ActionSpec(Kind.ENROL, checks.describe, checks.holds_role, apply.enrol, WRITE_BATCH, True),
         ActionSpec(

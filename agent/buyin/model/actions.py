@@ -80,12 +80,21 @@ class SignoffRequestParams:
 
 @dataclass(frozen=True)
 class MessageParams:
-    """A personal message (HTML) to one user."""
+    """A personal message (HTML) to one user.
+
+    The rules give the intent: a template id (``"precheck.result"``) and its data
+    (JSON-able facts, no HTML). The planner renders ``summary`` and ``text`` once
+    (:mod:`buyin.messages`); the ledger keeps them, and what is sent, even after a
+    crash, is the text stored then.
+    """
 
     touserid: int
-    #: one line for people reading a plan (``buyin sync --dry-run``)
-    summary: str
-    text: str
+    template: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    #: one line for people reading a plan (``buyin sync --dry-run``); set when rendered
+    summary: str = ""
+    #: the HTML sent; set when rendered
+    text: str = ""
 
 
 Params = (

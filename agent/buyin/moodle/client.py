@@ -41,12 +41,14 @@ from buyin.errors import (
     ConfigurationError,
     ContractError,
     FunctionNotInServiceError,
+    Interrupted,
     InvalidParameterError,
     InvalidTokenError,
     MissingPermissionError,
     MoodleError,
     NotFoundError,
     RequireLoginError,
+    RoleNotAssignableError,
     TransientError,
     UnknownFunctionError,
 )
@@ -61,6 +63,20 @@ log = logging.getLogger("buyin.moodle.client")
 ENDPOINT = "/webservice/rest/server.php"
 #: Moodle errors that mean "try again" (database read failures, busy site)
 TRANSIENT_ERRORCODES = frozenset({"dmlreadexception", "dmlwriteexception", "servicenotavailable"})
+
+
+class _Stop:
+    """Set by the command line's signal handler: the signal that asked us to stop."""
+
+    signum: int | None = None
+
+
+STOP = _Stop()
+
+
+def request_stop(signum: int | None) -> None:
+    """Let no further call start (``None``: clear, for the next run in this process)."""
+    STOP.signum = signum
 
 
 def _sleep(seconds: float) -> None:
@@ -141,12 +157,7 @@ def error_from_envelope(
             "(Site administration > Users > Permissions > Define roles).",
         )
     if code == "wsusercannotassign":
-        return MissingPermissionError(
-            function,
-            message,
-            "Let the agent's role assign that role: Site administration > Users > Permissions "
-            "> Define roles > (agent's role) > Allow role assignments.",
-        )
+        return RoleNotAssignableError(function, message)
     if code == "requireloginerror":
         return RequireLoginError(function, code, message, exception)
     if code in TRANSIENT_ERRORCODES:
@@ -288,6 +299,8 @@ class MoodleClient:
         return backoff
 
     def _call_once(self, function: str, params: dict[str, Any]) -> Any:
+        if STOP.signum is not None:  # SIGTERM/SIGINT: no call starts after it
+            raise Interrupted(STOP.signum)
         fields = [
             ("wstoken", self._token),
             ("wsfunction", function),

@@ -43,6 +43,9 @@ USER_FIELDS = "id,username,firstname,lastname,fullname,email,idnumber,lastcourse
 #: the local_buyin plugin's functions the sign-off channel uses
 PLUGIN_FUNCTIONS = ("local_buyin_request_signoffs", "local_buyin_get_signoffs")
 PLUGIN_PAGE = 500
+#: local_buyin 0.2.0's course-wide reads and bulk writes (issue #12)
+PROGRESS_FUNCTION = "local_buyin_get_progress"
+BULK_OVERRIDE_FUNCTION = "local_buyin_complete_activities"
 
 T = TypeVar("T")
 
@@ -96,6 +99,16 @@ class SiteInfo:
         if all(f in self.functions for f in PLUGIN_FUNCTIONS):
             return self.versions.get(PLUGIN_FUNCTIONS[0]) or "?"
         return None
+
+    @property
+    def reads_progress(self) -> bool:
+        """local_buyin_get_progress is in the service: one call per page of learners."""
+        return PROGRESS_FUNCTION in self.functions
+
+    @property
+    def bulk_overrides(self) -> bool:
+        """local_buyin_complete_activities is in the service: overrides in batches."""
+        return BULK_OVERRIDE_FUNCTION in self.functions
 
     @property
     def attempts_function(self) -> str:
@@ -188,10 +201,19 @@ def fetch_attempts(
     """A learner's attempts; per-slot marks reviewed only where the quiz has no grade
     items, and only for finished attempts not reviewed before."""
     raw = client.call(site.attempts_function, quizid=quiz.id, userid=userid, status="all")
+    return complete_attempts(
+        client, [parse_attempt(item) for item in raw.get("attempts") or []], previous
+    )
+
+
+def complete_attempts(
+    client: MoodleClient, attempts: Iterable[Attempt], previous: tuple[Attempt, ...]
+) -> tuple[Attempt, ...]:
+    """The attempts in order, each finished one without grade-item marks given its
+    per-slot marks (kept from before, else reviewed: one call per new attempt)."""
     known = {a.id: a for a in previous}
     parsed = []
-    for item in raw.get("attempts") or []:
-        attempt = parse_attempt(item)
+    for attempt in attempts:
         if attempt.finished and attempt.item_marks is None and attempt.sumgrades is not None:
             cached = known.get(attempt.id)
             if cached is not None and cached.slot_marks is not None:

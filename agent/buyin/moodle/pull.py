@@ -12,6 +12,11 @@ Cost model (web-service round trips are what a run pays for):
 - per learner whose course completion others can change without the learner
   moving (awaiting sign-off): course completion (1).
 
+Where local_buyin 0.2.0 is installed (``local_buyin_get_progress`` in the service),
+the per-learner calls and the grade report give way to one progress call per page
+of 1,000 learners: everyone on the first sync and a reconciliation, else only the
+learners with a change since the last read.
+
 Everything else comes from the learner cache in the state database, so the rules
 always see every learner.
 """
@@ -55,6 +60,7 @@ from buyin.moodle.fetch import (
 from buyin.moodle.parse import grade_signature
 from buyin.moodle.poll import fetch_poll
 from buyin.moodle.pool import run_concurrently
+from buyin.moodle.progress import PROGRESS_PAGE, SINCE_MARGIN, fetch_progress, learner_data
 
 log = logging.getLogger("buyin.pull")
 
@@ -163,6 +169,95 @@ class PullOptions:
     progress: Callable[[int, int], None] | None = None
 
 
+def _fetch_each(
+    client: MoodleClient,
+    site: SiteInfo,
+    course: Course,
+    quiz: Quiz | None,
+    post_quiz: Quiz | None,
+    learners: list[Person],
+    grades: Mapping[int, str],
+    cache: PullCache,
+    options: PullOptions,
+    poll_completion: set[int],
+) -> tuple[FetchPlan, dict[int, Any]]:
+    """The core path: per learner who moved, their activity completion, course
+    completion and attempts; per learner polled, their course completion."""
+    plan = decide_fetches(
+        learners,
+        {p.id: learner_signature(p, grades) for p in learners},
+        cache.learners,
+        reconcile=options.reconcile,
+        force_full=options.force_full,
+        poll_completion=poll_completion,
+    )
+    jobs: dict[int, Callable[[], Any]] = {}
+    for uid in sorted(plan.full):
+        previous = (
+            LearnerData.from_json(cache.learners[uid].data) if uid in cache.learners else None
+        )
+        jobs[uid] = partial(fetch_learner, client, site, course, quiz, uid, previous, post_quiz)
+    for uid in sorted(plan.completion_only):
+        jobs[uid] = partial(fetch_completion, client, course, uid)
+    return plan, run_concurrently(jobs, options.concurrency, options.progress)
+
+
+def _read_progress(
+    client: MoodleClient,
+    course: Course,
+    quizzes: tuple[Quiz | None, Quiz | None],
+    learner_ids: set[int],
+    cache: PullCache,
+    reconcile: bool,
+) -> tuple[FetchPlan, dict[int, Any], dict[str, Any]]:
+    """The plugin path: every learner on the first sync and a reconciliation, else only
+    those with a change since the last read (their own, a decision, our writes).
+
+    Returns the learners read (as a plan of full fetches), their data, and every
+    enrolled user's enrolments and suspension as known now (cached for the next run)."""
+    structure = cache.structure or {}
+    last = structure.get("progress_at")
+    if reconcile or last is None or any(uid not in cache.learners for uid in learner_ids):
+        since = 0
+        access: dict[str, Any] = {}
+    else:
+        since = max(0, int(last) - SINCE_MARGIN)
+        access = dict(structure.get("access") or {})
+    quiz, post_quiz = quizzes
+    aggregation, raw = fetch_progress(client, course.id, quizzes, since, PROGRESS_PAGE)
+    results: dict[int, Any] = {}
+    for item in raw:
+        uid = int(item["userid"])
+        access[str(uid)] = {
+            "suspended": bool(item.get("suspended")),
+            "enrolments": [
+                [e["status"], e["enrolstatus"], e["timestart"], e["timeend"]]
+                for e in item.get("enrolments") or []
+            ],
+        }
+        if uid in learner_ids:
+            cached = cache.learners.get(uid)
+            previous = LearnerData.from_json(cached.data) if cached else None
+            results[uid] = learner_data(client, item, aggregation, quiz, post_quiz, previous)
+    return FetchPlan(full=set(results)), results, access
+
+
+def _active_from(access: Mapping[str, Any], people: list[Person], now: int) -> set[int] | None:
+    """Who is active now (an enrolment running, the account not suspended), as
+    ``onlyactive`` would answer; None where someone's enrolments are not known."""
+    active = set()
+    for person in people:
+        known = access.get(str(person.id))
+        if known is None:
+            return None
+        if not known["suspended"] and any(
+            status == 0 and enrolstatus == 0 and start <= now and (not end or end > now)
+            for status, enrolstatus, start, end in known["enrolments"]
+        ):
+            active.add(person.id)
+    return active
+
+
 def pull(
     client: MoodleClient,
     site: SiteInfo,
@@ -204,35 +299,40 @@ def pull(
             post_quiz = fetch_quiz(client, course, activities, post_ref, where)
     roles: dict[str, int] = {}
     enrolled = fetch_enrolled(client, course.id, page_size, roles)
-    active = fetch_active_ids(client, course.id, page_size)
-    people = [replace(p, active=p.id in active) for p in enrolled]
     learner_role = resolve_role(programme.learner_role, roles, where)
+    access: dict[str, Any] | None = None
+    active: set[int] | None = None
+    plan, results = FetchPlan(), dict[int, Any]()
+    if site.reads_progress:
+        plan, results, access = _read_progress(
+            client,
+            course,
+            (quiz, post_quiz),
+            {p.id for p in enrolled if learner_role in p.roles},
+            cache,
+            reconcile,
+        )
+        active = _active_from(access, enrolled, now)
+    if active is None:
+        active = fetch_active_ids(client, course.id, page_size)
+    people = [replace(p, active=p.id in active) for p in enrolled]
     learners = [p for p in people if learner_role in p.roles]
-    grades = grade_signature(client.call("gradereport_user_get_grade_items", courseid=course.id))
+    # with local_buyin's progress read, its "since" is the change signal: no grade report
+    grades = (
+        {}
+        if site.reads_progress
+        else grade_signature(client.call("gradereport_user_get_grade_items", courseid=course.id))
+    )
     plugin_rows: dict[int, SignoffRow] | None = None
     plugin_cache: dict[str, Any] | None = None
     if uses_plugin(programme, site):
         plugin_rows, decided, plugin_cache = fetch_plugin_signoffs(client, course.id, cache.plugin)
         # a decision changes the learner's course completion: look at it now
         poll_completion |= decided
-    plan = decide_fetches(
-        learners,
-        {p.id: learner_signature(p, grades) for p in learners},
-        cache.learners,
-        reconcile=reconcile,
-        force_full=options.force_full,
-        poll_completion=poll_completion,
-    )
-    jobs: dict[int, Callable[[], Any]] = {}
-    for uid in sorted(plan.full):
-        previous = (
-            LearnerData.from_json(cache.learners[uid].data) if uid in cache.learners else None
+    if not site.reads_progress:
+        plan, results = _fetch_each(
+            client, site, course, quiz, post_quiz, learners, grades, cache, options, poll_completion
         )
-        jobs[uid] = partial(fetch_learner, client, site, course, quiz, uid, previous, post_quiz)
-    for uid in sorted(plan.completion_only):
-        jobs[uid] = partial(fetch_completion, client, course, uid)
-    results = run_concurrently(jobs, options.concurrency, options.progress)
-
     people_directory = Directory()
     if programme.signoff is not None or programme.kickoff is not None or programme.poll:
         signoff = programme.signoff
@@ -346,6 +446,9 @@ def pull(
             "post_quiz": asdict(post_quiz) if post_quiz else None,
             "refresher": asdict(refresher) if refresher else None,
             "poll": poll_structure,
+            # when local_buyin_get_progress last read this course (the next "since")
+            "progress_at": now if site.reads_progress else None,
+            "access": access,
         },
         directory=people_directory,
         plugin=plugin_cache,

@@ -20,8 +20,7 @@ passes a window that covers them.
 
 from __future__ import annotations
 
-import html
-from datetime import UTC, datetime
+from typing import Any
 
 from buyin.model.actions import Action, EnrolParams, Kind
 from buyin.model.clock import DAY, parse_day_or_none
@@ -29,14 +28,10 @@ from buyin.model.ledger import Status
 from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import link, message
+from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.signoff import resolve_approver
 
 FOLLOWUP = {"rule": "followup"}
-
-
-def date_text(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%A %d %B %Y")
 
 
 def completed_at(learner: Learner) -> int | None:
@@ -66,19 +61,23 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         if not in_scope(done, history, mapped_since):
             continue
         person = learner.person
-        firstname = html.escape(person.firstname or person.fullname)
-        course = snapshot.course
+        firstname = first_name(person)
+        course = course_link(snapshot.course)
         if cfg.job_aid is not None:
             aid = cfg.job_aid
-            text = (
-                f"<p>Well done, {firstname}: you have completed "
-                f"{link(course.url, course.fullname)}.</p>"
-                f"<p>Keep this close for your next conversations: {link(aid.url, aid.title)}</p>"
-                + (f"<p>{html.escape(aid.takeaway)}</p>" if aid.takeaway else "")
-            )
+            data: dict[str, Any] = {
+                "firstname": firstname,
+                "course": course,
+                "aid": {"title": aid.title, "url": aid.url, "takeaway": aid.takeaway or ""},
+            }
             result.actions.append(
                 message(
-                    program, f"message:jobaid:u{uid}:p{program}", person, "job aid", text, FOLLOWUP
+                    program,
+                    f"message:jobaid:u{uid}:p{program}",
+                    person,
+                    "followup.job_aid",
+                    data,
+                    FOLLOWUP,
                 )
             )
         refresher = cfg.refresher
@@ -116,18 +115,13 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
             if refresher.notify_when_open and history.status(enrol_key) != Status.SKIPPED:
                 open_key = f"message:refresher-open:u{uid}:c{target.id}"
                 if now >= opens:
-                    text = (
-                        f"<p>Hi {firstname}, your refresher "
-                        f"{link(target.url, target.fullname)} is open now: it takes a few "
-                        "minutes and shows what stuck.</p>"
-                    )
                     result.actions.append(
                         message(
                             program,
                             open_key,
                             person,
-                            "refresher open",
-                            text,
+                            "followup.refresher_open",
+                            {"firstname": firstname, "refresher": course_link(target)},
                             FOLLOWUP,
                             requires=(enrol_key,),
                         )
@@ -140,20 +134,20 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
             )
             if approver is not None and not approver.note:
                 manager = approver.person
-                when = f" Their refresher opens on {date_text(opens)}." if opens else ""
-                text = (
-                    f"<p>Hi {html.escape(manager.firstname or manager.fullname)}, "
-                    f"{html.escape(person.fullname)} has completed "
-                    f"{link(course.url, course.fullname)}.{when}</p>"
-                    "<p>Ask them which idea they will use first, and notice when they do.</p>"
-                )
+                data = {
+                    "firstname": first_name(manager),
+                    "learner": person.fullname,
+                    "username": person.username,
+                    "course": course,
+                    "refresher_opens": opens,
+                }
                 result.actions.append(
                     message(
                         program,
                         f"message:followup-manager:u{manager.id}:u{uid}:p{program}",
                         manager,
-                        f"{person.username} completed",
-                        text,
+                        "followup.manager_note",
+                        data,
                         {"rule": "followup-manager", "learner": uid},
                     )
                 )

@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from buyin.model.actions import Action
@@ -27,7 +25,7 @@ from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
 from buyin.model.standing import STUCK_DAYS, ahead_of
 from buyin.rules import History, RuleResult
 from buyin.rules.followup import in_scope
-from buyin.rules.messages import html_list, link, message, percent
+from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
 
 COMPLETE = "insight-complete"
@@ -64,13 +62,6 @@ def minutes_saved(history: History, uid: int) -> tuple[float, int]:
     """Minutes testing out saved the learner, and how many activities (applied overrides)."""
     mine = history.ledger.applied("override").get(uid, [])
     return sum(float(e.reason.get("minutes_saved", 0)) for e in mine), len(mine)
-
-
-def duration(minutes: float) -> str:
-    hours, mins = divmod(round(minutes), 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    return f"{hours} h" if hours else f"{mins} min"
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
@@ -123,76 +114,24 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
         share = None
         if uid in standing:
             share = ahead_of(standing[uid], (s for o, s in standing.items() if o != uid))
-        text = completion_text(
-            snapshot,
-            learner.person,
-            pre=pre.get(uid, {}),
-            post=post.get(uid, {}),
-            minutes=saved,
-            activities=activities,
-            share=share,
-            basis="post-assessment" if uid in post else "pre-check",
-        )
+        data = {
+            "firstname": first_name(learner.person),
+            "course": course_link(snapshot.course),
+            "pre": pre.get(uid, {}),
+            "post": post.get(uid, {}),
+            "minutes": saved,
+            "activities": activities,
+            "share": share,
+            "basis": "post" if uid in post else "precheck",
+        }
         reason = {
             "rule": COMPLETE,
             "completed_at": done_at,
             "minutes_saved": saved,
             "ahead_of": None if share is None else round(share, 4),
         }
-        actions.append(message(program, key, learner.person, "what you gained", text, reason))
+        actions.append(message(program, key, learner.person, "insights.complete", data, reason))
     return actions
-
-
-def completion_text(
-    snapshot: Snapshot,
-    person: Person,
-    *,
-    pre: Mapping[str, float],
-    post: Mapping[str, float],
-    minutes: float,
-    activities: int,
-    share: float | None,
-    basis: str,
-) -> str:
-    course = snapshot.course
-    name = html.escape(person.firstname or person.fullname)
-    parts = [
-        f"<p>Hi {name}, congratulations on completing "
-        f"{link(course.url, course.fullname)}! Here is what you gained.</p>"
-    ]
-    improved = [t for t in post if t in pre]
-    if improved:
-        items = []
-        for t in improved:
-            delta = round((post[t] - pre[t]) * 100)
-            change = f"+{delta} points" if delta > 0 else "holding steady" if delta == 0 else ""
-            line = f"<strong>{html.escape(t)}</strong>: {percent(pre[t])} → {percent(post[t])}"
-            items.append(f"{line} ({change})" if change else line)
-        parts.append("<p>Your progress per topic (pre-check → final):</p>" + html_list(items))
-    elif post:
-        items = [f"<strong>{html.escape(t)}</strong>: {percent(v)}" for t, v in post.items()]
-        parts.append("<p>Your final scores per topic:</p>" + html_list(items))
-    elif pre:
-        items = [f"<strong>{html.escape(t)}</strong>: {percent(v)}" for t, v in pre.items()]
-        parts.append("<p>Your pre-check scores per topic:</p>" + html_list(items))
-    if minutes > 0:
-        parts.append(
-            f"<p>Testing out saved you about {duration(minutes)}: {activities} "
-            f"{'activity' if activities == 1 else 'activities'} on topics you already knew "
-            "were completed for you.</p>"
-        )
-    if share is not None:
-        if share >= 0.5:
-            parts.append(
-                f"<p>On the {basis} you are ahead of {percent(share)} of your colleagues "
-                "in this programme. Well done!</p>"
-            )
-        else:
-            parts.append(
-                "<p>Every colleague starts from a different place: what counts is the "
-                "ground you covered, and you finished the whole programme. Keep it up!</p>"
-            )
-    return "".join(parts)
 
 
 # -- the manager's weekly digest -----------------------------------------------------
@@ -214,76 +153,69 @@ def manager_digests(snapshot: Snapshot, now: int) -> list[Action]:
     actions = []
     for mid, team in sorted(teams.items()):
         boss = bosses[mid]
-        text, reason = digest_text(snapshot, boss, team, now)
+        data, reason = digest_data(snapshot, boss, team, now)
         actions.append(
             message(
                 program,
                 f"message:{TEAM}:u{mid}:p{program}:{week}",
                 boss,
-                f"your team this week ({week})",
-                text,
+                "insights.team",
+                {**data, "week": week},
                 {"rule": TEAM, "week": week, **reason},
             )
         )
     return actions
 
 
-def digest_text(
+def digest_data(
     snapshot: Snapshot, boss: Person, team: list[Learner], now: int
-) -> tuple[str, dict[str, object]]:
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The facts of a manager's weekly digest (template "insights.team"), and its reason."""
     course = snapshot.course
-    lines = []
+    members: list[dict[str, object]] = []
     pending: list[str] = []
     stuck: list[str] = []
+    tracked = [
+        a
+        for a in snapshot.activities
+        if a.completion and (snapshot.quiz is None or a.cmid != snapshot.quiz.cmid)
+    ]
     for learner in team:
         data = learner.data
-        who = html.escape(learner.person.fullname or learner.person.username)
         completion = data.completion
-        tracked = [
-            a
-            for a in snapshot.activities
-            if a.completion and (snapshot.quiz is None or a.cmid != snapshot.quiz.cmid)
-        ]
         done = sum(1 for a in tracked if (s := data.activities.get(a.cmid)) and s.complete)
+        member: dict[str, object] = {
+            "name": learner.person.fullname or learner.person.username,
+            "done": done,
+            "total": len(tracked),
+            "idle_days": None,
+            "scores": precheck_scores(snapshot, learner),
+        }
         if completion is not None and completion.completion_time is not None:
-            status = "completed the programme"
+            member["status"] = "completed"
         elif completion is not None and completion.awaiting_signoff:
-            status = "finished every activity and awaits your sign-off"
+            member["status"] = "awaiting"
             pending.append(learner.person.username)
         else:
+            member["status"] = "progress"
             idle = (now - (last_progress(data) or learner.first_seen)) / DAY
-            status = f"{done} of {len(tracked)} activities done"
             if idle >= STUCK_DAYS:
                 stuck.append(learner.person.username)
-                status += f", no progress for {int(idle)} days"
-        scores = precheck_scores(snapshot, learner)
-        detail = (
-            "pre-check " + ", ".join(f"{html.escape(t)} {percent(v)}" for t, v in scores.items())
-            if scores
-            else "no pre-check yet"
-        )
-        lines.append(f"<strong>{who}</strong>: {status}; {detail}")
+                member["idle_days"] = int(idle)
+        members.append(member)
     names = {lr.person.username: lr.person.fullname or lr.person.username for lr in team}
-    parts = [
-        f"<p>Hi {html.escape(boss.firstname or boss.fullname)}, here is how your team is "
-        f"doing in {link(course.url, course.fullname)} this week.</p>",
-        html_list(lines),
-    ]
-    if pending:
-        url = f"{snapshot.site_url}/report/completion/index.php?course={course.id}"
-        parts.append(
-            f"<p>Waiting for your sign-off: {len(pending)} "
-            f"({html.escape(', '.join(names[u] for u in pending))}). "
-            f"Sign off in the {link(url, 'course completion report')}.</p>"
-        )
-    if stuck:
-        parts.append(
-            f"<p>Could use a word of encouragement (no progress in {int(STUCK_DAYS)} days): "
-            f"{html.escape(', '.join(names[u] for u in stuck))}.</p>"
-        )
+    facts: dict[str, object] = {
+        "firstname": first_name(boss),
+        "course": course_link(course),
+        "members": members,
+        "pending": [names[u] for u in pending],
+        "stuck": [names[u] for u in stuck],
+        "stuck_days": int(STUCK_DAYS),
+        "signoff_url": f"{snapshot.site_url}/report/completion/index.php?course={course.id}",
+    }
     reason: dict[str, object] = {
         "learners": [lr.id for lr in team],
         "pending": pending,
         "stuck": stuck,
     }
-    return "".join(parts), reason
+    return facts, reason

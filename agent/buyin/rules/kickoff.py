@@ -11,30 +11,16 @@ unless ``buyin backfill --kickoff`` covers their start.
 
 from __future__ import annotations
 
-import html
-
 from buyin.model.actions import Action
 from buyin.model.clock import day_of, parse_day_or_none
 from buyin.model.programme import Kickoff, Signoff
 from buyin.model.snapshot import Learner, Person, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import html_list, link, message, render
+from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.signoff import resolve_approver
 
 RULE = "kickoff"
 MANAGER_RULE = "kickoff-manager"
-
-DEFAULT_TIPS = (
-    "Ask them what they want to get out of the course, and check in once a week.",
-    "Give them protected time in their week for the activities.",
-    "When they finish, sit down together and agree one thing to apply on the job.",
-)
-DEFAULT_LEARNER = (
-    "<p>Hi {firstname}, welcome to {courselink}.</p>"
-    "<p>{manager} knows you are taking it and will sign off your completion: "
-    "they are there to back you.</p>{sponsor}"
-)
-DEFAULT_MANAGER = "<p>Hi {firstname}, {count} of your team started {courselink}:</p>{learners}"
 
 
 def started_at(learner: Learner) -> int | None:
@@ -94,47 +80,32 @@ def _learner_message(
     snapshot: Snapshot, learner: Learner, cfg: Kickoff, manager: Person | None, key: str
 ) -> Action:
     programme = snapshot.programme
-    sponsor = ""
-    if programme.sponsor_message:
-        sponsor = f"<blockquote>{html.escape(programme.sponsor_message)}"
-        if programme.sponsor:
-            sponsor += f"<br>— {html.escape(programme.sponsor)}"
-        sponsor += "</blockquote>"
-    text = render(
-        cfg.learner_message or DEFAULT_LEARNER,
-        {
-            "firstname": learner.person.firstname or learner.person.fullname,
-            "manager": manager.fullname if manager else "Your manager",
-            "course": snapshot.course.fullname,
-        },
-        raw={
-            "courselink": link(snapshot.course.url, snapshot.course.fullname),
-            "sponsor": sponsor,
-        },
-    )
+    data = {
+        "firstname": first_name(learner.person),
+        "manager": manager.fullname if manager else None,
+        "course": course_link(snapshot.course),
+        "sponsor_message": programme.sponsor_message or "",
+        "sponsor": programme.sponsor or "",
+    }
     reason = {"rule": RULE, "manager": manager.id if manager else None}
-    return message(programme.id, key, learner.person, "kickoff", text, reason)
+    return message(programme.id, key, learner.person, "kickoff.learner", data, reason)
 
 
 def _manager_message(
     snapshot: Snapshot, manager: Person, learners: list[Learner], cfg: Kickoff, now: int
 ) -> Action:
-    tips = list(cfg.support_tips) or list(DEFAULT_TIPS)
-    text = render(
-        cfg.manager_message or DEFAULT_MANAGER,
-        {"firstname": manager.firstname or manager.fullname, "count": len(learners)},
-        raw={
-            "courselink": link(snapshot.course.url, snapshot.course.fullname),
-            "learners": html_list([html.escape(x.person.fullname) for x in learners]),
-        },
-    )
-    text += "<p>Three ways to back them:</p>" + html_list([html.escape(t) for t in tips[:3]])
     program = snapshot.programme.id
+    data = {
+        "firstname": first_name(manager),
+        "course": course_link(snapshot.course),
+        "learners": [x.person.fullname for x in learners],
+        "tips": list(cfg.support_tips),
+    }
     return message(
         program,
         f"message:kickoff-manager:u{manager.id}:p{program}:{day_of(now)}",
         manager,
-        f"team started ({len(learners)})",
-        text,
+        "kickoff.manager",
+        data,
         {"rule": MANAGER_RULE, "learners": [x.id for x in learners]},
     )

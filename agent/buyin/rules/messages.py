@@ -1,62 +1,44 @@
-"""Message templates: defaults, overridable per programme in the mapping.
+"""The one shape of a message action the rules emit: an intent, never text.
 
-Templates use ``{placeholders}``; values are HTML-escaped before they are filled in
-(messages are sent as HTML, textformat 1).
+A rule names a template (``"precheck.result"``) and gives its data: JSON-able facts
+(names, scores as fractions, ``{"name", "url"}`` links, timestamps as ints). The
+planner renders it once with :mod:`buyin.messages`.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
 from buyin.model.actions import Action, Kind, MessageParams
-from buyin.model.snapshot import Person
-
-
-class _Escaped(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def render(
-    template: str, values: Mapping[str, Any], *, raw: Mapping[str, str] | None = None
-) -> str:
-    """Fill a template; ``values`` are escaped, ``raw`` are trusted HTML fragments."""
-    filled = _Escaped({k: html.escape(str(v)) for k, v in values.items()})
-    filled.update(raw or {})
-    return template.format_map(filled)
+from buyin.model.snapshot import Course, Person
 
 
 def message(
     program: str,
     key: str,
     to: Person,
-    summary: str,
-    text: str,
+    template: str,
+    data: Mapping[str, Any],
     reason: Mapping[str, Any],
     requires: tuple[str, ...] = (),
 ) -> Action:
-    """The one shape of a message action: an HTML personal message to ``to``."""
+    """A message to ``to``: template ``template`` with ``data``."""
     return Action(
         key=key,
         kind=Kind.MESSAGE,
         program=program,
         userid=to.id,
         target=to.username,
-        params=MessageParams(touserid=to.id, summary=summary, text=text),
+        params=MessageParams(touserid=to.id, template=template, data=dict(data)),
         reason=reason,
         requires=requires,
     )
 
 
-def html_list(items: list[str]) -> str:
-    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+def first_name(person: Person) -> str:
+    return person.firstname or person.fullname
 
 
-def link(url: str, text: str) -> str:
-    return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
-
-
-def percent(fraction: float) -> str:
-    return f"{round(fraction * 100):d}%"
+def course_link(course: Course) -> dict[str, str]:
+    return {"name": course.fullname, "url": course.url}

@@ -18,34 +18,22 @@ once per round and nobody is reminded.
 
 from __future__ import annotations
 
-import html
+from typing import Any
 
 from buyin.model.actions import Action, EnrolParams, Kind, RoleAssignParams
 from buyin.model.clock import DAY, parse_day, parse_day_or_none
-from buyin.model.poll import PollAnswer, PollState, asked_line
+from buyin.model.poll import PollAnswer, PollState
 from buyin.model.programme import Poll
 from buyin.model.snapshot import Learner, Person, Snapshot
 from buyin.rules import History, RuleResult
 from buyin.rules.insights import precheck_scores
-from buyin.rules.messages import html_list, link, message, render
+from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.precheck import post_scores
 
 INVITE = "poll-invite"
 REMIND = "poll-remind"
 ANSWER = "poll-answer"
 ENROL = "poll-enrol"
-
-INVITATION = (
-    "<p>Hi {firstname}, {count} of your team are taking {course}.</p>"
-    "<p>Which problems should it solve for your team? Tell us in two minutes: {polllink}. "
-    "Your answer shapes what the training stresses, and later you will see how your "
-    "team's scores moved on exactly those topics.</p>"
-)
-REMINDER = (
-    "<p>Hi {firstname}, a reminder: what should {course} solve for your team? "
-    "Two minutes: {polllink}.</p>"
-)
-THANKS = "<p>Hi {firstname}, thank you for telling us what {course} should solve:</p>{lines}"
 
 
 def current_round(cfg: Poll, start: int, now: int) -> tuple[str, int] | None:
@@ -140,6 +128,10 @@ def _enrolment(
     return (key,)
 
 
+def _link(poll: PollState) -> dict[str, str]:
+    return {"name": poll.name, "url": poll.url}
+
+
 def _invitation(
     snapshot: Snapshot,
     poll: PollState,
@@ -148,59 +140,55 @@ def _invitation(
     key: str,
     requires: tuple[str, ...],
 ) -> Action:
-    text = render(
-        INVITATION,
-        {
-            "firstname": manager.firstname or manager.fullname,
-            "count": len(team),
-            "course": snapshot.course.fullname,
-        },
-        raw={"polllink": link(poll.url, poll.name)},
-    )
+    data = {
+        "firstname": first_name(manager),
+        "count": len(team),
+        "course": course_link(snapshot.course),
+        "poll": _link(poll),
+    }
     reason = {"rule": INVITE, "feedback": poll.feedbackid, "team": [x.id for x in team]}
-    return message(snapshot.programme.id, key, manager, "poll invitation", text, reason, requires)
+    program = snapshot.programme.id
+    return message(program, key, manager, "poll.invite", data, reason, requires)
 
 
 def _reminder(snapshot: Snapshot, poll: PollState, manager: Person, key: str) -> Action:
-    text = render(
-        REMINDER,
-        {"firstname": manager.firstname or manager.fullname, "course": snapshot.course.fullname},
-        raw={"polllink": link(poll.url, poll.name)},
-    )
+    data = {
+        "firstname": first_name(manager),
+        "course": course_link(snapshot.course),
+        "poll": _link(poll),
+    }
     reason = {"rule": REMIND, "feedback": poll.feedbackid}
-    return message(snapshot.programme.id, key, manager, "poll reminder", text, reason)
+    return message(snapshot.programme.id, key, manager, "poll.remind", data, reason)
 
 
-def team_lines(snapshot: Snapshot, team: list[Learner], topics: tuple[str, ...]) -> list[str]:
-    """One line per topic the manager asked about: their team's mean pre-check score,
-    and the post score where learners have finished one."""
+def team_scores(
+    snapshot: Snapshot, team: list[Learner], topics: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Per topic the manager asked about: their team's mean pre-check score, and the
+    post score where learners have finished one (None where nobody has a score)."""
     pre = [s for x in team if (s := precheck_scores(snapshot, x)) is not None]
     post = [s for x in team if (s := post_scores(snapshot, x))]
-    lines = []
+    out = []
     for topic in topics:
         before = [s[topic] for s in pre if topic in s]
         after = [s[topic] for s in post if topic in s]
-        lines.append(
-            asked_line(
-                topic,
-                sum(before) / len(before) if before else None,
-                sum(after) / len(after) if after else None,
-            )
+        out.append(
+            {
+                "topic": topic,
+                "pre": round(sum(before) / len(before), 4) if before else None,
+                "post": round(sum(after) / len(after), 4) if after else None,
+            }
         )
-    return lines
+    return out
 
 
 def _thanks(
     snapshot: Snapshot, manager: Person, team: list[Learner], answer: PollAnswer, key: str
 ) -> Action:
-    lines = [
-        html.escape(line[0].upper() + line[1:])
-        for line in team_lines(snapshot, team, answer.topics)
-    ]
-    text = render(
-        THANKS,
-        {"firstname": manager.firstname or manager.fullname, "course": snapshot.course.fullname},
-        raw={"lines": html_list(lines) if lines else ""},
-    )
+    data = {
+        "firstname": first_name(manager),
+        "course": course_link(snapshot.course),
+        "topics": team_scores(snapshot, team, answer.topics),
+    }
     reason = {"rule": ANSWER, "topics": list(answer.topics)}
-    return message(snapshot.programme.id, key, manager, "poll answer", text, reason)
+    return message(snapshot.programme.id, key, manager, "poll.answer", data, reason)

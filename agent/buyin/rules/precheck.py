@@ -11,26 +11,14 @@ completed for them, the focus topics with their scores.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
+from typing import Any
 
 from buyin.model.actions import Action, Kind, OverrideParams
 from buyin.model.programme import Precheck, Topic
 from buyin.model.snapshot import Activity, Attempt, Learner, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import html_list, link, message, percent, render
-
-DEFAULT_MESSAGES = {
-    "subject": "Your {course} pre-check results",
-    "intro": "<p>Hi {firstname}, thank you for taking the {quiz} in {course}.</p>",
-    "tested_out": "<p>You already know these topics, so we have marked their activities "
-    "complete for you:</p>{topics}",
-    "nothing_tested_out": "<p>No topic reached {passmark} this time, so every activity is "
-    "waiting for you.</p>",
-    "focus": "<p>Focus your time on:</p>{topics}",
-    "closing": "<p>Continue in {courselink}.</p>",
-}
-
+from buyin.rules.messages import course_link, first_name, message
 
 HIDDEN_MARKS = (
     "marks are hidden by the quiz's review options (or the attempt awaits manual grading)"
@@ -188,8 +176,8 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                 program,
                 f"message:precheck:u{uid}:a{attempt.id}",
                 learner.person,
-                "pre-check results",
-                learner_message(snapshot, learner, precheck, completed, focus),
+                "precheck.result",
+                message_data(snapshot, learner, precheck, completed, focus),
                 {"rule": "precheck", "attempt": attempt.id},
                 # it says the activities were completed: only once they are
                 requires=tuple(
@@ -200,42 +188,26 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     return result
 
 
-def learner_message(
+def message_data(
     snapshot: Snapshot,
     learner: Learner,
     precheck: Precheck,
     completed: list[tuple[TopicScore, list[Activity]]],
     focus: list[TopicScore],
-) -> str:
-    templates = {**DEFAULT_MESSAGES, **precheck.messages}
-    values = {
-        "firstname": learner.person.firstname or learner.person.fullname,
-        "course": snapshot.course.fullname,
-        "quiz": snapshot.quiz.name if snapshot.quiz else "pre-check",
-        "passmark": percent(precheck.pass_mark),
+) -> dict[str, Any]:
+    """The facts of the learner's pre-check message (template "precheck.result")."""
+    return {
+        "firstname": first_name(learner.person),
+        "course": course_link(snapshot.course),
+        "quiz": snapshot.quiz.name if snapshot.quiz else None,
+        "passmark": precheck.pass_mark,
+        "completed": [
+            {
+                "topic": score.topic.name,
+                "score": score.fraction,
+                "activities": [{"name": a.name, "url": a.url} for a in activities],
+            }
+            for score, activities in completed
+        ],
+        "focus": [{"topic": s.topic.name, "score": s.fraction} for s in focus],
     }
-    parts = [render(templates["intro"], values)]
-    if completed:
-        items = []
-        for score, activities in completed:
-            names = ", ".join(link(a.url, a.name) for a in activities) or "already complete"
-            items.append(
-                f"<strong>{html.escape(score.topic.name)}</strong> ({percent(score.fraction)}): {names}"
-            )
-        parts.append(render(templates["tested_out"], values, raw={"topics": html_list(items)}))
-    else:
-        parts.append(render(templates["nothing_tested_out"], values))
-    if focus:
-        items = [
-            f"<strong>{html.escape(s.topic.name)}</strong>: you scored {percent(s.fraction)}"
-            for s in focus
-        ]
-        parts.append(render(templates["focus"], values, raw={"topics": html_list(items)}))
-    parts.append(
-        render(
-            templates["closing"],
-            values,
-            raw={"courselink": link(snapshot.course.url, snapshot.course.fullname)},
-        )
-    )
-    return "".join(parts)

@@ -19,7 +19,6 @@ per-learner sign-off records that `status` and the reports read.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -33,7 +32,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
-from buyin.model.clock import DAY, HOUR, day_of
+from buyin.model.clock import DAY, day_of
 from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
@@ -45,20 +44,10 @@ from buyin.model.snapshot import (
     Snapshot,
 )
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import html_list, link, message
+from buyin.rules.messages import course_link, first_name, message
 
 DIGEST = "signoff-digest"
 DONE = "signoff-done"
-
-
-def ago(seconds: float) -> str:
-    days = int(seconds // DAY)
-    if days >= 2:
-        return f"{days} days"
-    if days == 1:
-        return "1 day"
-    hours = int(seconds // HOUR)
-    return f"{hours} hours" if hours != 1 else "1 hour"
 
 
 # -- who signs -------------------------------------------------------------------
@@ -370,22 +359,28 @@ def evaluate(
         new = [
             uid for uid, (_, how) in items.items() if how == "escalated" or uid not in direct_done
         ]
+        direct = [p.learner for p, how in items.values() if how == "direct"]
+        # what lets them sign is wanted while anyone waits for them, digest due or not
+        # (a refused enrolment is planned again, not forgotten until the next reminder)
+        result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
         due = bool(new) or now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
         if not due:
             continue
-        direct = [p.learner for p, how in items.values() if how == "direct"]
-        result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
         if cfg.team_groups:
             result.actions.extend(_team_actions(snapshot, recipient, items))
         groupid = _team_group(recipient, snapshot) if cfg.team_groups else None
+        holder = snapshot.people.get(recipient.id)
         result.actions.append(
             _digest(
                 snapshot,
                 recipient,
                 items,
-                channel.link(snapshot, recipient, groupid),
+                {"url": channel.link(snapshot, recipient, groupid), "page": channel.name},
                 now,
                 reminder=not new,
+                # the report opens only with the role, which the agent may not be allowed to give
+                needs_role=isinstance(channel, CompletionReportChannel)
+                and (holder is None or roleid not in holder.roles),
             )
         )
     for item in pending:
@@ -436,50 +431,46 @@ def _digest(
     snapshot: Snapshot,
     recipient: Person,
     items: Mapping[int, tuple[Pending, str]],
-    url: str,
+    link: Mapping[str, str],
     now: int,
     *,
     reminder: bool,
+    needs_role: bool = False,
 ) -> Action:
+    """The digest (template "signoff.digest"); ``link``: the page where they sign
+    (``url``) and which page it is (``page``: the channel's name)."""
     course = snapshot.course
-    own = [(p, how) for p, how in items.values() if how == "direct"]
-    escalated = [(p, how) for p, how in items.values() if how == "escalated"]
-
-    def line(p: Pending) -> str:
-        return (
-            f"{html.escape(p.learner.person.fullname)}: finished every activity "
-            f"{ago(now - p.since)} ago"
-        )
-
-    parts = [f"<p>Hi {html.escape(recipient.firstname or recipient.fullname)},</p>"]
-    if own:
-        parts.append(
-            f"<p>{'Reminder: ' if reminder else ''}{len(own)} of your team "
-            f"{'is' if len(own) == 1 else 'are'} waiting for your sign-off in "
-            f"{html.escape(course.fullname)}:</p>"
-        )
-        parts.append(html_list([line(p) for p, _ in own]))
-    if escalated:
-        parts.append(
-            "<p>These learners have waited longer than expected for their manager's "
-            "sign-off; please sign off or follow up:</p>"
-        )
-        parts.append(
-            html_list(
-                [
-                    f"{line(p)} (manager {html.escape(p.approver.person.fullname)})"
-                    for p, _ in escalated
-                ]
-            )
-        )
-    parts.append(f"<p>Sign off in one click each: {link(url, 'course completion report')}</p>")
     learners = {str(p.learner.id): how for p, how in items.values()}
+    data = {
+        "firstname": first_name(recipient),
+        "course": course_link(course),
+        "now": now,
+        "reminder": reminder,
+        "count": len(learners),
+        "own": [
+            {"name": p.learner.person.fullname, "since": p.since}
+            for p, how in items.values()
+            if how == "direct"
+        ],
+        "escalated": [
+            {
+                "name": p.learner.person.fullname,
+                "since": p.since,
+                "manager": p.approver.person.fullname,
+            }
+            for p, how in items.values()
+            if how == "escalated"
+        ],
+        "link": dict(link),
+        # the approver may not hold the sign-off role yet (the agent may not assign it)
+        "needs_role": needs_role,
+    }
     return message(
         snapshot.programme.id,
         f"message:signoff-request:u{recipient.id}:c{course.id}:{day_of(now)}",
         recipient,
-        f"sign-off {'reminder' if reminder else 'request'} ({len(learners)} learner(s))",
-        "".join(parts),
+        "signoff.digest",
+        data,
         {"rule": DIGEST, "course": course.id, "learners": learners},
     )
 
@@ -500,19 +491,18 @@ def _signed_message(
         or (snapshot.person(asked[-1]) if asked else None)
         or (approver.person if approver else None)
     )
-    who = person.fullname if person else "your manager"
     course = snapshot.course
-    text = (
-        f"<p>Hi {html.escape(learner.person.firstname or learner.person.fullname)}, "
-        f"{html.escape(who)} has signed off your completion of "
-        f"{link(course.url, course.fullname)}. Congratulations!</p>"
-    )
+    data = {
+        "firstname": first_name(learner.person),
+        "who": person.fullname if person else None,
+        "course": course_link(course),
+    }
     return message(
         snapshot.programme.id,
         f"message:signoff-done:u{learner.id}:c{course.id}",
         learner.person,
-        "signed off",
-        text,
+        "signoff.signed",
+        data,
         {"rule": DONE, "course": course.id, "approver": person.id if person else None},
     )
 

@@ -67,6 +67,8 @@ HANDLERS: dict[str, Handler] = {
     "local_buyin_request_signoffs": local_buyin.request_signoffs,
     "local_buyin_get_signoffs": local_buyin.get_signoffs,
     "local_buyin_record_signoff": local_buyin.record_signoff,
+    "local_buyin_get_progress": local_buyin.get_progress,
+    "local_buyin_complete_activities": local_buyin.complete_activities,
 }
 
 

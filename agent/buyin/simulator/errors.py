@@ -56,3 +56,9 @@ def invalid(detail: str | None = None) -> WsError:
 def moodle_error(errorcode: str, message: str) -> WsError:
     """A plain moodle_exception."""
     return WsError("core\\exception\\moodle_exception", errorcode, message)
+
+
+def collision_error() -> WsError:
+    """What the real site answered when two overrides for one learner overlapped (NOTES.md)."""
+    exception, message = ERROR_ENVELOPES["dmlwriteexception"]
+    return WsError(exception, "dmlwriteexception", message)

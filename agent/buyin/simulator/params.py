@@ -281,6 +281,18 @@ SPECS: dict[str, Obj] = {
             "limitnumber": _dflt("int", 500),
         }
     ),
+    "local_buyin_get_progress": Obj(
+        {
+            "courseid": P("int"),
+            "quizids": Lst(P("int"), need="default"),
+            "since": _dflt("int", 0),
+            "cursor": _dflt("int", 0),
+            "limit": _dflt("int", 500),
+        }
+    ),
+    "local_buyin_complete_activities": Obj(
+        {"items": Lst(Obj({"userid": P("int"), "cmid": P("int"), "newstate": P("int")}))}
+    ),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PLUGIN_VERSION = "2026112300"
+PLUGIN_VERSION = "2026120100"
 PLUGIN_FUNCTIONS = (
     "local_buyin_request_signoffs",
     "local_buyin_get_signoffs",
     "local_buyin_record_signoff",
+    "local_buyin_get_progress",
+    "local_buyin_complete_activities",
 )
 
 

@@ -326,15 +326,29 @@ LAST_NAMES = [
 ]
 
 
-def generate_scenario(*, learners: int = 24, seed: int = 0, now: int | None = None) -> Scenario:
+def generate_scenario(
+    *,
+    learners: int = 24,
+    seed: int = 0,
+    now: int | None = None,
+    managers: int | None = None,
+    approver_enrolled: bool = True,
+) -> Scenario:
     """The lab's site: CC101 / CC201 / LEAD100, managers, learners and their history.
 
     ``learners=24`` reproduces tests/fixtures/moodle/scenario.json exactly (times
     shifted by ``now - GENERATED_AT``); more learners are added procedurally with a
     seeded RNG, copying the progress patterns of the 24, one manager per 6 learners.
+    ``managers`` spreads the learners over that many managers instead, mgr1 (the
+    mapping's fallback approver) the skip-level manager of the first half of them.
+    ``approver_enrolled=False`` leaves mgr1 out of CC101 (the course the
+    sign-off role is held in), as on a site where someone must enrol them.
     """
     if learners < 0:
         raise ValueError("learners must be >= 0")
+    if managers is not None and managers < 1:
+        raise ValueError("managers must be >= 1")
+    per_manager = 6 if managers is None else max(1, -(-learners // managers))
     now = GENERATED_AT if now is None else int(now)
     shift = now - GENERATED_AT
     rng = random.Random(seed)
@@ -376,7 +390,7 @@ def generate_scenario(*, learners: int = 24, seed: int = 0, now: int | None = No
     _courses(state, t)
 
     # managers and learners ------------------------------------------------------
-    total_managers = max(4, -(-learners // 6))
+    total_managers = max(4, -(-learners // per_manager))
     manager_ids: dict[int, int] = {}
     next_userid = 5
     for number in range(1, 5):
@@ -388,7 +402,7 @@ def generate_scenario(*, learners: int = 24, seed: int = 0, now: int | None = No
         next_userid += 1
     next_userid = 33
     for n in range(25, learners + 1):
-        number = (n - 1) // 6 + 1
+        number = (n - 1) // per_manager + 1
         if number not in manager_ids:
             manager_ids[number] = next_userid
             next_userid += 1
@@ -406,6 +420,8 @@ def generate_scenario(*, learners: int = 24, seed: int = 0, now: int | None = No
         else:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             boss = number // 2
+        if managers is not None and 1 < number <= max(2, total_managers // 2):
+            boss = 1
         _add_person(
             state,
             userid,
@@ -415,9 +431,10 @@ def generate_scenario(*, learners: int = 24, seed: int = 0, now: int | None = No
             f"MGR{number}",
             f"mgr{boss}" if boss else None,
         )
-        state.enrolments[(userid, 2)] = Enrolment(
-            userid, 2, [ROLE_SIGNOFF], t(LEARNERS_ENROLLED_AT), 0, 0, t(LEARNERS_ENROLLED_AT)
-        )
+        if approver_enrolled or number != 1:
+            state.enrolments[(userid, 2)] = Enrolment(
+                userid, 2, [ROLE_SIGNOFF], t(LEARNERS_ENROLLED_AT), 0, 0, t(LEARNERS_ENROLLED_AT)
+            )
         state.enrolments[(userid, 4)] = Enrolment(
             userid, 4, [ROLE_STUDENT], t(MANAGERS_ENROLLED_AT), 0, 0, t(MANAGERS_ENROLLED_AT)
         )
@@ -436,7 +453,7 @@ def generate_scenario(*, learners: int = 24, seed: int = 0, now: int | None = No
     next_attemptid = 1
     for index, userid in enumerate(learner_ids):
         n = index + 1
-        number = (n - 1) // 6 + 1
+        number = (n - 1) // per_manager + 1
         if n <= 24:
             first, last, _mgr, attempts, progress, signoff = LEARNERS[index]
             delta = 0

@@ -26,6 +26,7 @@ from . import logic
 from .components import feedback
 from .components.enrol import unenrol
 from .dispatch import HANDLERS, process
+from .errors import collision_error
 from .faults import Faults
 from .functions import WRITE_FUNCTIONS, service_functions
 from .model import (
@@ -41,7 +42,10 @@ from .model import (
     canonical,
 )
 from .plugin import PLUGIN_FUNCTIONS, PluginState
+from .render import error_answer
 from .transport import SimulatedAdapter, fault_answer
+
+OVERRIDE_FUNCTION = "core_completion_override_activity_completion_status"
 
 if TYPE_CHECKING:
     import responses as responses_lib
@@ -79,6 +83,9 @@ class SimulatedMoodle:
         #: role ids the agent's role may assign in courses
         self.assignable_roles: set[int] = {5, 10}
         self.denied_capabilities: dict[str, str] = {}
+        #: userid -> when their account or an enrolment last changed after seeding
+        #: (Moodle's user.timemodified / user_enrolments.timemodified; local_buyin's "since")
+        self.user_changed: dict[int, int] = {}
         #: the agent's role holds moodle/grade:viewhidden: with mod/quiz:viewreports it sees
         #: every mark whatever the quiz's review options (quiz_get_review_options)
         self.grade_viewhidden = True
@@ -87,6 +94,12 @@ class SimulatedMoodle:
         self.inaccessible_courses: set[int] = set()
         self.faults = Faults()
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        #: a real site's same-learner collision (NOTES.md): two completion overrides for
+        #: one user in flight at once; the later one answers dmlwriteexception, not applied
+        self.collide_same_learner = False
+        #: override calls refused that way
+        self.collisions = 0
+        self._writing: set[int] = set()
         self._lock = threading.RLock()
         #: the theme revision in image URLs
         self.themerev = self.state.now + 5
@@ -125,6 +138,32 @@ class SimulatedMoodle:
         fields = unflatten(text) if text else {}
         function = str(fields.get("wsfunction", ""))
         as_json = fields.get("moodlewsrestformat") == "json"
+        learner = self._collision_key(function, fields)
+        if learner is None:
+            return self._handle(fields, function, as_json)
+        with self._lock:
+            if learner in self._writing:
+                self.collisions += 1
+                self.calls.append((function, fields))
+                return error_answer(collision_error(), as_json, self.debug)
+            self._writing.add(learner)
+        try:
+            return self._handle(fields, function, as_json)
+        finally:
+            with self._lock:
+                self._writing.discard(learner)
+
+    def _collision_key(self, function: str, fields: dict[str, Any]) -> int | None:
+        if not self.collide_same_learner or function != OVERRIDE_FUNCTION:
+            return None
+        try:
+            return int(fields.get("userid", 0))
+        except (TypeError, ValueError):
+            return None
+
+    def _handle(
+        self, fields: dict[str, Any], function: str, as_json: bool
+    ) -> tuple[int, dict[str, str], str]:
         self.faults.delay()
         with self._lock:
             fault = self.faults.draw(function)
@@ -300,6 +339,7 @@ class SimulatedMoodle:
     def suspend_user(self, userid: int, suspended: bool = True) -> None:
         with self._lock:
             self.state.users[userid].suspended = suspended
+            self.user_changed[userid] = self.time()
 
     def reset_course(self, courseid: int) -> None:
         """Course reset: completion data, quiz attempts and grades are deleted; enrolments stay."""

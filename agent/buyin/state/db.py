@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
+import os
+import re
 import sqlite3
+import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from buyin.errors import ConfigurationError, StateError
 
@@ -22,6 +26,11 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
     Record = TypeVar("Record", bound=DataclassInstance)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+D = TypeVar("D", bound="Database")
+
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the foundation
@@ -156,7 +165,20 @@ def from_row(cls: type[Record], row: sqlite3.Row, **decoded: Any) -> Record:
     return cls(**{**{name: row[name] for name in names}, **decoded})
 
 
-def state_error(path: Path, exc: sqlite3.Error) -> StateError:
+def refuse_special(path: Path) -> None:
+    """A state path that exists must be a regular file (not /dev/null, a directory...)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # absent, or its directory cannot be made: said when it is created
+        return
+    if not stat.S_ISREG(mode):
+        raise ConfigurationError(
+            f"state_path {path} is not a regular file",
+            hint="Set state_path (BUYIN_STATE) to a file of its own, e.g. /var/lib/buyin/state.sqlite.",
+        )
+
+
+def state_error(path: Path, exc: sqlite3.Error | UnicodeDecodeError) -> StateError:
     """An SQLite error as the user meets it: the file, what happened, what to do."""
     text = str(exc)
     if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
@@ -174,12 +196,33 @@ def state_error(path: Path, exc: sqlite3.Error) -> StateError:
     return StateError(str(path), f"failed ({text})")
 
 
+def expected_tables() -> set[str]:
+    """The tables the migrations create: a state file lacking one is damaged."""
+    return {name for script in MIGRATIONS for name in re.findall(r"CREATE TABLE (\w+)", script)}
+
+
+def decoded(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P], R]:
+    """A reader whose rows are decoded (JSON, enums): a damaged row becomes a StateError."""
+
+    @functools.wraps(method)
+    def wrapper(self: D, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StateError(
+                str(self.path), f"holds a damaged record ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    return wrapper
+
+
 class Database:
     """One SQLite connection, guarded by a lock (the push runs in threads)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         if str(self.path) != ":memory:":
+            refuse_special(self.path)
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -201,7 +244,7 @@ class Database:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA foreign_keys=ON")
                 self.db.execute("PRAGMA busy_timeout=10000")
-        except sqlite3.DatabaseError as exc:  # not an SQLite file, or a damaged one
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # not SQLite, or damaged
             self.db.close()
             raise StateError(str(self.path), f"is unreadable ({exc})") from exc
         try:
@@ -219,7 +262,8 @@ class Database:
         with self._lock:
             try:
                 yield self.db
-            except sqlite3.Error as exc:
+            # SQLite's message about a damaged schema may itself hold undecodable bytes
+            except (sqlite3.Error, UnicodeDecodeError) as exc:
                 raise state_error(self.path, exc) from exc
 
     @contextlib.contextmanager
@@ -281,9 +325,33 @@ class Database:
         row = self.row("PRAGMA user_version")
         return int(row[0]) if row else 0
 
+    def tables(self) -> set[str]:
+        rows = self.rows("SELECT name FROM sqlite_master WHERE type='table'")
+        return {str(r[0]) for r in rows if not str(r[0]).startswith("sqlite_")}
+
+    def check(self) -> list[str]:
+        """What is wrong with the file (empty: nothing): integrity, schema version, tables."""
+        problems = [str(r[0]) for r in self.rows("PRAGMA quick_check") if str(r[0]).lower() != "ok"]
+        if self.schema_version != len(MIGRATIONS):
+            problems.append(f"schema version {self.schema_version}, expected {len(MIGRATIONS)}")
+        missing = expected_tables() - self.tables()
+        if missing:
+            problems.append("missing table(s) " + ", ".join(sorted(missing)))
+        return problems
+
     def migrate(self) -> None:
         with self.connection():
             current = self.schema_version
+            foreign = self.tables() - expected_tables()
+            if current == 0 and foreign:
+                raise StateError(
+                    str(self.path),
+                    "is not a moodle-buyin state file (it holds the table(s) "
+                    + ", ".join(sorted(foreign))
+                    + ")",
+                    hint="Point state_path (BUYIN_STATE) at a file of its own; "
+                    "leave this one to the application that wrote it.",
+                )
             if current > len(MIGRATIONS):
                 raise ConfigurationError(
                     f"state database {self.path} was written by a newer moodle-buyin "
@@ -296,3 +364,6 @@ class Database:
                         if statement.strip():
                             db.execute(statement)
                     db.execute(f"PRAGMA user_version = {version}")
+            missing = expected_tables() - self.tables()
+            if missing:
+                raise StateError(str(self.path), "lacks the table(s) " + ", ".join(sorted(missing)))

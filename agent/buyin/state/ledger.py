@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from buyin.model.ledger import Ledger, LedgerEntry, Status
-from buyin.state.db import Database, dumps, from_row
+from buyin.state.db import Database, decoded, dumps, from_row
 
 
 def _entry(row: sqlite3.Row) -> LedgerEntry:
@@ -29,15 +29,18 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
 class LedgerTable(Database):
     """The ``actions`` table."""
 
+    @decoded
     def ledger(self, program: str | None = None) -> Ledger:
         """The ledger of one programme (or of all)."""
         rows = self.select("actions", program=program)
         return Ledger({r["key"]: _entry(r) for r in rows})
 
+    @decoded
     def entry(self, key: str) -> LedgerEntry | None:
         row = self.row("SELECT * FROM actions WHERE key=?", (key,))
         return _entry(row) if row else None
 
+    @decoded
     def entries(self, status: Status | None = None, limit: int = 1000) -> list[LedgerEntry]:
         """The most recently updated entries (of one status), newest first."""
         rows = self.select("actions", order="updated_at DESC, id DESC", limit=limit, status=status)
@@ -64,6 +67,7 @@ class LedgerTable(Database):
                                      status, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET run_id=excluded.run_id, status=excluded.status,
+                    attempts = CASE WHEN payload = excluded.payload THEN attempts ELSE 0 END,
                     payload=excluded.payload, reason=excluded.reason, updated_at=excluded.updated_at
                 """,
                 (
@@ -101,6 +105,27 @@ class LedgerTable(Database):
                 """,
                 (status, error, now, 1 if attempted else 0, status, Status.APPLIED, now, key),
             )
+
+    def retry(self, program: str | None = None, keys: Sequence[str] = ()) -> list[str]:
+        """Failed actions (of one programme, or these keys) tried again on the next run:
+        their attempts are reset. Returns the keys reset."""
+        where, args = ["status = ?"], [str(Status.FAILED)]
+        if program is not None:
+            where.append("program = ?")
+            args.append(program)
+        if keys:
+            where.append(f"key IN ({', '.join('?' * len(keys))})")
+            args.extend(keys)
+        rows = self.rows(f"SELECT key FROM actions WHERE {' AND '.join(where)}", tuple(args))
+        found = [str(r["key"]) for r in rows]
+        with self.transaction() as db:
+            db.executemany("UPDATE actions SET attempts = 0 WHERE key = ?", [(k,) for k in found])
+        return found
+
+    def forget_planned(self, key: str) -> None:
+        """Drop an action recorded planned in this run that will not be pushed in it."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM actions WHERE key=? AND status=?", (key, Status.PLANNED))
 
     def counts_by_status(self) -> dict[str, int]:
         rows = self.rows("SELECT status, COUNT(*) AS n FROM actions GROUP BY status")

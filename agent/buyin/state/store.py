@@ -19,7 +19,7 @@ from buyin.model.ledger import (
     ScheduleStatus,
 )
 from buyin.model.poll import PollState
-from buyin.state.db import dumps, from_row
+from buyin.state.db import decoded, dumps, from_row
 from buyin.state.ledger import LedgerTable
 
 
@@ -51,6 +51,7 @@ class State(LedgerTable):
                 (now, outcome, dumps(counts), metrics, run_id),
             )
 
+    @decoded
     def runs(self, limit: int = 10) -> list[RunRecord]:
         rows = self.select("runs", order="id DESC", limit=limit)
         return [from_row(RunRecord, r, counts=json.loads(r["counts"])) for r in rows]
@@ -77,6 +78,7 @@ class State(LedgerTable):
                 (key, program, kind, userid, due_at, dumps(payload), now),
             )
 
+    @decoded
     def scheduled(
         self, program: str | None = None, status: ScheduleStatus = ScheduleStatus.PENDING
     ) -> list[ScheduledItem]:
@@ -97,6 +99,7 @@ class State(LedgerTable):
 
     # -- learner cache -------------------------------------------------------------
 
+    @decoded
     def cached_learners(self, program: str) -> dict[int, CachedLearner]:
         rows = self.select("learners", program=program)
         return {r["userid"]: from_row(CachedLearner, r, data=json.loads(r["data"])) for r in rows}
@@ -126,6 +129,7 @@ class State(LedgerTable):
                 ],
             )
 
+    @decoded
     def undecided(self) -> list[tuple[str, int, str]]:
         rows = self.rows(
             "SELECT program, userid, undecided FROM learners WHERE undecided IS NOT NULL "
@@ -161,6 +165,7 @@ class State(LedgerTable):
                 [(program, *(row.get(c) for c in cols), now) for row in rows],
             )
 
+    @decoded
     def signoffs(self, program: str | None = None) -> list[dict[str, Any]]:
         rows = self.select("signoffs", order="program, approver, userid", program=program)
         return [dict(r) for r in rows]
@@ -176,6 +181,7 @@ class State(LedgerTable):
                 [(run_id, program, uid, now, dumps(data)) for uid, data in points.items()],
             )
 
+    @decoded
     def history(
         self, program: str, userid: int | None = None
     ) -> list[tuple[int, int, dict[str, Any]]]:
@@ -186,6 +192,7 @@ class State(LedgerTable):
 
     # -- per-programme state ---------------------------------------------------------
 
+    @decoded
     def programme(self, program: str) -> ProgrammeState:
         """What is kept of the programme (empty before its first sync)."""
         r = self.row("SELECT * FROM programmes WHERE program=?", (program,))

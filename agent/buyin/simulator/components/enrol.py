@@ -174,6 +174,7 @@ def manual_enrol_users(site: SimulatedMoodle, enrolments: list[dict[str, Any]]) 
             existing.timestart = item.get("timestart", 0)
             existing.timeend = item.get("timeend", 0)
             existing.status = status
+            site.user_changed[existing.userid] = site.time()
             if item["roleid"] not in existing.roleids:
                 existing.roleids.append(item["roleid"])
     return None

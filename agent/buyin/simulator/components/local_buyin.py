@@ -1,11 +1,18 @@
 """local_buyin (the agent's own plugin, once installed): sign-off requests,
-their changes, decisions."""
+their changes, decisions; a page of a course's progress; bulk completion overrides."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..lookups import missing
+from .. import logic
+from ..errors import WsError, invalid
+from ..functions import CAPABILITY_NAMES
+from ..lookups import course_activities, get_course, missing
+from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
+from . import completion
+from .quiz import attempt_dict
 
 if TYPE_CHECKING:
     from ..site import SimulatedMoodle
@@ -47,3 +54,198 @@ def record_signoff(
         raise missing(site, "local_buyin_signoff", userid)
     site.plugin_decide(userid, courseid, request.managerid, decision, comment)
     return {"status": True, "signoff": request.full(), "warnings": []}
+
+
+#: criterion kinds of logic.criteria_status as Moodle's COMPLETION_CRITERIA_TYPE_*
+_CRITERIA_TYPES = {"activity": 4, "role": 7}
+_MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What one get_progress call reads once, not per learner (as the plugin's queries)."""
+
+    courseid: int
+    cmids: tuple[int, ...]
+    tracked: tuple[Activity, ...]
+    quizzes: dict[int, Quiz]
+    #: userid -> their attempts at the named quizzes, in quiz and attempt order
+    attempts: dict[int, list[Attempt]]
+
+
+def _page(site: SimulatedMoodle, courseid: int, quizzes: list[Quiz]) -> _Page:
+    activities = course_activities(site, courseid)
+    attempts: dict[int, list[Attempt]] = {}
+    named = {q.id: q for q in quizzes}
+    for attempt in sorted(site.state.attempts.values(), key=lambda a: (a.quiz, a.attempt)):
+        if attempt.quiz in named:
+            attempts.setdefault(attempt.userid, []).append(attempt)
+    return _Page(
+        courseid,
+        tuple(a.cmid for a in activities),
+        tuple(a for a in activities if a.completion),
+        named,
+        attempts,
+    )
+
+
+def _changed(site: SimulatedMoodle, page: _Page, userid: int, since: int) -> bool:
+    """Whether the learner has anything at or after ``since`` (the plugin's query 1)."""
+    state = site.state
+    courseid = page.courseid
+    enrolment = state.enrolments[(userid, courseid)]
+    times = [
+        enrolment.timecreated,
+        state.lastcourseaccess.get((userid, courseid), 0),
+        site.user_changed.get(userid, 0),
+        state.course_completions.get((userid, courseid), 0),
+    ]
+    for cmid in page.cmids:
+        rec = state.activity_completions.get((userid, cmid))
+        if rec is not None:
+            times.append(rec.timecompleted)
+    times += [when or 0 for _, _, _, when in logic.criteria_status(state, userid, courseid)]
+    times += [a.timemodified for a in page.attempts.get(userid, [])]
+    return max(times) >= since
+
+
+def _learner(site: SimulatedMoodle, page: _Page, userid: int) -> dict[str, Any]:
+    state = site.state
+    courseid = page.courseid
+    enrolment = state.enrolments[(userid, courseid)]
+    activities = []
+    for activity in page.tracked:
+        rec = state.activity_completions.get((userid, activity.cmid))
+        activities.append(
+            {
+                "cmid": activity.cmid,
+                "tracking": activity.completion,
+                "state": rec.state if rec else COMPLETION_INCOMPLETE,
+                "timecompleted": rec.timecompleted if rec else 0,
+                "overrideby": rec.overrideby if rec else None,
+            }
+        )
+    criteria = [
+        {"criteriaid": cid, "criteriatype": _CRITERIA_TYPES[kind], "timecompleted": when}
+        for kind, cid, _, when in logic.criteria_status(state, userid, courseid)
+    ]
+    attempts = []
+    for attempt in page.attempts.get(userid, []):
+        full = attempt_dict(site, page.quizzes[attempt.quiz], attempt)
+        marks = full.get("gradeitemmarks", []) if attempt.state == "finished" else []
+        keys = ("id", "quiz", "attempt", "state", "timestart", "timefinish", "timemodified")
+        attempts.append(
+            {k: full[k] for k in keys} | {"sumgrades": full["sumgrades"], "gradeitemmarks": marks}
+        )
+    return {
+        "userid": userid,
+        "suspended": state.users[userid].suspended,
+        "lastcourseaccess": state.lastcourseaccess.get((userid, courseid), 0),
+        "enrolments": [
+            {
+                "enrol": "manual",
+                "status": enrolment.status,
+                "enrolstatus": 0,
+                "timestart": enrolment.timestart,
+                "timeend": enrolment.timeend,
+                "timecreated": enrolment.timecreated,
+            }
+        ],
+        "activities": activities,
+        "completion": {
+            "timecompleted": state.course_completions.get((userid, courseid)),
+            "criteria": criteria,
+        },
+        "attempts": attempts,
+    }
+
+
+def get_progress(
+    site: SimulatedMoodle, courseid: int, quizids: list[int], since: int, cursor: int, limit: int
+) -> dict[str, Any]:
+    """local_buyin_get_progress: a page of the course's learners, by user id after ``cursor``."""
+    course = get_course(site, courseid)
+    warnings = []
+    quizzes = []
+    for quizid in dict.fromkeys(quizids):
+        quiz = site.state.quizzes.get(quizid)
+        if quiz is None or quiz.course != course.id:
+            warnings.append(
+                {
+                    "item": "quiz",
+                    "itemid": quizid,
+                    "warningcode": "invalidquizid",
+                    "message": f"No quiz with id {quizid} in the course with id {course.id}",
+                }
+            )
+        else:
+            quizzes.append(quiz)
+    if not 1 <= limit <= _MAX_LIMIT:
+        warnings.append(
+            {
+                "item": "limit",
+                "itemid": limit,
+                "warningcode": "limitclamped",
+                "message": f"limit must be between 1 and {_MAX_LIMIT}",
+            }
+        )
+        limit = max(1, min(_MAX_LIMIT, limit))
+    page = _page(site, course.id, quizzes)
+    ids = sorted(
+        uid
+        for uid, cid in site.state.enrolments
+        if cid == course.id and uid > cursor and (since <= 0 or _changed(site, page, uid, since))
+    )
+    chosen = ids[:limit]
+    return {
+        "aggregation": course.completion.aggregation,
+        "learners": [_learner(site, page, uid) for uid in chosen],
+        "nextcursor": chosen[-1] if len(ids) > limit else 0,
+        "warnings": warnings,
+    }
+
+
+def complete_activities(site: SimulatedMoodle, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """local_buyin_complete_activities: each item as core's override, one after another."""
+    if len(items) > 500:
+        raise invalid("At most 500 items in one call; send the rest in another")
+    results = []
+    for item in items:
+        userid, cmid = item["userid"], item["cmid"]
+        result: dict[str, Any] = {
+            "userid": userid,
+            "cmid": cmid,
+            "status": False,
+            "state": None,
+            "timecompleted": None,
+            "overrideby": None,
+            "tracking": None,
+            "warningcode": "",
+            "message": "",
+        }
+        activity = site.state.activities.get(cmid)
+        denied = site.denied_capabilities.get("core_completion_override_activity_completion_status")
+        if activity is not None and not activity.completion:
+            result |= {
+                "tracking": 0,
+                "warningcode": "nottracked",
+                "message": f"Completion is not tracked for the activity with cmid {cmid}",
+            }
+        elif denied is not None:
+            name = CAPABILITY_NAMES.get(denied, denied)
+            result |= {
+                "warningcode": "nopermissions",
+                "message": f"Sorry, but you do not currently have permissions to do that ({name}).",
+            }
+        else:
+            try:
+                done = completion.override_activity_completion_status(
+                    site, userid, cmid, item["newstate"]
+                )
+            except WsError as error:
+                result |= {"warningcode": error.errorcode, "message": error.message}
+            else:
+                result |= {k: done[k] for k in ("state", "timecompleted", "overrideby", "tracking")}
+                result["status"] = True
+        results.append(result)
+    return {"items": results}

@@ -130,7 +130,7 @@ def _marks_display(site: SimulatedMoodle, quiz: Quiz, attempt: Attempt) -> int:
     return 2 if quiz.reviewmarks & when else 1
 
 
-def _attempt_dict(
+def attempt_dict(
     site: SimulatedMoodle, quiz: Quiz, attempt: Attempt, *, hide_marks: bool = False
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
@@ -189,7 +189,7 @@ def _user_attempts(
         # finished attempt the caller's review options hide; the deprecated
         # get_user_attempts does not for a caller holding mod/quiz:viewreports (the agent)
         hide = not legacy and attempt.finished and _marks_display(site, quiz, attempt) < 2
-        attempts.append(_attempt_dict(site, quiz, attempt, hide_marks=hide))
+        attempts.append(attempt_dict(site, quiz, attempt, hide_marks=hide))
     return {"attempts": attempts, "warnings": []}
 
 
@@ -279,7 +279,7 @@ def get_attempt_review(site: SimulatedMoodle, attemptid: int, page: int) -> dict
                 break
     return {
         "grade": num(shown),
-        "attempt": _attempt_dict(site, quiz, attempt),
+        "attempt": attempt_dict(site, quiz, attempt),
         "additionaldata": additional,
         "questions": questions,
         "warnings": [],

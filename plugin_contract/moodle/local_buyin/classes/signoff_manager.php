@@ -124,6 +124,7 @@ class signoff_manager {
                 'timemodified' => $now,
             ];
             $row->id = $DB->insert_record(self::TABLE, $row);
+            self::trigger_requested($row);
             return $row;
         }
 
@@ -142,8 +143,23 @@ class signoff_manager {
             $row->comment = null;
             $row->timemodified = $now;
             $DB->update_record(self::TABLE, $row);
+            self::trigger_requested($row);
         }
         return $row;
+    }
+
+    /**
+     * Log a (re-)request: \local_buyin\event\signoff_requested in the course context.
+     *
+     * @param stdClass $row the stored request
+     */
+    protected static function trigger_requested(stdClass $row): void {
+        \local_buyin\event\signoff_requested::create([
+            'objectid' => $row->id,
+            'context' => \context_course::instance($row->courseid),
+            'relateduserid' => $row->userid,
+            'other' => ['managerid' => (int) $row->managerid],
+        ])->trigger();
     }
 
     /**
@@ -290,6 +306,12 @@ class signoff_manager {
         $request->timemodified = $now;
         $DB->update_record(self::TABLE, $request);
         $transaction->allow_commit();
+        \local_buyin\event\signoff_decided::create([
+            'objectid' => $request->id,
+            'context' => \context_course::instance($courseid),
+            'relateduserid' => $userid,
+            'other' => ['managerid' => (int) $request->managerid, 'decision' => $decision],
+        ])->trigger();
 
         return [$request, $warnings];
     }

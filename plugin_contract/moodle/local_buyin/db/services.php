@@ -53,10 +53,29 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_get_progress' => [
+        'classname' => 'local_buyin\external\get_progress',
+        'methodname' => 'execute',
+        'description' => 'A page of one course\'s learners: enrolments, last access, activity and course completion, '
+            . 'finished quiz attempts with marks per grade item; a fixed number of queries per page.',
+        'type' => 'read',
+        'capabilities' => 'local/buyin:agent',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
+    'local_buyin_complete_activities' => [
+        'classname' => 'local_buyin\external\complete_activities',
+        'methodname' => 'execute',
+        'description' => 'Many activity completion overrides in one call, each checked as core checks it, each with its result.',
+        'type' => 'write',
+        'capabilities' => 'moodle/course:overridecompletion',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
 ];
 
 // The service the agent's token belongs to: exactly the functions of
-// plugin_contract/service.json plus this plugin's three (tests/test_plugin.py checks it),
+// plugin_contract/service.json plus this plugin's five (tests/test_plugin.py checks it),
 // so the admin does not hand-pick them.
 // - enabled 0: a predefined service is created at install; it stays off until the admin
 //   has created the agent's user and role and switches it on (Site administration >
@@ -100,6 +119,8 @@ $services = [
             'local_buyin_request_signoffs',
             'local_buyin_get_signoffs',
             'local_buyin_record_signoff',
+            'local_buyin_get_progress',
+            'local_buyin_complete_activities',
         ],
         'requiredcapability' => '',
         'restrictedusers' => 1,

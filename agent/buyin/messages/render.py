@@ -1,0 +1,374 @@
+"""The one renderer: a message intent (template id and data) → summary and HTML text.
+
+Every value from the data is HTML-escaped before it is filled in (messages are sent
+as HTML, textformat 1); only what this module builds itself (lists, links) goes in
+as HTML. The words come from :mod:`buyin.messages.templates`, with the programme's
+overrides on top. Standard library and the model only.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from buyin.messages.templates import LANGUAGES
+from buyin.model.actions import MessageParams
+from buyin.model.clock import DAY, HOUR
+
+
+class _Escaped(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # an unknown placeholder stays as written
+
+
+class Words:
+    """One template's fragments (the programme's overrides first), filled on demand."""
+
+    def __init__(self, template: str, language: str, own: Mapping[str, str]) -> None:
+        table = LANGUAGES[language]
+        if template not in table:
+            raise KeyError(f"no message template {template!r} in language {language!r}")
+        self.common = table["common"]
+        self.fragments = {**table[template], **own}
+
+    def __call__(
+        self, fragment_name: str, /, raw: Mapping[str, str] | None = None, **values: Any
+    ) -> str:
+        """The fragment ``fragment_name`` with ``values`` escaped and ``raw`` HTML as is."""
+        fragment = self.fragments.get(fragment_name, self.common.get(fragment_name))
+        if fragment is None:
+            raise KeyError(f"message fragment {fragment_name!r} is missing from the templates")
+        filled = _Escaped({k: html.escape(str(v)) for k, v in values.items()})
+        filled.update(raw or {})
+        return fragment.format_map(filled)
+
+    def plain(self, name: str, **values: Any) -> str:
+        """A fragment for people reading a plan (no HTML)."""
+        return self.fragments[name].format_map(_Escaped({k: str(v) for k, v in values.items()}))
+
+    # -- helpers ------------------------------------------------------------------
+
+    def html_list(self, items: list[str]) -> str:
+        return self("list", raw={"items": "".join(self("item", raw={"item": i}) for i in items)})
+
+    def link(self, target: Mapping[str, Any]) -> str:
+        """A link to ``{"url", "name"}``."""
+        url = html.escape(str(target["url"]), quote=True)
+        return f'<a href="{url}">{html.escape(str(target["name"]))}</a>'
+
+    def percent(self, fraction: float) -> str:
+        return self("percent", value=round(fraction * 100))
+
+    def date(self, ts: int) -> str:
+        return datetime.fromtimestamp(ts, UTC).strftime(self.common["date"])
+
+    def ago(self, seconds: float) -> str:
+        days = int(seconds // DAY)
+        if days >= 2:
+            return self("days", n=days)
+        if days == 1:
+            return self("one_day")
+        hours = int(seconds // HOUR)
+        return self("hours", n=hours) if hours != 1 else self("one_hour")
+
+    def duration(self, minutes: float) -> str:
+        hours, mins = divmod(round(minutes), 60)
+        if hours and mins:
+            return self("hours_minutes", h=hours, m=mins)
+        return self("hours_only", h=hours) if hours else self("minutes_only", m=mins)
+
+
+Data = Mapping[str, Any]
+Composer = Callable[[Words, Data], tuple[str, str]]
+
+
+def _precheck(w: Words, d: Data) -> tuple[str, str]:
+    values = {
+        "firstname": d["firstname"],
+        "course": d["course"]["name"],
+        "quiz": w("no_quiz") if d.get("quiz") is None else d["quiz"],
+        "passmark": w.percent(d["passmark"]),
+    }
+    parts = [w("intro", **values)]
+    if d["completed"]:
+        items = [
+            w(
+                "topic_done",
+                raw={
+                    "activities": ", ".join(w.link(a) for a in t["activities"])
+                    or w("already_complete")
+                },
+                topic=t["topic"],
+                score=w.percent(t["score"]),
+            )
+            for t in d["completed"]
+        ]
+        parts.append(w("tested_out", raw={"topics": w.html_list(items)}, **values))
+    else:
+        parts.append(w("nothing_tested_out", **values))
+    if d["focus"]:
+        items = [
+            w("topic_focus", topic=t["topic"], score=w.percent(t["score"])) for t in d["focus"]
+        ]
+        parts.append(w("focus", raw={"topics": w.html_list(items)}, **values))
+    parts.append(w("closing", raw={"courselink": w.link(d["course"])}, **values))
+    return w.plain("summary"), "".join(parts)
+
+
+def _kickoff_learner(w: Words, d: Data) -> tuple[str, str]:
+    sponsor = ""
+    if d.get("sponsor_message"):
+        signature = w("signature", sponsor=d["sponsor"]) if d.get("sponsor") else ""
+        sponsor = w("sponsor", raw={"signature": signature}, message=d["sponsor_message"])
+    text = w(
+        "body",
+        raw={"courselink": w.link(d["course"]), "sponsor": sponsor},
+        firstname=d["firstname"],
+        manager=w("no_manager") if d.get("manager") is None else d["manager"],
+        course=d["course"]["name"],
+    )
+    return w.plain("summary"), text
+
+
+def _kickoff_manager(w: Words, d: Data) -> tuple[str, str]:
+    tips = list(d.get("tips") or ()) or [w("tip1"), w("tip2"), w("tip3")]
+    count = len(d["learners"])
+    text = w(
+        "body",
+        raw={
+            "courselink": w.link(d["course"]),
+            "learners": w.html_list([html.escape(name) for name in d["learners"]]),
+        },
+        firstname=d["firstname"],
+        count=count,
+    )
+    text += w("tips_intro", raw={"tips": w.html_list([html.escape(t) for t in tips[:3]])})
+    return w.plain("summary", count=count), text
+
+
+def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
+    now = int(d["now"])
+
+    def line(p: Mapping[str, Any]) -> str:
+        return w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
+
+    parts = [w("greeting", firstname=d["firstname"])]
+    own = d["own"]
+    if own:
+        parts.append(
+            w(
+                "own_one" if len(own) == 1 else "own_many",
+                raw={
+                    "reminder": w("reminder") if d["reminder"] else "",
+                    "learners": w.html_list([line(p) for p in own]),
+                },
+                count=len(own),
+                course=d["course"]["name"],
+            )
+        )
+    if d["escalated"]:
+        items = [
+            w("escalated_learner", raw={"line": line(p)}, manager=p["manager"])
+            for p in d["escalated"]
+        ]
+        parts.append(w("escalated", raw={"learners": w.html_list(items)}))
+    page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
+    parts.append(w("sign", raw={"link": w.link(page)}))
+    if d.get("needs_role"):
+        parts.append(w("needs_role", course=d["course"]["name"]))
+    summary = w.plain("summary_reminder" if d["reminder"] else "summary", count=d["count"])
+    return summary, "".join(parts)
+
+
+def _signoff_signed(w: Words, d: Data) -> tuple[str, str]:
+    text = w(
+        "body",
+        raw={"courselink": w.link(d["course"])},
+        firstname=d["firstname"],
+        who=w("no_signer") if d.get("who") is None else d["who"],
+    )
+    return w.plain("summary"), text
+
+
+def _job_aid(w: Words, d: Data) -> tuple[str, str]:
+    aid = d["aid"]
+    text = w(
+        "body",
+        raw={
+            "courselink": w.link(d["course"]),
+            "aidlink": w.link({"url": aid["url"], "name": aid["title"]}),
+        },
+        firstname=d["firstname"],
+    )
+    if aid.get("takeaway"):
+        text += w("takeaway", takeaway=aid["takeaway"])
+    return w.plain("summary"), text
+
+
+def _refresher_open(w: Words, d: Data) -> tuple[str, str]:
+    text = w("body", raw={"refresherlink": w.link(d["refresher"])}, firstname=d["firstname"])
+    return w.plain("summary"), text
+
+
+def _manager_note(w: Words, d: Data) -> tuple[str, str]:
+    opens = d.get("refresher_opens")
+    text = w(
+        "body",
+        raw={
+            "courselink": w.link(d["course"]),
+            "when": w("when", date=w.date(int(opens))) if opens else "",
+        },
+        firstname=d["firstname"],
+        learner=d["learner"],
+    )
+    return w.plain("summary", username=d["username"]), text
+
+
+def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
+    pre: Mapping[str, float] = d["pre"]
+    post: Mapping[str, float] = d["post"]
+    parts = [w("intro", raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    improved = [t for t in post if t in pre]
+    if improved:
+        items = []
+        for t in improved:
+            delta = round((post[t] - pre[t]) * 100)
+            change = w("gain", n=delta) if delta > 0 else w("steady") if delta == 0 else ""
+            line = w("progress_line", topic=t, pre=w.percent(pre[t]), post=w.percent(post[t]))
+            items.append(w("with_change", raw={"line": line, "change": change}) if change else line)
+        parts.append(w("progress", raw={"topics": w.html_list(items)}))
+    elif post or pre:
+        scores = post or pre
+        items = [w("score_line", topic=t, score=w.percent(v)) for t, v in scores.items()]
+        parts.append(w("final" if post else "pre", raw={"topics": w.html_list(items)}))
+    minutes, count = float(d["minutes"]), int(d["activities"])
+    if minutes > 0:
+        name = "saved_one" if count == 1 else "saved_many"
+        parts.append(w(name, duration=w.duration(minutes), count=count))
+    share = d.get("share")
+    if share is not None:
+        if share >= 0.5:
+            parts.append(w("ahead", basis=w("basis." + d["basis"]), share=w.percent(share)))
+        else:
+            parts.append(w("encourage"))
+    return w.plain("summary"), "".join(parts)
+
+
+def _insights_team(w: Words, d: Data) -> tuple[str, str]:
+    lines = []
+    for m in d["members"]:
+        status = w("status." + m["status"], done=m.get("done", 0), total=m.get("total", 0))
+        if m.get("idle_days") is not None:
+            status += w("idle", days=m["idle_days"])
+        scores = m.get("scores")
+        detail = (
+            w(
+                "scores",
+                raw={
+                    "scores": ", ".join(
+                        w("score", topic=t, score=w.percent(v)) for t, v in scores.items()
+                    )
+                },
+            )
+            if scores
+            else w("no_scores")
+        )
+        lines.append(w("member", raw={"status": status, "detail": detail}, name=m["name"]))
+    parts = [
+        w(
+            "intro",
+            raw={"courselink": w.link(d["course"]), "members": w.html_list(lines)},
+            firstname=d["firstname"],
+        )
+    ]
+    if d["pending"]:
+        page = {"url": d["signoff_url"], "name": w.plain("pending_link")}
+        parts.append(
+            w(
+                "pending",
+                raw={"link": w.link(page)},
+                count=len(d["pending"]),
+                names=", ".join(d["pending"]),
+            )
+        )
+    if d["stuck"]:
+        parts.append(w("stuck", days=d["stuck_days"], names=", ".join(d["stuck"])))
+    return w.plain("summary", week=d["week"]), "".join(parts)
+
+
+def _poll_invite(w: Words, d: Data) -> tuple[str, str]:
+    text = w(
+        "body",
+        raw={"courselink": w.link(d["course"]), "polllink": w.link(d["poll"])},
+        firstname=d["firstname"],
+        count=d["count"],
+    )
+    return w.plain("summary"), text
+
+
+def _poll_remind(w: Words, d: Data) -> tuple[str, str]:
+    text = w(
+        "body",
+        raw={"polllink": w.link(d["poll"])},
+        firstname=d["firstname"],
+        course=d["course"]["name"],
+    )
+    return w.plain("summary"), text
+
+
+def _poll_answer(w: Words, d: Data) -> tuple[str, str]:
+    lines = []
+    for t in d["topics"]:
+        pre, post = t.get("pre"), t.get("post")
+        if pre is not None and post is not None:
+            lines.append(w("moved", topic=t["topic"], pre=w.percent(pre), post=w.percent(post)))
+        elif pre is not None:
+            lines.append(w("pre", topic=t["topic"], pre=w.percent(pre)))
+        else:
+            lines.append(w("none", topic=t["topic"]))
+    text = w(
+        "intro",
+        raw={"courselink": w.link(d["course"]), "topics": w.html_list(lines)},
+        firstname=d["firstname"],
+    )
+    return w.plain("summary"), text
+
+
+#: how each template's parts are put together
+COMPOSERS: dict[str, Composer] = {
+    "precheck.result": _precheck,
+    "kickoff.learner": _kickoff_learner,
+    "kickoff.manager": _kickoff_manager,
+    "signoff.digest": _signoff_digest,
+    "signoff.signed": _signoff_signed,
+    "followup.job_aid": _job_aid,
+    "followup.refresher_open": _refresher_open,
+    "followup.manager_note": _manager_note,
+    "insights.complete": _insights_complete,
+    "insights.team": _insights_team,
+    "poll.invite": _poll_invite,
+    "poll.remind": _poll_remind,
+    "poll.answer": _poll_answer,
+}
+
+
+def render(
+    params: MessageParams,
+    own: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    language: str = "en",
+) -> MessageParams:
+    """``params`` with its summary and HTML text composed from its template and data.
+
+    ``own``: the programme's overridden fragments by template id (see
+    :func:`buyin.messages.templates.overrides`).
+    """
+    compose = COMPOSERS.get(params.template)
+    if compose is None:
+        raise KeyError(f"no message template {params.template!r}")
+    words = Words(params.template, language, (own or {}).get(params.template, {}))
+    summary, text = compose(words, params.data)
+    return replace(params, summary=summary, text=text)

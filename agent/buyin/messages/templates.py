@@ -1,0 +1,191 @@
+"""Every message the agent sends, as one table of templates (English).
+
+A template id names one message ("precheck.result"); its fragments use
+``{placeholders}`` that :mod:`buyin.messages.render` fills with HTML-escaped values
+(or with HTML it built itself: lists, links). ``summary`` is the one line a plan
+shows. ``common`` holds the words every message may use (durations, dates).
+
+Where the mapping allows it, a programme overrides fragments:
+:func:`overrides` says which. A later language is one more table like :data:`EN`.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from buyin.model.programme import Programme
+
+Table = Mapping[str, Mapping[str, str]]
+
+EN: Table = {
+    "common": {
+        "list": "<ul>{items}</ul>",
+        "item": "<li>{item}</li>",
+        "strong": "<strong>{text}</strong>",
+        "percent": "{value}%",
+        #: strftime format of a day
+        "date": "%A %d %B %Y",
+        "days": "{n} days",
+        "one_day": "1 day",
+        "hours": "{n} hours",
+        "one_hour": "1 hour",
+        "hours_minutes": "{h} h {m} min",
+        "hours_only": "{h} h",
+        "minutes_only": "{m} min",
+    },
+    "precheck.result": {
+        "summary": "pre-check results",
+        # the six below are overridable in the mapping ([precheck.messages])
+        "subject": "Your {course} pre-check results",
+        "intro": "<p>Hi {firstname}, thank you for taking the {quiz} in {course}.</p>",
+        "tested_out": "<p>You already know these topics, so we have marked their activities "
+        "complete for you:</p>{topics}",
+        "nothing_tested_out": "<p>No topic reached {passmark} this time, so every activity is "
+        "waiting for you.</p>",
+        "focus": "<p>Focus your time on:</p>{topics}",
+        "closing": "<p>Continue in {courselink}.</p>",
+        "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
+        "already_complete": "already complete",
+        "topic_focus": "<strong>{topic}</strong>: you scored {score}",
+        "no_quiz": "pre-check",
+    },
+    "kickoff.learner": {
+        "summary": "kickoff",
+        # overridable: [kickoff] learner_message
+        "body": "<p>Hi {firstname}, welcome to {courselink}.</p>"
+        "<p>{manager} knows you are taking it and will sign off your completion: "
+        "they are there to back you.</p>{sponsor}",
+        "no_manager": "Your manager",
+        "sponsor": "<blockquote>{message}{signature}</blockquote>",
+        "signature": "<br>— {sponsor}",
+    },
+    "kickoff.manager": {
+        "summary": "team started ({count})",
+        # overridable: [kickoff] manager_message
+        "body": "<p>Hi {firstname}, {count} of your team started {courselink}:</p>{learners}",
+        "tips_intro": "<p>Three ways to back them:</p>{tips}",
+        # the defaults of [kickoff] support_tips
+        "tip1": "Ask them what they want to get out of the course, and check in once a week.",
+        "tip2": "Give them protected time in their week for the activities.",
+        "tip3": "When they finish, sit down together and agree one thing to apply on the job.",
+    },
+    "signoff.digest": {
+        "summary": "sign-off request ({count} learner(s))",
+        "summary_reminder": "sign-off reminder ({count} learner(s))",
+        "greeting": "<p>Hi {firstname},</p>",
+        "own_one": "<p>{reminder}{count} of your team is waiting for your sign-off in "
+        "{course}:</p>{learners}",
+        "own_many": "<p>{reminder}{count} of your team are waiting for your sign-off in "
+        "{course}:</p>{learners}",
+        "reminder": "Reminder: ",
+        "learner": "{name}: finished every activity {ago} ago",
+        "escalated": "<p>These learners have waited longer than expected for their manager's "
+        "sign-off; please sign off or follow up:</p>{learners}",
+        "escalated_learner": "{line} (manager {manager})",
+        "sign": "<p>Sign off in one click each: {link}</p>",
+        "needs_role": "<p>If the report does not open for you, ask your site administrator "
+        "to enrol you in {course} with the sign-off role.</p>",
+        # the link's words name the page it opens
+        "page.completion_report": "course completion report",
+        "page.plugin": "Sign-off requests",
+    },
+    "signoff.signed": {
+        "summary": "signed off",
+        "body": "<p>Hi {firstname}, {who} has signed off your completion of {courselink}. "
+        "Congratulations!</p>",
+        "no_signer": "your manager",
+    },
+    "followup.job_aid": {
+        "summary": "job aid",
+        "body": "<p>Well done, {firstname}: you have completed {courselink}.</p>"
+        "<p>Keep this close for your next conversations: {aidlink}</p>",
+        "takeaway": "<p>{takeaway}</p>",
+    },
+    "followup.refresher_open": {
+        "summary": "refresher open",
+        "body": "<p>Hi {firstname}, your refresher {refresherlink} is open now: it takes a few "
+        "minutes and shows what stuck.</p>",
+    },
+    "followup.manager_note": {
+        "summary": "{username} completed",
+        "body": "<p>Hi {firstname}, {learner} has completed {courselink}.{when}</p>"
+        "<p>Ask them which idea they will use first, and notice when they do.</p>",
+        "when": " Their refresher opens on {date}.",
+    },
+    "insights.complete": {
+        "summary": "what you gained",
+        "intro": "<p>Hi {firstname}, congratulations on completing {courselink}! "
+        "Here is what you gained.</p>",
+        "progress": "<p>Your progress per topic (pre-check → final):</p>{topics}",
+        "progress_line": "<strong>{topic}</strong>: {pre} → {post}",
+        "gain": "+{n} points",
+        "steady": "holding steady",
+        "with_change": "{line} ({change})",
+        "final": "<p>Your final scores per topic:</p>{topics}",
+        "pre": "<p>Your pre-check scores per topic:</p>{topics}",
+        "score_line": "<strong>{topic}</strong>: {score}",
+        "saved_one": "<p>Testing out saved you about {duration}: {count} activity on topics "
+        "you already knew were completed for you.</p>",
+        "saved_many": "<p>Testing out saved you about {duration}: {count} activities on topics "
+        "you already knew were completed for you.</p>",
+        "ahead": "<p>On the {basis} you are ahead of {share} of your colleagues in this "
+        "programme. Well done!</p>",
+        "encourage": "<p>Every colleague starts from a different place: what counts is the "
+        "ground you covered, and you finished the whole programme. Keep it up!</p>",
+        "basis.post": "post-assessment",
+        "basis.precheck": "pre-check",
+    },
+    "insights.team": {
+        "summary": "your team this week ({week})",
+        "intro": "<p>Hi {firstname}, here is how your team is doing in {courselink} "
+        "this week.</p>{members}",
+        "member": "<strong>{name}</strong>: {status}; {detail}",
+        "status.completed": "completed the programme",
+        "status.awaiting": "finished every activity and awaits your sign-off",
+        "status.progress": "{done} of {total} activities done",
+        "idle": ", no progress for {days} days",
+        "scores": "pre-check {scores}",
+        "score": "{topic} {score}",
+        "no_scores": "no pre-check yet",
+        "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off in the {link}.</p>",
+        "pending_link": "course completion report",
+        "stuck": "<p>Could use a word of encouragement (no progress in {days} days): {names}.</p>",
+    },
+    "poll.invite": {
+        "summary": "poll invitation",
+        "body": "<p>Hi {firstname}, {count} of your team are taking {courselink}.</p>"
+        "<p>Which problems should it solve for your team? Tell us in two minutes: {polllink}. "
+        "Your answer shapes what the training stresses, and later you will see how your "
+        "team's scores moved on exactly those topics.</p>",
+    },
+    "poll.remind": {
+        "summary": "poll reminder",
+        "body": "<p>Hi {firstname}, a reminder: what should {course} solve for your team? "
+        "Two minutes: {polllink}.</p>",
+    },
+    "poll.answer": {
+        "summary": "what you asked for",
+        "intro": "<p>Hi {firstname}, thank you for telling us what {courselink} should solve. "
+        "Where your team stands on it:</p>{topics}",
+        "moved": "You asked about {topic}; your team's {topic} score went from {pre} to {post}",
+        "pre": "You asked about {topic}; your team's {topic} score at the pre-check: {pre}",
+        "none": "You asked about {topic}; no {topic} scores from your team yet",
+    },
+}
+
+#: the tables by language
+LANGUAGES: Mapping[str, Table] = {"en": EN}
+
+
+def overrides(programme: Programme) -> dict[str, dict[str, str]]:
+    """The fragments a programme's mapping overrides, by template id."""
+    out: dict[str, dict[str, str]] = {}
+    if programme.precheck is not None and programme.precheck.messages:
+        out["precheck.result"] = dict(programme.precheck.messages)
+    kickoff = programme.kickoff
+    if kickoff is not None and kickoff.learner_message:
+        out["kickoff.learner"] = {"body": kickoff.learner_message}
+    if kickoff is not None and kickoff.manager_message:
+        out["kickoff.manager"] = {"body": kickoff.manager_message}
+    return out

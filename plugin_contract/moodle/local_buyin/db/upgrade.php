@@ -1,0 +1,42 @@
+<?php
+// This file is part of Moodle - http://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
+
+/**
+ * Upgrade steps of local_buyin.
+ *
+ * 0.1.0 (2026112300) to 0.2.0 (2026120100): two web-service functions (the service is
+ * re-synced from db/services.php by Moodle itself) and two events; no table or field is
+ * added or changed, so the sign-off requests and decisions stay as they are. Any table or
+ * field added later gets its own step here.
+ *
+ * @package    local_buyin
+ * @copyright  2026 moodle-buyin contributors
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+/**
+ * Upgrade local_buyin.
+ *
+ * @param int $oldversion the version installed
+ * @return bool
+ */
+function xmldb_local_buyin_upgrade($oldversion): bool {
+    if ($oldversion < 2026120100) {
+        // Nothing in the database changes: the step records the new version only.
+        upgrade_plugin_savepoint(true, 2026120100, 'local', 'buyin');
+    }
+    return true;
+}

@@ -1,0 +1,158 @@
+"""local_buyin_get_progress and local_buyin_complete_activities on the simulated site:
+the same facts as the core functions answer for the same learner (issue #12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from buyin.simulator import SimulatedMoodle
+from buyin.simulator.model import ROLE_STUDENT
+from test_simulator import call
+
+COURSE = 2
+
+
+@pytest.fixture
+def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
+    site.install_plugin()
+    return site
+
+
+def _quizzes(site: SimulatedMoodle) -> list[int]:
+    return [q.id for q in site.state.quizzes.values() if q.course == COURSE]
+
+
+def _students(site: SimulatedMoodle) -> list[int]:
+    return sorted(
+        uid
+        for (uid, cid), enrolment in site.state.enrolments.items()
+        if cid == COURSE and ROLE_STUDENT in enrolment.roleids
+    )
+
+
+def _all_pages(site: SimulatedMoodle, limit: int, **params: Any) -> list[dict[str, Any]]:
+    learners: list[dict[str, Any]] = []
+    cursor = 0
+    while True:
+        page = call(
+            site, "local_buyin_get_progress", courseid=COURSE, cursor=cursor, limit=limit, **params
+        )
+        learners += page["learners"]
+        cursor = page["nextcursor"]
+        if not cursor:
+            return learners
+
+
+def test_progress_holds_what_the_core_functions_answer(plugin_site: SimulatedMoodle) -> None:
+    quizids = _quizzes(plugin_site)
+    learners = _all_pages(plugin_site, 500, quizids=quizids)
+    page_aggregation = call(plugin_site, "local_buyin_get_progress", courseid=COURSE)["aggregation"]
+    assert any(a["gradeitemmarks"] for lr in learners for a in lr["attempts"])
+    enrolled = sorted(uid for uid, cid in plugin_site.state.enrolments if cid == COURSE)
+    assert [lr["userid"] for lr in learners] == enrolled
+    for learner in learners:
+        uid = learner["userid"]
+        core = call(
+            plugin_site,
+            "core_completion_get_activities_completion_status",
+            courseid=COURSE,
+            userid=uid,
+        )
+        assert [(a["cmid"], a["state"], a["timecompleted"]) for a in learner["activities"]] == [
+            (s["cmid"], s["state"], s["timecompleted"]) for s in core["statuses"]
+        ]
+        course = call(
+            plugin_site, "core_completion_get_course_completion_status", courseid=COURSE, userid=uid
+        )
+        if "completionstatus" in course:
+            assert [c["timecompleted"] is not None for c in learner["completion"]["criteria"]] == [
+                c["complete"] for c in course["completionstatus"]["completions"]
+            ]
+            assert page_aggregation == course["completionstatus"]["aggregation"]
+            assert (learner["completion"]["timecompleted"] is not None) == course[
+                "completionstatus"
+            ]["completed"]
+        for quizid in quizids:
+            attempts = call(
+                plugin_site,
+                "mod_quiz_get_user_attempts",
+                quizid=quizid,
+                userid=uid,
+                status="all",
+            )["attempts"]
+            mine = [a for a in learner["attempts"] if a["quiz"] == quizid]
+            assert [(a["id"], a["state"]) for a in mine] == [
+                (a["id"], a["state"]) for a in attempts
+            ]
+            assert [a["gradeitemmarks"] for a in mine if a["state"] == "finished"] == [
+                a.get("gradeitemmarks", []) for a in attempts if a["state"] == "finished"
+            ]
+
+
+def test_pages_cover_every_learner_once(plugin_site: SimulatedMoodle) -> None:
+    every = [lr["userid"] for lr in _all_pages(plugin_site, 500)]
+    paged = [lr["userid"] for lr in _all_pages(plugin_site, 5)]
+    assert paged == every and len(set(paged)) == len(paged) > 5
+
+
+def test_since_returns_only_learners_with_a_change(
+    plugin_site: SimulatedMoodle, clock: Any
+) -> None:
+    clock.advance(days=30)
+    learner = _students(plugin_site)[0]
+    cmid = next(
+        a.cmid for a in plugin_site.state.activities.values() if a.course == COURSE and a.completion
+    )
+    done = call(
+        plugin_site,
+        "local_buyin_complete_activities",
+        items=[{"userid": learner, "cmid": cmid, "newstate": 1}],
+    )
+    assert done["items"][0]["status"], done
+    changed = _all_pages(plugin_site, 500, since=clock.now)
+    assert [lr["userid"] for lr in changed] == [learner]
+
+
+def test_complete_activities_gives_each_item_its_result(plugin_site: SimulatedMoodle) -> None:
+    learners = _students(plugin_site)[:2]
+    tracked = [
+        a.cmid for a in plugin_site.state.activities.values() if a.course == COURSE and a.completion
+    ]
+    untracked = [
+        a.cmid
+        for a in plugin_site.state.activities.values()
+        if a.course == COURSE and not a.completion
+    ]
+    items = [{"userid": uid, "cmid": tracked[0], "newstate": 1} for uid in learners]
+    items += [{"userid": learners[0], "cmid": cmid, "newstate": 1} for cmid in untracked[:1]]
+    answer = call(plugin_site, "local_buyin_complete_activities", items=items)
+    assert [r["status"] for r in answer["items"]] == [True, True] + [False] * len(untracked[:1])
+    for uid in learners:
+        held = plugin_site.state.activity_completions[(uid, tracked[0])]
+        assert held.state == 1 and held.overrideby == plugin_site.state.agent_userid
+    if untracked:
+        assert answer["items"][2]["warningcode"] == "nottracked"
+
+
+def test_complete_activities_without_the_capability_fails_per_item(
+    plugin_site: SimulatedMoodle,
+) -> None:
+    plugin_site.deny_capability(
+        "core_completion_override_activity_completion_status", "moodle/course:overridecompletion"
+    )
+    learner = _students(plugin_site)[0]
+    cmid = next(
+        a.cmid for a in plugin_site.state.activities.values() if a.course == COURSE and a.completion
+    )
+    answer = call(
+        plugin_site,
+        "local_buyin_complete_activities",
+        items=[{"userid": learner, "cmid": cmid, "newstate": 1}],
+    )
+    assert answer["items"][0]["warningcode"] == "nopermissions"
+    assert "Override activity completion status" in answer["items"][0]["message"]
+    assert (learner, cmid) not in plugin_site.state.activity_completions or (
+        plugin_site.state.activity_completions[(learner, cmid)].overrideby is None
+    )
