@@ -125,8 +125,9 @@ def test_sync_prints_results_and_one_metrics_line(
     assert ", failed 0" in result.output
     metrics = [line for line in result.output.splitlines() if line.startswith("metrics ")]
     assert len(metrics) == 1
-    # the course (everyone, then active only) and the refresher course (for follow-ups)
-    assert "core_enrol_get_enrolled_users=3" in metrics[0]
+    # the course (everyone, then active only), the refresher course (for follow-ups)
+    # and the poll's course (who may answer)
+    assert "core_enrol_get_enrolled_users=4" in metrics[0]
     assert "calls=" in metrics[0] and "retries=0" in metrics[0]
 
 

@@ -67,7 +67,14 @@ def test_captures_are_classified_as_the_index_says() -> None:
     for c in CAPTURES:
         assert (index[f"{c.name}.json"]["errorcode"] is not None) == c.is_error, c.name
         if c.variant and c.variant.startswith("error-"):
-            assert c.is_error, f"{c.name} is named as an error but is not an envelope"
+            # mod_feedback_get_feedbacks_by_courses refuses a course with a warning, not an
+            # exception: the capture says so in its note
+            note = json.loads(
+                (REPO / "tests/fixtures/moodle/captures" / f"{c.name}.json").read_text()
+            ).get("note", "")
+            assert c.is_error or note.startswith("not an exception"), (
+                f"{c.name} is named as an error but is not an envelope"
+            )
     assert len(SUCCESS) > 50
     assert len(ERRORS) >= 15
 

@@ -229,7 +229,8 @@ def test_a_mapping_change_is_seen_at_the_next_sync_not_the_next_reconciliation(
 ) -> None:
     set_mapping(mapping_dir, 'course = "CC201"', 'course = "LEAD100"')
     run_sync()
-    set_mapping(mapping_dir, 'course = "LEAD100"', 'course = "CC201"')
+    # (the poll's course is LEAD100 too: only the refresher's line changes back)
+    set_mapping(mapping_dir, 'course = "LEAD100"\ndelay_days', 'course = "CC201"\ndelay_days')
     l02 = load_scenario()["learners"]["learner02"]["userid"]
     clock.advance(hours=1)
     site.mark_signoff(l02, 2, MGR["mgr1"], time=clock.now)

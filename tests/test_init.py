@@ -73,6 +73,16 @@ def test_cc101_starter_is_valid_and_marks_every_guess(
         assert "slots" not in topic  # the grading page is not in the service: unknown
     text = out.read_text()
     assert "# [signoff]" in text and '# role = "signoff"' in text
+    # the manager poll, commented out, its options ready for the topics found
+    assert programme.poll is None
+    assert "# [poll]" in text and '# 4 = "Closing"' in text
+    uncommented = text.replace("# [poll", "[poll").replace("# activity = 0", "activity = 14")
+    for line in ('# course = ""', '# 1 = "', '# 2 = "', '# 3 = "', '# 4 = "'):
+        uncommented = uncommented.replace(line, line[2:])
+    uncommented = uncommented.replace('course = ""', 'course = "LEAD100"')
+    out.write_text(uncommented)
+    poll = load_mapping(out).poll
+    assert poll is not None and list(poll.options.values()) == TOPICS
     assert text.count("# CHECK: covers course section") == 4
     # what it guessed is printed
     assert f"wrote {out} for CC101" in result.output

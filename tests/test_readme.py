@@ -20,6 +20,7 @@ def test_the_mapping_example_is_a_valid_mapping() -> None:
     block = README.split("### Programme mappings", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
     programme = parse_mapping(tomllib.loads(block), Path("README.md"))
     assert programme.signoff is not None and programme.followup is not None
+    assert programme.poll is not None and programme.poll.options == {1: "Listening"}
 
 
 def test_every_setting_and_its_environment_variable_is_documented() -> None:

@@ -32,6 +32,7 @@ from buyin.moodle.fetch import (
     resolve_role,
 )
 from buyin.moodle.parse import parse_course_completion
+from buyin.moodle.poll import find_feedback, map_questions
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,99 @@ def check_programme(
                     )
 
 
+POLL_FUNCTIONS = (
+    "mod_feedback_get_feedbacks_by_courses",
+    "mod_feedback_get_feedback_access_information",
+    "mod_feedback_get_items",
+    "mod_feedback_get_non_respondents",
+    "mod_feedback_get_responses_analysis",
+    "mod_feedback_get_analysis",
+)
+
+
+def check_poll(
+    client: MoodleClient, site: SiteInfo, programme: Programme, report: DoctorReport
+) -> None:
+    """The manager poll: its functions, the Feedback, its questions, not anonymous, and
+    its responses readable by the agent."""
+    poll = programme.poll
+    if poll is None:
+        return
+    where = f"{programme.id} ({programme.source.name})"
+    missing = [f for f in POLL_FUNCTIONS if f not in site.functions]
+    report.add(
+        f"{where}: poll functions in the token's service",
+        not missing,
+        "all present" if not missing else "missing: " + ", ".join(missing),
+        "" if not missing else "Add them to the service, or reinstall local_buyin's service.",
+    )
+    if missing:
+        return
+    source = str(programme.source)
+    name = f"{where}: poll activity {poll.activity!r} in {poll.course!r}"
+    course = _try(report, name, lambda: resolve_course(client, poll.course, f"{source}: poll"))
+    if course is None:
+        return
+    feedback = _try(report, name, lambda: find_feedback(client, course.id, poll.activity, source))
+    if feedback is None:
+        return
+    report.add(name, True, f"Feedback {feedback.name!r} (id {feedback.id}, cmid {feedback.cmid})")
+    items = _try(
+        report,
+        f"{where}: poll questions",
+        lambda: map_questions(
+            client.call("mod_feedback_get_items", feedbackid=feedback.id).get("items") or [],
+            poll,
+            source,
+        ),
+    )
+    if items is not None:
+        report.add(
+            f"{where}: poll questions",
+            True,
+            f"{poll.question!r} has {items.option_count} options, {len(poll.options)} mapped",
+        )
+    access = _try(
+        report,
+        f"{where}: poll access",
+        lambda: client.call("mod_feedback_get_feedback_access_information", feedbackid=feedback.id),
+    )
+    if access is None:
+        return
+    anonymous = bool(access.get("isanonymous"))
+    report.add(
+        f"{where}: poll not anonymous",
+        not anonymous,
+        "answers carry the manager"
+        if not anonymous
+        else "anonymous: Moodle gives aggregate counts only, so nobody can be reminded "
+        "and the report shows no manager's own answer",
+        ""
+        if not anonymous
+        else "In the Feedback's settings set 'Record user names' to show names with answers.",
+    )
+    readable = bool(access.get("canviewreports"))
+    if readable and not anonymous:
+        readable = (
+            _try(
+                report,
+                f"{where}: poll responses readable",
+                lambda: client.call(
+                    "mod_feedback_get_responses_analysis", feedbackid=feedback.id, perpage=1
+                ),
+            )
+            is not None
+        )
+        if not readable:
+            return
+    report.add(
+        f"{where}: poll responses readable",
+        readable,
+        "" if readable else "the agent cannot view the Feedback's responses",
+        "" if readable else "Give the agent's role mod/feedback:viewreports in the poll's course.",
+    )
+
+
 def _role_refs(programme: Programme) -> Iterator[tuple[str, Any]]:
     yield "learners", programme.learner_role
     if programme.signoff is not None:
@@ -292,6 +386,7 @@ def run_doctor(
     try:
         for programme in programmes:
             check_programme(client, site, programme, report, probe_writes=probe_writes)
+            check_poll(client, site, programme, report)
     except TransientError as exc:
         report.fatal = exc
         report.add("site reachable", False, str(exc), exc.hint)

@@ -20,6 +20,7 @@ from buyin.model.programme import (
     Followup,
     JobAid,
     Kickoff,
+    Poll,
     Precheck,
     Programme,
     Ref,
@@ -33,6 +34,7 @@ __all__ = [
     "Followup",
     "JobAid",
     "Kickoff",
+    "Poll",
     "Precheck",
     "Programme",
     "Ref",
@@ -103,6 +105,34 @@ def _topics(raw: dict[str, Any], source: str) -> tuple[Topic, ...]:
     return tuple(topics)
 
 
+def _poll(raw: dict[str, Any], topics: tuple[Topic, ...], source: str) -> Poll:
+    names = {t.name for t in topics}
+    options: dict[int, str] = {}
+    for position, topic in sorted(raw["options"].items(), key=lambda kv: int(kv[0])):
+        if topic not in names:
+            known = ", ".join(sorted(names)) or "none: add [precheck] topics"
+            raise MappingError(
+                source,
+                f"poll.options.{position}",
+                f"topic {topic!r} is not a topic of [precheck] (topics: {known})",
+            )
+        options[int(position)] = topic
+    return Poll(
+        activity=raw["activity"],
+        course=raw["course"],
+        options=options,
+        question=raw.get("question", "problems"),
+        impact=raw.get("impact", "impact"),
+        comments=raw.get("comments", "other"),
+        role=raw.get("role", "student"),
+        ask=raw.get("ask", "start"),
+        every_weeks=float(raw["every_weeks"]) if "every_weeks" in raw else None,
+        cohort_starts=tuple(sorted(raw.get("cohort_starts", ()))),
+        days_before=float(raw.get("days_before", 14)),
+        remind_after_days=float(raw.get("remind_after_days", 3)),
+    )
+
+
 def parse_mapping(data: dict[str, Any], source: Path) -> Programme:
     validate_mapping(data, str(source))
     p = data["program"]
@@ -158,6 +188,9 @@ def parse_mapping(data: dict[str, Any], source: Path) -> Programme:
         followup = Followup(
             job_aid=job_aid, refresher=refresher, notify_manager=bool(f.get("notify_manager", True))
         )
+    poll = None
+    if "poll" in data:
+        poll = _poll(data["poll"], precheck.topics if precheck else (), str(source))
     return Programme(
         id=p["id"],
         course=p["course"],
@@ -172,6 +205,7 @@ def parse_mapping(data: dict[str, Any], source: Path) -> Programme:
         signoff=signoff,
         kickoff=kickoff,
         followup=followup,
+        poll=poll,
         insights=dict(data.get("insights", {})),
         raw=data,
     )

@@ -400,9 +400,33 @@ def render(
         '# fallback_approver = ""          # who signs when the manager is missing',
         "# remind_every_days = 3",
         "# escalate_after_days = 7",
+        *_poll_lines(topics if quiz is not None else ()),
         "",
     ]
     return "\n".join(out)
+
+
+def _poll_lines(topics: Sequence[StarterTopic]) -> list[str]:
+    """The manager poll, commented out: a Feedback activity (often in a managers' course)
+    whose checkbox question's options map to the pre-check topics."""
+    out = [
+        "",
+        "# Ask managers which problems training should solve: uncomment where a Feedback",
+        "# activity (not anonymous) asks them; its checkbox question's options map to topics.",
+        "# [poll]",
+        "# activity = 0                    # the Feedback's course module id (or its name)",
+        '# course = ""                     # the course holding it (shortname or id)',
+        '# question = "problems"           # label of the checkbox question',
+        '# impact = "impact"               # label of the 1-5 rated question',
+        '# comments = "other"              # label of the free-text question',
+        '# role = "student"                # role a manager gets there to answer',
+        '# ask = "start"                   # start | every (every_weeks = N) | cohort',
+        "# remind_after_days = 3",
+    ]
+    if topics:
+        out.append("# [poll.options]                  # option position -> [precheck] topic")
+        out += [f"# {n} = {_str(t.name)}" for n, t in enumerate(topics, start=1)]
+    return out
 
 
 def build_starter(client: MoodleClient, course: Ref, quiz: Ref | None = None) -> Starter:

@@ -338,6 +338,8 @@ class Syncer:
             elif item.key not in wanted:
                 # the rules no longer ask for it (enrolment left as is, learner gone)
                 self.state.set_schedule_status(item.key, ScheduleStatus.CANCELLED)
+        if snapshot.poll is not None:
+            self.state.save_poll(program, snapshot.poll)
         kept = self.state.programme(program)
         self.state.save_programme(
             replace(

@@ -54,6 +54,13 @@ def holds_role(action: Action, snapshot: Snapshot) -> str | None:
         and action.userid in snapshot.refresher_enrolled
     ):
         return f"already enrolled in {refresher.shortname}: left as is"
+    poll = snapshot.poll
+    if (
+        poll is not None
+        and courseid == poll.courseid
+        and roleid in poll.enrolled.get(action.userid, ())
+    ):
+        return f"already able to answer the poll in course {courseid} (role {roleid})"
     return None
 
 

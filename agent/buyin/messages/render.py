@@ -299,6 +299,44 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
     return w.plain("summary", week=d["week"]), "".join(parts)
 
 
+def _poll_invite(w: Words, d: Data) -> tuple[str, str]:
+    text = w(
+        "body",
+        raw={"courselink": w.link(d["course"]), "polllink": w.link(d["poll"])},
+        firstname=d["firstname"],
+        count=d["count"],
+    )
+    return w.plain("summary"), text
+
+
+def _poll_remind(w: Words, d: Data) -> tuple[str, str]:
+    text = w(
+        "body",
+        raw={"polllink": w.link(d["poll"])},
+        firstname=d["firstname"],
+        course=d["course"]["name"],
+    )
+    return w.plain("summary"), text
+
+
+def _poll_answer(w: Words, d: Data) -> tuple[str, str]:
+    lines = []
+    for t in d["topics"]:
+        pre, post = t.get("pre"), t.get("post")
+        if pre is not None and post is not None:
+            lines.append(w("moved", topic=t["topic"], pre=w.percent(pre), post=w.percent(post)))
+        elif pre is not None:
+            lines.append(w("pre", topic=t["topic"], pre=w.percent(pre)))
+        else:
+            lines.append(w("none", topic=t["topic"]))
+    text = w(
+        "intro",
+        raw={"courselink": w.link(d["course"]), "topics": w.html_list(lines)},
+        firstname=d["firstname"],
+    )
+    return w.plain("summary"), text
+
+
 #: how each template's parts are put together
 COMPOSERS: dict[str, Composer] = {
     "precheck.result": _precheck,
@@ -311,6 +349,9 @@ COMPOSERS: dict[str, Composer] = {
     "followup.manager_note": _manager_note,
     "insights.complete": _insights_complete,
     "insights.team": _insights_team,
+    "poll.invite": _poll_invite,
+    "poll.remind": _poll_remind,
+    "poll.answer": _poll_answer,
 }
 
 

@@ -152,6 +152,26 @@ EN: Table = {
         "pending_link": "course completion report",
         "stuck": "<p>Could use a word of encouragement (no progress in {days} days): {names}.</p>",
     },
+    "poll.invite": {
+        "summary": "poll invitation",
+        "body": "<p>Hi {firstname}, {count} of your team are taking {courselink}.</p>"
+        "<p>Which problems should it solve for your team? Tell us in two minutes: {polllink}. "
+        "Your answer shapes what the training stresses, and later you will see how your "
+        "team's scores moved on exactly those topics.</p>",
+    },
+    "poll.remind": {
+        "summary": "poll reminder",
+        "body": "<p>Hi {firstname}, a reminder: what should {course} solve for your team? "
+        "Two minutes: {polllink}.</p>",
+    },
+    "poll.answer": {
+        "summary": "what you asked for",
+        "intro": "<p>Hi {firstname}, thank you for telling us what {courselink} should solve. "
+        "Where your team stands on it:</p>{topics}",
+        "moved": "You asked about {topic}; your team's {topic} score went from {pre} to {post}",
+        "pre": "You asked about {topic}; your team's {topic} score at the pre-check: {pre}",
+        "none": "You asked about {topic}; no {topic} scores from your team yet",
+    },
 }
 
 #: the tables by language

@@ -77,6 +77,28 @@ class Followup:
 
 
 @dataclass(frozen=True)
+class Poll:
+    """The manager poll (SPEC §4.6): a Feedback activity, which option of which question
+    names which topic, and when to ask."""
+
+    activity: Ref
+    course: Ref
+    #: option position (1-based) -> topic
+    options: dict[int, str]
+    question: str = "problems"
+    impact: str = "impact"
+    comments: str = "other"
+    role: Ref = "student"
+    #: start | every | cohort
+    ask: str = "start"
+    every_weeks: float | None = None
+    #: ISO dates a new cohort starts (ask = "cohort")
+    cohort_starts: tuple[str, ...] = ()
+    days_before: float = 14.0
+    remind_after_days: float = 3.0
+
+
+@dataclass(frozen=True)
 class Programme:
     id: str
     course: Ref
@@ -91,5 +113,6 @@ class Programme:
     signoff: Signoff | None = None
     kickoff: Kickoff | None = None
     followup: Followup | None = None
+    poll: Poll | None = None
     insights: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

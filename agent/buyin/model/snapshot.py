@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
+from buyin.model.poll import PollState
 from buyin.model.programme import Programme
 
 # course completion criteria types (completion/criteria/*.php)
@@ -282,6 +283,8 @@ class Snapshot:
     post_quiz: Quiz | None = None
     #: the local_buyin plugin's sign-off requests by learner (None: the plugin is not used)
     plugin_signoffs: dict[int, SignoffRow] | None = None
+    #: the manager poll as Moodle holds it, where mapped
+    poll: PollState | None = None
 
     def find(self, match_by: str, value: str) -> Person | None:
         """A person by username/email/idnumber: the directory first (it knows suspension)."""

@@ -6,10 +6,13 @@ reaches here, so parsing reads what the schema guarantees.
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from buyin.errors import ContractError
+from buyin.model.poll import PollAnswer
 from buyin.model.snapshot import (
     AGGREGATION_ALL,
     Activity,
@@ -206,3 +209,65 @@ def parse_retention(report: Mapping[str, Any], quiz_ref: int | str | None) -> di
                 value = (float(item["graderaw"]) - float(item.get("grademin") or 0)) / top
                 scores[int(usergrade["userid"])] = round(value, 4)
     return scores
+
+
+# --- mod_feedback (the manager poll) ---------------------------------------------------
+
+
+def choice_ratings(presentation: str) -> dict[int, int]:
+    """A rated choice's option position -> rating, from Moodle's presentation
+    (``r>>>>>1####1 - Not at all|2####2 - A little|...<<<<<1``)."""
+    body = presentation.split(">>>>>", 1)[-1].split("<<<<<", 1)[0]
+    ratings: dict[int, int] = {}
+    for position, option in enumerate(body.split("|"), start=1):
+        head = option.split("####", 1)[0].strip()
+        ratings[position] = (
+            int(head) if "####" in option and head.lstrip("-").isdigit() else position
+        )
+    return ratings
+
+
+def choice_options(presentation: str) -> list[str]:
+    """A choice question's option texts, in Moodle's 1-based order."""
+    body = presentation.split(">>>>>", 1)[-1].split("<<<<<", 1)[0]
+    return [o.split("####", 1)[-1] for o in body.split("|")] if body else []
+
+
+def chosen_positions(rawval: str) -> list[int]:
+    """The options a stored choice value names ("1|4" -> [1, 4])."""
+    return [int(v) for v in str(rawval).split("|") if v.strip().isdigit()]
+
+
+def parse_poll_answer(
+    attempt: Mapping[str, Any],
+    items: Mapping[str, int],
+    options: Mapping[int, str],
+    ratings: Mapping[int, int],
+) -> PollAnswer:
+    """One attempt of mod_feedback_get_responses_analysis: ``items`` are the mapped
+    questions' ids by role (question, impact, comments); free text is unescaped
+    (Moodle stores it through ``s()``)."""
+    raw = {int(r["id"]): str(r.get("rawval") or "") for r in attempt.get("responses") or []}
+    topics = [
+        options[p] for p in chosen_positions(raw.get(items.get("question", 0), "")) if p in options
+    ]
+    impact_value = chosen_positions(raw.get(items.get("impact", 0), ""))
+    impact = ratings.get(impact_value[0]) if impact_value else None
+    return PollAnswer(
+        userid=int(attempt["userid"]),
+        fullname=str(attempt.get("fullname") or ""),
+        timemodified=int(attempt.get("timemodified") or 0),
+        topics=tuple(dict.fromkeys(topics)),
+        impact=impact,
+        comment=html.unescape(raw.get(items.get("comments", 0), "")).strip(),
+    )
+
+
+def analysis_counts(data: list[Any]) -> list[int]:
+    """A choice question's answer counts from mod_feedback_get_analysis, whose ``data``
+    are JSON strings (not objects), one per option."""
+    counts = []
+    for entry in data:
+        row = json.loads(entry) if isinstance(entry, str) else entry
+        counts.append(int(row.get("answercount") or 0) if isinstance(row, Mapping) else 0)
+    return counts

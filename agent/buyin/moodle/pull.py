@@ -58,6 +58,7 @@ from buyin.moodle.fetch import (
     uses_plugin,
 )
 from buyin.moodle.parse import grade_signature
+from buyin.moodle.poll import fetch_poll
 from buyin.moodle.pool import run_concurrently
 from buyin.moodle.progress import PROGRESS_PAGE, SINCE_MARGIN, fetch_progress, learner_data
 
@@ -278,6 +279,7 @@ def pull(
         "quiz": programme.precheck.quiz if programme.precheck else None,
         "post_quiz": post_ref,
         "refresher": followup.refresher.course if followup and followup.refresher else None,
+        "poll": programme.raw.get("poll"),
     }
     # the cached structure serves only while the mapping still names the same things
     cached_ok = bool(structure) and not reconcile and (structure or {}).get("refs") == refs
@@ -332,7 +334,7 @@ def pull(
             client, site, course, quiz, post_quiz, learners, grades, cache, options, poll_completion
         )
     people_directory = Directory()
-    if programme.signoff is not None or programme.kickoff is not None:
+    if programme.signoff is not None or programme.kickoff is not None or programme.poll:
         signoff = programme.signoff
         field_name = signoff.manager_field if signoff else "manager"
         match_by = signoff.match_by if signoff else "username"
@@ -368,6 +370,11 @@ def pull(
             retention = dict(needs.known_retention)
             if needs.retention:
                 retention.update(fetch_retention(client, refresher, followup.refresher.quiz))
+    poll = None
+    poll_structure = None
+    if programme.poll is not None:
+        known = (structure or {}).get("poll") if cached_ok else None
+        poll, poll_structure = fetch_poll(client, programme.poll, page_size, where, known)
     log.info(
         "%s: %d enrolled, %d learners, %d fetched in full, %d polled",
         programme.id,
@@ -427,6 +434,7 @@ def pull(
         refresher_enrolled=refresher_enrolled,
         retention=retention,
         plugin_signoffs=plugin_rows,
+        poll=poll,
     )
     return Pulled(
         snapshot=snapshot,
@@ -437,6 +445,7 @@ def pull(
             "quiz": asdict(quiz) if quiz else None,
             "post_quiz": asdict(post_quiz) if post_quiz else None,
             "refresher": asdict(refresher) if refresher else None,
+            "poll": poll_structure,
             # when local_buyin_get_progress last read this course (the next "since")
             "progress_at": now if site.reads_progress else None,
             "access": access,

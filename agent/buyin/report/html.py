@@ -24,6 +24,7 @@ from buyin.report.charts import (
 from buyin.report.cohorts import MIN_COHORT, CohortComparison, Difference, day_text
 from buyin.report.finding import finding, overview
 from buyin.report.markup import e, num, page, pct, table
+from buyin.report.poll import PollSection
 from buyin.report.programme import ProgrammeReport
 from buyin.report.team_page import team_html
 
@@ -493,6 +494,8 @@ def programme_html(report: ProgrammeReport) -> str:
         )
         + f". Awaiting sign-off now: {fn.awaiting_signoff}.{overdue}</p>"
     )
+    if report.poll is not None:
+        body.append(poll_html(report.poll))
     if report.champions is not None:
         ch = report.champions
         body.append("<h2>Champions</h2>")
@@ -517,3 +520,51 @@ def programme_html(report: ProgrammeReport) -> str:
         f"Programme {report.program} · as of the sync at {iso(report.as_of)}",
         "".join(body),
     )
+
+
+def poll_html(poll: PollSection) -> str:
+    """ "What managers asked for": topics named, expected impact, free text (escaped:
+    it is the manager's own text, unescaped from Moodle's storage), beside the teams'
+    scores on those topics."""
+    body = ["<h2>What managers asked for</h2>"]
+    link = f'<a href="{e(poll.url)}">{e(poll.name)}</a>'
+    body.append(
+        f"<p>{link}: {poll.responses} manager(s) answered, {poll.waiting} not yet. "
+        f"Expected impact (1–5): {num(poll.impact_mean)}, from {poll.impact_n} answer(s).</p>"
+    )
+    if poll.anonymous:
+        body.append(
+            '<p class="note">The Feedback is anonymous: Moodle gives aggregate counts only, '
+            "so no manager's own answer or team can be shown.</p>"
+        )
+    body.append(
+        table(
+            "What managers asked for, by topic",
+            [
+                "topic",
+                "managers who named it",
+                "their teams' pre-check",
+                "learners with a pre-check",
+                "post",
+                "learners with a post score",
+                "moved",
+            ],
+            [
+                [
+                    e(t.topic),
+                    str(t.managers),
+                    pct(t.pre),
+                    str(t.pre_n),
+                    pct(t.post),
+                    str(t.post_n),
+                    pct(t.improvement, signed=True),
+                ]
+                for t in poll.topics
+            ],
+            numeric=tuple(range(1, 7)),
+        )
+    )
+    if poll.comments:
+        body.append("<h3>In their words</h3>")
+        body += [f"<blockquote>{e(c)}</blockquote>" for c in poll.comments]
+    return "".join(body)

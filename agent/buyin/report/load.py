@@ -14,6 +14,7 @@ from buyin.errors import ConfigurationError
 from buyin.mapping import load_programmes
 from buyin.model.history import HistoryPoint
 from buyin.model.ledger import ProgrammeState
+from buyin.model.poll import PollState
 from buyin.model.programme import Programme
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.cohorts import Selector, parse_selector, selector_from_mapping
@@ -34,9 +35,10 @@ class ReportUsageError(ValueError):
 
 def _read(
     settings: Settings, programmes: Iterable[Programme]
-) -> dict[str, tuple[list[Row], list[dict[str, Any]], ProgrammeState]]:
-    """Per programme id: its history (typed points), its sign-off records and what the
-    state keeps of it (the course, whether the plugin's channel is used)."""
+) -> dict[str, tuple[list[Row], list[dict[str, Any]], ProgrammeState, PollState | None]]:
+    """Per programme id: its history (typed points), its sign-off records, what the
+    state keeps of it (the course, whether the plugin's channel is used) and the
+    manager poll as the latest sync read it."""
     if not settings.state_path.exists():
         raise ConfigurationError(
             f"no state database at {settings.state_path}", hint="Run `buyin sync` first."
@@ -48,6 +50,7 @@ def _read(
                 [(uid, at, HistoryPoint.from_json(data)) for uid, at, data in state.history(p.id)],
                 state.signoffs(p.id),
                 state.programme(p.id),
+                state.poll(p.id) if p.poll is not None else None,
             )
             for p in programmes
         }
@@ -74,7 +77,7 @@ def build_programme_report(
     ``cohort_members`` resolves ``cohort:ID`` (by default through
     ``core_cohort_get_cohort_members``)."""
     programme = load_programmes(settings.mapping_dir, program)[0]
-    rows, _, _ = _read(settings, [programme])[programme.id]
+    rows, _, _, poll = _read(settings, [programme])[programme.id]
     if not rows:
         raise ConfigurationError(
             f"no history for programme {program!r} yet", hint="Run `buyin sync` first."
@@ -95,6 +98,7 @@ def build_programme_report(
         minutes_per_activity=programme.precheck.minutes_per_activity
         if programme.precheck
         else None,
+        poll=poll,
     )
 
 
@@ -182,13 +186,13 @@ def build_team_report(
     direct reports in."""
     programmes = load_programmes(settings.mapping_dir, program)
     data = _read(settings, programmes)
-    found = resolve_manager(manager, (r for rows, _, _ in data.values() for r in rows))
+    found = resolve_manager(manager, (r for rows, *_ in data.values() for r in rows))
     if found is None:
         raise ReportUsageError(f"no learner has {manager!r} as their manager (user id or username)")
     mid, mname = found
     parts = []
     for programme in programmes:
-        rows, signoffs, kept = data[programme.id]
+        rows, signoffs, kept, poll = data[programme.id]
         if not rows:
             continue
         team = team_programme(
@@ -200,6 +204,7 @@ def build_team_report(
             topics=_topics(programme),
             stuck_days=stuck_days,
             manager_name=mname,
+            poll=poll,
         )
         team = replace(team, signoff_url=signoff_url(settings.url, kept, team))
         if team.members or team.pending:

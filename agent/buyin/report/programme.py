@@ -10,9 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from buyin.model.clock import DAY
+from buyin.model.poll import PollState
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.cohorts import CohortComparison, Selector, compare_cohorts
 from buyin.report.figures import LearnerFigures, Row, latest_sync, learner_figures
+from buyin.report.poll import PollSection, poll_section
 from buyin.report.stats import mean, median
 
 
@@ -105,6 +107,8 @@ class ProgrammeReport:
     comparison: CohortComparison | None
     champions: Champions | None
     learners: tuple[LearnerFigures, ...] = field(repr=False)
+    #: "What managers asked for", where the programme maps a poll and a sync read it
+    poll: PollSection | None = None
 
 
 def topic_names(figures: Iterable[LearnerFigures], configured: Sequence[str] = ()) -> list[str]:
@@ -216,6 +220,7 @@ def programme_report(
     stuck_days: float = STUCK_DAYS,
     level: float = 0.95,
     minutes_per_activity: float | None = None,
+    poll: PollState | None = None,
 ) -> ProgrammeReport:
     figures = learner_figures(rows, stuck_days=stuck_days)
     as_of = latest_sync(rows)
@@ -269,4 +274,5 @@ def programme_report(
         comparison=comparison,
         champions=champions(current) if champions_opt_in else None,
         learners=tuple(sorted(figures.values(), key=lambda f: f.userid)),
+        poll=None if poll is None else poll_section(poll, current, topic_names(current, topics)),
     )

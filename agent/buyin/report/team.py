@@ -11,8 +11,10 @@ from typing import Any
 
 from buyin.model.clock import DAY, day_of
 from buyin.model.history import HistoryPoint
+from buyin.model.poll import PollState
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.figures import LearnerFigures, Row, latest_sync, learner_figures
+from buyin.report.poll import ManagerAsk, manager_ask
 from buyin.report.programme import topic_names
 
 
@@ -79,6 +81,8 @@ class TeamProgramme:
     team_group: int | None = None
     #: where the manager signs off (set by the loader, which knows the site)
     signoff_url: str | None = None
+    #: the manager's own answer to the poll, beside their team's scores on those topics
+    ask: ManagerAsk | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ def team_programme(
     topics: Sequence[str] = (),
     stuck_days: float = STUCK_DAYS,
     manager_name: str = "",
+    poll: PollState | None = None,
 ) -> TeamProgramme:
     figures = learner_figures(rows, stuck_days=stuck_days)
     as_of = latest_sync(rows)
@@ -148,6 +153,9 @@ def team_programme(
         stuck_days=stuck_days,
         over_time=tuple(_team_over_time(rows, uids)),
         team_group=team_group(team, manager_name) if manager_name else None,
+        ask=manager_ask(poll.answers[manager], figures.values())
+        if poll is not None and manager in poll.answers
+        else None,
     )
 
 

@@ -12,6 +12,7 @@ from buyin.model.clock import iso
 from buyin.report.charts import NARROW, Size, figure, pygal_chart, render
 from buyin.report.cohorts import day_text
 from buyin.report.markup import e, num, page, pct, table
+from buyin.report.poll import ManagerAsk
 from buyin.report.team import KIND_LABELS, KINDS, TeamProgramme, TeamReport
 
 
@@ -131,10 +132,23 @@ def _signoff(prog: TeamProgramme) -> str:
     return f"<p>Waiting for your sign-off: {names}.{link}</p>"
 
 
+def ask_html(ask: ManagerAsk) -> str:
+    """One manager's answer and what their team's scores did on those topics."""
+    impact = f", expected impact {ask.impact}/5" if ask.impact is not None else ""
+    out = [f"<h3>{e(ask.name)}{e(impact)}</h3><ul>"]
+    out += [f"<li>{e(m.line())}</li>" for m in ask.moves]
+    out.append("</ul>")
+    if ask.comment:
+        out.append(f"<blockquote>{e(ask.comment)}</blockquote>")
+    return "".join(out)
+
+
 def team_html(report: TeamReport) -> str:
     body = []
     for prog in report.programmes:
         body.append(f"<h2>{e(prog.name)}</h2>")
+        if prog.ask is not None:
+            body.append("<h3>What you asked training to solve</h3>" + ask_html(prog.ask))
         body.append(_signoff(prog))
         body.append(team_chart(prog))
         body.append(_members_table(prog))

@@ -64,7 +64,7 @@ class RuleResult:
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
-    from buyin.rules import followup, insights, kickoff, precheck, signoff
+    from buyin.rules import followup, insights, kickoff, poll, precheck, signoff
 
     result = RuleResult()
     if snapshot.programme.kickoff is not None and snapshot.programme.kickoff.enabled:
@@ -75,5 +75,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         result.merge(signoff.evaluate(snapshot, history, now))
     if snapshot.programme.followup is not None:
         result.merge(followup.evaluate(snapshot, history, now))
+    if snapshot.programme.poll is not None:
+        result.merge(poll.evaluate(snapshot, history, now))
     result.merge(insights.evaluate(snapshot, history, now))
     return result

@@ -88,6 +88,12 @@ KNOWN_FUNCTIONS: frozenset[str] = frozenset(
         "gradereport_overview_get_course_grades",
         "gradereport_user_get_grade_items",
         "gradereport_user_get_grades_table",
+        "mod_feedback_get_analysis",
+        "mod_feedback_get_feedback_access_information",
+        "mod_feedback_get_feedbacks_by_courses",
+        "mod_feedback_get_items",
+        "mod_feedback_get_non_respondents",
+        "mod_feedback_get_responses_analysis",
         "mod_quiz_delete_overrides",
         "mod_quiz_get_attempt_review",
         "mod_quiz_get_attempt_summary",
@@ -146,6 +152,9 @@ CAPABILITY_NAMES: dict[str, str] = {
     "moodle/course:managegroups": "Manage groups",
     "moodle/cohort:view": "View site-wide cohorts",
     "moodle/user:update": "Update user profiles",
+    "mod/feedback:view": "View a feedback",
+    "mod/feedback:viewreports": "View reports",
+    "mod/feedback:viewanalysepage": "View the analysis page after submit",
 }
 
 _FALLBACK_SERVICE: tuple[str, ...] = (

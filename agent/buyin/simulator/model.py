@@ -299,6 +299,49 @@ class Cohort:
 
 
 @dataclass
+class FeedbackItem:
+    """One question of a Feedback activity, as mod_feedback stores it."""
+
+    id: int
+    typ: str
+    position: int
+    label: str
+    name: str
+    presentation: str
+    required: bool
+    options: str = ""
+
+
+@dataclass
+class FeedbackCompleted:
+    """One submitted answer set; ``values`` are Moodle's stored values by item id."""
+
+    id: int
+    userid: int
+    timemodified: int
+    values: dict[int, str]
+
+
+@dataclass
+class Feedback:
+    id: int
+    cmid: int
+    course: int
+    name: str
+    intro: str
+    #: 1 anonymous, 2 not anonymous (responses carry the user)
+    anonymous: int
+    multiple_submit: bool
+    page_after_submit: str
+    timemodified: int
+    items: list[FeedbackItem]
+    completed: list[FeedbackCompleted] = field(default_factory=list)
+    timeopen: int = 0
+    timeclose: int = 0
+    idnumber: str = ""
+
+
+@dataclass
 class Scenario:
     """A whole simulated site. ``now`` is the moment the data was generated at."""
 
@@ -327,6 +370,7 @@ class Scenario:
     course_grade_times: dict[tuple[int, int], int]
     groups: dict[int, Group]
     cohorts: dict[int, Cohort]
+    feedbacks: dict[int, Feedback] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     #: (lower userid, higher userid) -> conversation id
     conversations: dict[tuple[int, int], int] = field(default_factory=dict)

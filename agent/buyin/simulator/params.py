@@ -136,6 +136,7 @@ _QUIZ_ATTEMPTS = Obj(
         "includepreviews": _dflt("bool", False),
     }
 )
+_FEEDBACK = Obj({"feedbackid": P("int"), "courseid": _dflt("int", 0)})
 _COURSE_USER = Obj({"courseid": P("int"), "userid": P("int")})
 
 SPECS: dict[str, Obj] = {
@@ -243,6 +244,31 @@ SPECS: dict[str, Obj] = {
                 )
             )
         }
+    ),
+    "mod_feedback_get_feedbacks_by_courses": Obj({"courseids": Lst(P("int"), "default")}),
+    "mod_feedback_get_feedback_access_information": _FEEDBACK,
+    "mod_feedback_get_items": _FEEDBACK,
+    "mod_feedback_get_non_respondents": Obj(
+        {
+            "feedbackid": P("int"),
+            "groupid": _dflt("int", 0),
+            "sort": _dflt("alpha", "lastaccess"),
+            "page": _dflt("int", 0),
+            "perpage": _dflt("int", 0),
+            "courseid": _dflt("int", 0),
+        }
+    ),
+    "mod_feedback_get_responses_analysis": Obj(
+        {
+            "feedbackid": P("int"),
+            "groupid": _dflt("int", 0),
+            "page": _dflt("int", 0),
+            "perpage": _dflt("int", 0),
+            "courseid": _dflt("int", 0),
+        }
+    ),
+    "mod_feedback_get_analysis": Obj(
+        {"feedbackid": P("int"), "groupid": _dflt("int", 0), "courseid": _dflt("int", 0)}
     ),
     "local_buyin_request_signoffs": Obj(
         {"requests": Lst(Obj({"courseid": P("int"), "userid": P("int"), "managerid": P("int")}))}

@@ -38,6 +38,7 @@ from .model import (
     Signoff,
     User,
 )
+from .poll_seed import seed_poll
 
 #: the lab scenario's generated_at (2026-11-23T00:08:34Z); seeded times are relative to it
 GENERATED_AT = 1795392514
@@ -651,6 +652,7 @@ def _courses(state: Scenario, shift: Callable[[int], int]) -> None:
     state.activities[11] = Activity(11, 3, "quiz", 2, 1, "CC201 Refresher check", 2, 55)
     state.activities[12] = Activity(12, 4, "page", 6, 1, "Coaching conversations", 2, 56)
     state.activities[13] = Activity(13, 4, "page", 7, 1, "Signing off your team", 2, 57)
+    seed_poll(state, shift)
 
     slots = [
         QuizSlot(i + 1, i // 2 + 1, 1.0, qtype, i + 1, name, TOPICS[i // 2])

@@ -23,6 +23,7 @@ from requests.adapters import BaseAdapter
 from buyin.moodle.encoding import unflatten
 
 from . import logic
+from .components import feedback
 from .components.enrol import unenrol
 from .dispatch import HANDLERS, process
 from .errors import collision_error
@@ -316,6 +317,12 @@ class SimulatedMoodle:
                 )
             elif roleid not in existing.roleids:
                 existing.roleids.append(roleid)
+
+    def submit_feedback(self, feedbackid: int, userid: int, answers: dict[str, str]) -> int:
+        """``userid`` answers the Feedback: values by question label, as Moodle stores
+        them ("1|4" for checkboxes, "5" for a rating, escaped free text); the completed id."""
+        with self._lock:
+            return feedback.submit(self, feedbackid, userid, answers)
 
     def unenrol(self, userid: int, courseid: int) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from buyin.model.ledger import (
     ScheduledItem,
     ScheduleStatus,
 )
+from buyin.model.poll import PollState
 from buyin.state.db import decoded, dumps, from_row
 from buyin.state.ledger import LedgerTable
 
@@ -224,6 +225,16 @@ class State(LedgerTable):
                     _dumps_or_none(programme.plugin),
                 ),
             )
+
+    # -- the manager poll ------------------------------------------------------------
+
+    def save_poll(self, program: str, poll: PollState) -> None:
+        """The poll as the latest sync read it (the reports show it)."""
+        self.set_meta(f"poll:{program}", json.dumps(poll.to_json(), sort_keys=True))
+
+    def poll(self, program: str) -> PollState | None:
+        stored = self.get_meta(f"poll:{program}")
+        return None if stored is None else PollState.from_json(json.loads(stored))
 
     # -- meta ----------------------------------------------------------------------
 
