@@ -3,7 +3,7 @@ inaccessible one, and the user-picture URL the answers share."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import WsError
 from .model import Activity, Course, Quiz, User
@@ -65,3 +65,25 @@ def course_activities(site: SimulatedMoodle, courseid: int) -> list[Activity]:
         a for a in site.state.activities.values() if a.course == courseid and a.section in sections
     ]
     return sorted(found, key=lambda a: (a.section, a.cmid))
+
+
+def accessible_courses(
+    site: SimulatedMoodle, courseids: list[int]
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The courses the token's user may see, and Moodle's warning for each other one
+    (the ``*_by_courses`` functions answer those with a warning, not an error)."""
+    valid: list[int] = []
+    warnings: list[dict[str, Any]] = []
+    for cid in courseids:
+        if cid in site.state.courses and cid not in site.inaccessible_courses:
+            valid.append(cid)
+        else:
+            warnings.append(
+                {
+                    "item": "course",
+                    "itemid": cid,
+                    "warningcode": "1",
+                    "message": "No access rights in course context",
+                }
+            )
+    return valid, warnings

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import invalid
-from ..lookups import get_course, missing
+from ..lookups import accessible_courses, get_course, missing
 from ..model import ENROL_ACTIVE, ROLE_STUDENT, Feedback, FeedbackCompleted, FeedbackItem
 from ..render import php_json
 
@@ -128,20 +128,7 @@ def get_feedbacks_by_courses(site: SimulatedMoodle, courseids: list[int]) -> dic
         courseids = sorted(
             cid for (uid, cid) in site.state.enrolments if uid == site.state.agent_userid
         )
-    warnings: list[dict[str, Any]] = []
-    valid: list[int] = []
-    for cid in courseids:
-        if cid in site.state.courses and cid not in site.inaccessible_courses:
-            valid.append(cid)
-        else:
-            warnings.append(
-                {
-                    "item": "course",
-                    "itemid": cid,
-                    "warningcode": "1",
-                    "message": "No access rights in course context",
-                }
-            )
+    valid, warnings = accessible_courses(site, courseids)
     feedbacks: list[dict[str, Any]] = [
         {
             "id": f.id,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import logic
 from ..errors import invalid, moodle_error
-from ..lookups import get_quiz, get_user, missing
+from ..lookups import accessible_courses, get_quiz, get_user, missing
 from ..model import Attempt, Quiz, QuizSlot
 from ..render import fmt2, num, php_json
 
@@ -31,21 +31,8 @@ QUESTION_EXCERPTS = {
 
 
 def get_quizzes_by_courses(site: SimulatedMoodle, courseids: list[int]) -> dict[str, Any]:
-    warnings: list[dict[str, Any]] = []
     wanted = courseids or sorted(site.state.courses)
-    valid = []
-    for cid in wanted:
-        if cid in site.state.courses and cid not in site.inaccessible_courses:
-            valid.append(cid)
-        else:
-            warnings.append(
-                {
-                    "item": "course",
-                    "itemid": cid,
-                    "warningcode": "1",
-                    "message": "No access rights in course context",
-                }
-            )
+    valid, warnings = accessible_courses(site, wanted)
     quizzes = []
     for quiz in sorted(site.state.quizzes.values(), key=lambda q: q.id):
         if quiz.course not in valid:
