@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from buyin.errors import InvalidParameterError, RoleNotAssignableError, Transien
 from buyin.model.actions import (
     Action,
     EnrolParams,
+    FiguresParams,
     GroupAddParams,
     GroupCreateParams,
     MessageParams,
@@ -219,6 +221,39 @@ def request_signoffs(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
             outcomes.append(
                 Outcome(action, warnings.get(action.userid, "local_buyin did not store it"))
             )
+    return outcomes
+
+
+def save_figures(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """local_buyin_save_figures: the figures of the plugin's pages, each with its own result."""
+    items = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, FiguresParams)
+        items.append(
+            {
+                "courseid": p.courseid,
+                "userid": action.userid,
+                "role": p.role,
+                "managerid": p.managerid,
+                "figures": json.dumps(p.figures, sort_keys=True, separators=(",", ":")),
+            }
+        )
+    answer = ctx.client.call("local_buyin_save_figures", items=items)
+    results = answer.get("items") or []
+    outcomes = []
+    for i, action in enumerate(batch):
+        result = results[i] if i < len(results) else None
+        if result is None:
+            error: str | None = "local_buyin_save_figures gave no result for this item"
+        elif not result.get("status"):
+            error = (
+                f"local_buyin refused the figures ({result.get('warningcode') or 'no reason'}): "
+                f"{result.get('message') or ''}".rstrip(": ")
+            )
+        else:
+            error = None
+        outcomes.append(Outcome(action, error))
     return outcomes
 
 
