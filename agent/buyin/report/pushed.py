@@ -44,7 +44,8 @@ class Pushed:
 
     @property
     def digest(self) -> str:
-        return digest(self.figures)
+        """Names the row's content and whose report it is: a new manager is pushed too."""
+        return digest({"managerid": self.managerid, "figures": self.figures})
 
 
 def digest(figures: Mapping[str, Any]) -> str:

@@ -62,4 +62,42 @@ class hook_callbacks {
         $item->pix = 'i/checked';
         $hook->add_navitem($item);
     }
+
+    /**
+     * Add "My results" for a user with figures of their own and "My team" for a user whom
+     * the agent named as someone's manager; nobody else sees either entry.
+     *
+     * @param \core_user\hook\extend_user_menu $hook
+     */
+    public static function extend_user_menu_figures(\core_user\hook\extend_user_menu $hook): void {
+        global $CFG, $USER;
+        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
+            return;
+        }
+        if (!isloggedin() || isguestuser()) {
+            return;
+        }
+        try {
+            [$results, $team] = figures_manager::has_pages((int) $USER->id);
+        } catch (\dml_exception $e) {
+            // The table is not there yet (code newer than the database): the menu must never break a page.
+            return;
+        }
+        $pages = [
+            'usermenumyresults' => [$results, '/local/buyin/myresults.php', 'i/report'],
+            'usermenumyteam' => [$team, '/local/buyin/myteam.php', 'i/users'],
+        ];
+        foreach ($pages as $stringid => [$show, $path, $pix]) {
+            if (!$show) {
+                continue;
+            }
+            $item = new \stdClass();
+            $item->itemtype = 'link';
+            $item->url = new \moodle_url($path);
+            $item->title = get_string($stringid, 'local_buyin');
+            $item->titleidentifier = $stringid . ',local_buyin';
+            $item->pix = $pix;
+            $hook->add_navitem($item);
+        }
+    }
 }
