@@ -35,14 +35,8 @@ class hook_callbacks {
      * @param \core_user\hook\extend_user_menu $hook
      */
     public static function extend_user_menu(\core_user\hook\extend_user_menu $hook): void {
-        global $CFG, $USER;
-
-        // Hook callbacks are read from every plugin on disk, installed or not: never touch
-        // the table before the plugin is installed, nor while an upgrade is running.
-        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
-            return;
-        }
-        if (!isloggedin() || isguestuser()) {
+        global $USER;
+        if (!self::menu_applies()) {
             return;
         }
         try {
@@ -70,11 +64,8 @@ class hook_callbacks {
      * @param \core_user\hook\extend_user_menu $hook
      */
     public static function extend_user_menu_figures(\core_user\hook\extend_user_menu $hook): void {
-        global $CFG, $USER;
-        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
-            return;
-        }
-        if (!isloggedin() || isguestuser()) {
+        global $USER;
+        if (!self::menu_applies()) {
             return;
         }
         try {
@@ -99,5 +90,20 @@ class hook_callbacks {
             $item->pix = $pix;
             $hook->add_navitem($item);
         }
+    }
+
+    /**
+     * Whether the user menu may be extended now: a logged-in, non-guest user on a site where
+     * the plugin is installed. Hook callbacks are read from every plugin on disk, installed
+     * or not: never touch the tables before the plugin is installed, nor during an upgrade.
+     *
+     * @return bool
+     */
+    protected static function menu_applies(): bool {
+        global $CFG;
+        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
+            return false;
+        }
+        return isloggedin() && !isguestuser();
     }
 }
