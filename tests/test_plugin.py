@@ -30,8 +30,10 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_record_signoff",
     "local_buyin_get_progress",
     "local_buyin_complete_activities",
+    "local_buyin_save_figures",
 ]
 TABLE = "local_buyin_signoff"
+FIGURES_TABLE = "local_buyin_figures"
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_plugin_zip  # noqa: E402
@@ -197,13 +199,13 @@ def test_privacy_strings_exist_for_every_declared_field() -> None:
 # --- install.xml vs privacy provider -------------------------------------------------
 
 
-def install_xml_table() -> ET.Element:
+def install_xml_table(name: str = TABLE) -> ET.Element:
     root = ET.parse(PLUGIN / "db" / "install.xml").getroot()
     assert root.tag == "XMLDB"
     assert root.get("PATH") == "local/buyin/db"
-    tables = root.findall("./TABLES/TABLE")
-    assert [t.get("NAME") for t in tables] == [TABLE]
-    return tables[0]
+    tables = {t.get("NAME"): t for t in root.findall("./TABLES/TABLE")}
+    assert set(tables) == {TABLE, FIGURES_TABLE}
+    return tables[name]
 
 
 def privacy_declared_fields() -> list[str]:
@@ -301,19 +303,73 @@ def test_privacy_provider_declares_the_personal_fields_of_the_table() -> None:
         assert f"public static function {method}(" in provider, method
 
 
+def test_the_figures_table_is_declared_upgraded_and_covered_by_privacy() -> None:
+    table = install_xml_table(FIGURES_TABLE)
+    fields = [f.get("NAME") for f in table.findall("./FIELDS/FIELD")]
+    assert fields == [
+        "id",
+        "courseid",
+        "userid",
+        "role",
+        "managerid",
+        "figures",
+        "timecreated",
+        "timemodified",
+    ]
+    indexes = {i.get("FIELDS").replace(" ", "") for i in table.findall("./INDEXES/INDEX")}
+    assert indexes == {"courseid,userid,role", "managerid,role"}
+    # the upgrade from 0.2.0 creates the same table with the same fields, keys and indexes
+    upgrade = read("db/upgrade.php")
+    version = re.search(r"\$plugin->version\s*=\s*(\d{10});", read("version.php"))
+    assert version is not None
+    assert f"if ($oldversion < {version.group(1)})" in upgrade
+    assert f"upgrade_plugin_savepoint(true, {version.group(1)}, 'local', 'buyin')" in upgrade
+    assert "new xmldb_table('local_buyin_figures')" in upgrade
+    assert re.findall(r"add_field\('(\w+)'", upgrade) == fields
+    assert set(re.findall(r"add_index\('[\w-]+', XMLDB_INDEX_\w+, \[([^]]+)\]", upgrade)) == {
+        "'courseid', 'userid', 'role'",
+        "'managerid', 'role'",
+    }
+    privacy = (PLUGIN / "classes" / "privacy" / "figures_data.php").read_text()
+    declared = re.findall(r"'(\w+)' => 'privacy:metadata:local_buyin_figures:", privacy)
+    assert set(declared) == set(fields) - {"id"}
+    strings = lang_strings()
+    for field in declared:
+        assert f"privacy:metadata:local_buyin_figures:{field}" in strings
+    provider = read("classes/privacy/provider.php")
+    for call in (
+        "add_metadata",
+        "add_contexts",
+        "add_users",
+        "export",
+        "delete_course",
+        "delete_user",
+    ):
+        assert f"figures_data::{call}(" in provider, call
+
+
 def test_plugin_tests_follow_moodle_conventions() -> None:
     for rel in (
         "tests/external/request_signoffs_test.php",
         "tests/external/get_signoffs_test.php",
         "tests/external/record_signoff_test.php",
         "tests/privacy/provider_test.php",
+        "tests/external/save_figures_test.php",
+        "tests/privacy/figures_data_test.php",
+        "tests/pages_test.php",
     ):
         text = read(rel)
         classname = Path(rel).stem
         assert re.search(rf"final class {classname} extends ", text), rel
         assert "@covers" in text, rel
         assert "resetAfterTest()" in text, rel
-        namespace = "local_buyin\\privacy" if "privacy" in rel else "local_buyin\\external"
+        namespace = (
+            "local_buyin\\privacy"
+            if "privacy" in rel
+            else "local_buyin\\external"
+            if "external" in rel
+            else "local_buyin"
+        )
         assert f"namespace {namespace};" in text, rel
 
 
@@ -451,12 +507,13 @@ DUMP_PHP = textwrap.dedent(
     }
     namespace {
         $dir = $argv[1];
-        foreach (['get_signoffs', 'request_signoffs', 'record_signoff', 'get_progress', 'complete_activities'] as $name) {
+        foreach (['get_signoffs', 'request_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
+                'save_figures'] as $name) {
             require_once("$dir/classes/external/$name.php");
         }
         $out = [];
-        foreach (['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities']
-                as $name) {
+        foreach (['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
+                'save_figures'] as $name) {
             $class = "local_buyin\\external\\$name";
             $out["local_buyin_$name"] = [
                 'parameters' => \core_external\describe($class::execute_parameters()),

@@ -25,14 +25,17 @@ from buyin.errors import (
 )
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
+from buyin.model.actions import Action, FiguresParams, Kind
 from buyin.model.clock import HOUR
+from buyin.model.history import HistoryPoint
 from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
-from buyin.model.snapshot import Directory, LearnerData
+from buyin.model.snapshot import Directory, LearnerData, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
 from buyin.moodle.fetch import SiteInfo, uses_plugin
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
+from buyin.report.pushed import pushed_figures
 from buyin.rules import History, RuleResult, evaluate, signoff
 from buyin.state import RunLock, State
 
@@ -244,7 +247,8 @@ class Syncer:
             outcome.plan = make_plan(
                 programme.id,
                 result.actions,
-                ledger,
+                # the figures for the plugin's pages are planned apart, after the history
+                {k: e for k, e in ledger.items() if e.kind != Kind.FIGURES},
                 snapshot,
                 give_up_after=self.settings.retry_failed_runs,
             )
@@ -272,7 +276,41 @@ class Syncer:
         )
         outcome.pushed = pusher.push(outcome.plan)
         self._save(pulled, result, outcome.pushed, run_id, now, reconcile)
+        if site.saves_figures and outcome.pushed.stopped_by is None:
+            pusher.push(self._figures_plan(snapshot))
         return outcome
+
+    def _figures_plan(self, snapshot: Snapshot) -> Plan:
+        """What local_buyin's My team and My results pages show, from the history just
+        saved: only what the ledger does not hold as pushed (its key names its content)."""
+        programme = snapshot.programme
+        rows = [
+            (uid, at, HistoryPoint.from_json(data))
+            for uid, at, data in self.state.history(programme.id)
+        ]
+        precheck = programme.precheck
+        courseid = snapshot.course.id
+        actions = [
+            Action(
+                key=f"figures:c{courseid}:{row.role[0]}{row.userid}:{row.digest}",
+                kind=Kind.FIGURES,
+                program=programme.id,
+                userid=row.userid,
+                target=row.name or f"user {row.userid}",
+                params=FiguresParams(courseid, row.role, row.managerid, row.figures, row.digest),
+                reason={"rule": "figures"},
+            )
+            for row in pushed_figures(
+                rows,
+                programme=programme.name or programme.id,
+                topics=[t.name for t in precheck.topics] if precheck else [],
+                pass_mark=precheck.pass_mark if precheck else None,
+                poll=snapshot.poll,
+            )
+        ]
+        ledger = self.state.ledger(programme.id)
+        kept = {k: e for k, e in ledger.items() if e.kind == Kind.FIGURES}
+        return make_plan(programme.id, actions, kept, snapshot)
 
     def _save(
         self,

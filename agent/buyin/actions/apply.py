@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from buyin.errors import InvalidParameterError, RoleNotAssignableError, TransientError
 from buyin.model.actions import (
     Action,
     EnrolParams,
+    FiguresParams,
     GroupAddParams,
     GroupCreateParams,
     MessageParams,
@@ -91,21 +94,39 @@ def override_bulk(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
         assert isinstance(p, OverrideParams)
         items.append({"userid": action.userid, "cmid": p.cmid, "newstate": p.newstate})
     answer = ctx.client.call("local_buyin_complete_activities", items=items)
+    return _item_outcomes(
+        batch,
+        answer,
+        "local_buyin_complete_activities",
+        "Moodle refused the override",
+        lambda result: (
+            "Moodle kept the activity incomplete" if int(result.get("state") or 0) == 0 else None
+        ),
+    )
+
+
+def _item_outcomes(
+    batch: list[Action],
+    answer: Mapping[str, Any],
+    function: str,
+    refused: str,
+    check: Callable[[Mapping[str, Any]], str | None] = lambda _result: None,
+) -> list[Outcome]:
+    """Each action's outcome from a bulk function's ``items`` (one result per item, in
+    order, each with ``status``, ``warningcode`` and ``message``)."""
     results = answer.get("items") or []
     outcomes = []
     for i, action in enumerate(batch):
         result = results[i] if i < len(results) else None
         if result is None:
-            error: str | None = "local_buyin_complete_activities gave no result for this item"
+            error: str | None = f"{function} gave no result for this item"
         elif not result.get("status"):
             error = (
-                f"Moodle refused the override ({result.get('warningcode') or 'no reason given'}): "
+                f"{refused} ({result.get('warningcode') or 'no reason given'}): "
                 f"{result.get('message') or ''}".rstrip(": ")
             )
-        elif int(result.get("state") or 0) == 0:
-            error = "Moodle kept the activity incomplete"
         else:
-            error = None
+            error = check(result)
         outcomes.append(Outcome(action, error))
     return outcomes
 
@@ -220,6 +241,27 @@ def request_signoffs(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
                 Outcome(action, warnings.get(action.userid, "local_buyin did not store it"))
             )
     return outcomes
+
+
+def save_figures(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """local_buyin_save_figures: the figures of the plugin's pages, each with its own result."""
+    items = []
+    for action in batch:
+        p = action.params
+        assert isinstance(p, FiguresParams)
+        items.append(
+            {
+                "courseid": p.courseid,
+                "userid": action.userid,
+                "role": p.role,
+                "managerid": p.managerid,
+                "figures": json.dumps(p.figures, sort_keys=True, separators=(",", ":")),
+            }
+        )
+    answer = ctx.client.call("local_buyin_save_figures", items=items)
+    return _item_outcomes(
+        batch, answer, "local_buyin_save_figures", "local_buyin refused the figures"
+    )
 
 
 def _message(action: Action) -> MessageParams:

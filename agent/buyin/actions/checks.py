@@ -5,6 +5,7 @@ from __future__ import annotations
 from buyin.model.actions import (
     Action,
     EnrolParams,
+    FiguresParams,
     GroupAddParams,
     MessageParams,
     OverrideParams,
@@ -22,6 +23,8 @@ def describe(action: Action) -> str:
         return f"message {action.target}: {p.summary}".rstrip(": ")
     if isinstance(p, EnrolParams):
         return f"enrol {action.target} in course {p.courseid} (role {p.roleid}, from {p.timestart})"
+    if isinstance(p, FiguresParams):
+        return f"save the {p.role} figures of {action.target} for local_buyin's pages"
     return f"{action.kind.value} {action.target}"
 
 

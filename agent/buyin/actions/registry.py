@@ -16,6 +16,8 @@ MESSAGE_BATCH = 50
 WRITE_BATCH = 100
 #: overrides per local_buyin_complete_activities call (the plugin takes up to 500)
 OVERRIDE_BATCH = 200
+#: learners' figures per local_buyin_save_figures call (the plugin takes up to 500)
+FIGURES_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ SPECS: dict[Kind, ActionSpec] = {
         ),
         ActionSpec(
             Kind.MESSAGE, checks.describe, checks.never, apply.send_messages, MESSAGE_BATCH, False
+        ),
+        # pushed after the sync's own actions and history (buyin.sync), where the plugin
+        # has local_buyin_save_figures; nothing in Moodle tells they are held but the ledger
+        ActionSpec(
+            Kind.FIGURES, checks.describe, checks.never, apply.save_figures, FIGURES_BATCH, False
         ),
     )
 }

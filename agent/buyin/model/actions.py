@@ -24,6 +24,7 @@ class Kind(StrEnum):
     GROUP_ADD = "group_add"
     SIGNOFF_REQUEST = "signoff_request"
     MESSAGE = "message"
+    FIGURES = "figures"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,22 @@ class MessageParams:
     text: str = ""
 
 
+@dataclass(frozen=True)
+class FiguresParams:
+    """What local_buyin's My team and My results pages show of one person in one
+    programme (local_buyin_save_figures): a learner's figures, or (``role`` "manager")
+    a manager's own poll answer. ``digest`` names the content: the action's key
+    carries it, so figures the ledger holds as pushed are not pushed again."""
+
+    courseid: int
+    #: "learner" or "manager"
+    role: str
+    #: a learner's manager as the agent knows them (who may see the row); 0 for none
+    managerid: int
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    digest: str = ""
+
+
 Params = (
     OverrideParams
     | EnrolParams
@@ -105,6 +122,7 @@ Params = (
     | GroupAddParams
     | SignoffRequestParams
     | MessageParams
+    | FiguresParams
 )
 
 #: the parameters dataclass of each kind
@@ -116,6 +134,7 @@ PARAMS: dict[Kind, type[Params]] = {
     Kind.GROUP_ADD: GroupAddParams,
     Kind.SIGNOFF_REQUEST: SignoffRequestParams,
     Kind.MESSAGE: MessageParams,
+    Kind.FIGURES: FiguresParams,
 }
 
 

@@ -180,8 +180,13 @@ class Ledger(Mapping[str, LedgerEntry]):
         }
 
     def unsettled_learners(self) -> set[int]:
-        """Learners with an action left planned or failed."""
-        return {e.userid for e in self._entries.values() if e.status in UNSETTLED}
+        """Learners with an action left planned or failed (figures for the plugin's pages
+        excepted: they say nothing about the learner's state in Moodle)."""
+        return {
+            e.userid
+            for e in self._entries.values()
+            if e.status in UNSETTLED and e.kind != "figures"
+        }
 
     def in_doubt(self) -> set[str]:
         """Keys Moodle may hold although the ledger does not say applied: actions a

@@ -46,6 +46,8 @@ PLUGIN_PAGE = 500
 #: local_buyin 0.2.0's course-wide reads and bulk writes (issue #12)
 PROGRESS_FUNCTION = "local_buyin_get_progress"
 BULK_OVERRIDE_FUNCTION = "local_buyin_complete_activities"
+#: the figures of the plugin's My team and My results pages (issue #13)
+FIGURES_FUNCTION = "local_buyin_save_figures"
 
 T = TypeVar("T")
 
@@ -104,6 +106,11 @@ class SiteInfo:
     def reads_progress(self) -> bool:
         """local_buyin_get_progress is in the service: one call per page of learners."""
         return PROGRESS_FUNCTION in self.functions
+
+    @property
+    def saves_figures(self) -> bool:
+        """local_buyin's pages are there to be fed after each sync."""
+        return FIGURES_FUNCTION in self.functions
 
     @property
     def bulk_overrides(self) -> bool:

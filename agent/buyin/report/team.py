@@ -126,18 +126,7 @@ def team_programme(
 
     team = [f for f in figures.values() if f.enrolled and reports_to(f)]
     uids = {f.userid for f in team}
-    history: dict[int, list[ScorePoint]] = {uid: [] for uid in uids}
-    for uid, at, p in sorted(rows, key=lambda r: r[1]):
-        if uid not in uids:
-            continue
-        point = ScorePoint(at, dict(p.precheck), dict(p.post), dict(p.retention))
-        mine = history[uid]
-        if not mine or (mine[-1].precheck, mine[-1].post, mine[-1].retention) != (
-            point.precheck,
-            point.post,
-            point.retention,
-        ):
-            mine.append(point)
+    history = score_history(rows, uids)
     pending = _pending(signoffs, manager, figures, as_of)
     names = topic_names(team, topics)
     return TeamProgramme(
@@ -157,6 +146,23 @@ def team_programme(
         if poll is not None and manager in poll.answers
         else None,
     )
+
+
+def score_history(rows: Sequence[Row], uids: Iterable[int]) -> dict[int, list[ScorePoint]]:
+    """Each learner's scores each time they changed, oldest first."""
+    history: dict[int, list[ScorePoint]] = {uid: [] for uid in uids}
+    for uid, at, p in sorted(rows, key=lambda r: r[1]):
+        if uid not in history:
+            continue
+        point = ScorePoint(at, dict(p.precheck), dict(p.post), dict(p.retention))
+        mine = history[uid]
+        if not mine or (mine[-1].precheck, mine[-1].post, mine[-1].retention) != (
+            point.precheck,
+            point.post,
+            point.retention,
+        ):
+            mine.append(point)
+    return history
 
 
 def _pending(

@@ -69,6 +69,7 @@ HANDLERS: dict[str, Handler] = {
     "local_buyin_record_signoff": local_buyin.record_signoff,
     "local_buyin_get_progress": local_buyin.get_progress,
     "local_buyin_complete_activities": local_buyin.complete_activities,
+    "local_buyin_save_figures": local_buyin.save_figures,
 }
 
 

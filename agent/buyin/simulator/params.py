@@ -293,6 +293,21 @@ SPECS: dict[str, Obj] = {
     "local_buyin_complete_activities": Obj(
         {"items": Lst(Obj({"userid": P("int"), "cmid": P("int"), "newstate": P("int")}))}
     ),
+    "local_buyin_save_figures": Obj(
+        {
+            "items": Lst(
+                Obj(
+                    {
+                        "courseid": P("int"),
+                        "userid": P("int"),
+                        "role": P("alpha"),
+                        "managerid": _dflt("int", 0),
+                        "figures": P("raw"),
+                    }
+                )
+            )
+        }
+    ),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

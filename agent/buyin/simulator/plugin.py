@@ -19,6 +19,7 @@ PLUGIN_FUNCTIONS = (
     "local_buyin_record_signoff",
     "local_buyin_get_progress",
     "local_buyin_complete_activities",
+    "local_buyin_save_figures",
 )
 
 
@@ -49,10 +50,45 @@ class SignoffRequest:
         return asdict(self)
 
 
+@dataclass
+class SavedFigures:
+    """One row of local_buyin_figures (classes/figures_manager.php)."""
+
+    courseid: int
+    userid: int
+    role: str  # learner | manager
+    managerid: int
+    figures: dict[str, Any]
+    timemodified: int
+
+
 class PluginState:
     def __init__(self) -> None:
         self.requests: dict[tuple[int, int], SignoffRequest] = {}
+        #: (courseid, userid, role) -> the figures the agent pushed
+        self.figures: dict[tuple[int, int, str], SavedFigures] = {}
         self._next = 1
+
+    def save_figures(
+        self,
+        courseid: int,
+        userid: int,
+        role: str,
+        managerid: int,
+        figures: dict[str, Any],
+        now: int,
+    ) -> None:
+        self.figures[(courseid, userid, role)] = SavedFigures(
+            courseid, userid, role, managerid, figures, now
+        )
+
+    def team(self, managerid: int) -> list[SavedFigures]:
+        """What the My team page shows a manager: the learner rows naming them, by course
+        and learner (figures_manager::get_team)."""
+        return sorted(
+            (f for f in self.figures.values() if f.role == "learner" and f.managerid == managerid),
+            key=lambda f: (f.courseid, f.userid),
+        )
 
     def upsert(self, courseid: int, userid: int, managerid: int, now: int) -> SignoffRequest:
         key = (courseid, userid)

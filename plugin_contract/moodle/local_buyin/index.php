@@ -84,14 +84,26 @@ foreach (signoff_manager::get_pending_for_manager((int) $USER->id) as $request) 
     }
     $coursecontext = context_course::instance($course->id);
     [$met, $total] = signoff_manager::get_course_progress($course, (int) $learner->id);
+    // What the manager confirms, and how long the learner has waited since they finished
+    // (the agent's figures; the request's time where it has not pushed them).
+    $details = \local_buyin\figures_manager::signoff_details($request, (int) $USER->id);
+    $waited = format_time($now - $details['waitingsince']);
     $items[] = [
         'requestid' => (int) $request->id,
         'learnername' => fullname($learner),
         'coursename' => format_string($course->fullname, true, ['context' => $coursecontext]),
         'courseurl' => (new moodle_url('/course/view.php', ['id' => $course->id]))->out(false),
         'progress' => get_string('progress', 'local_buyin', (object) ['met' => $met, 'total' => $total]),
-        'pendingfor' => format_time($now - (int) $request->timerequested),
+        'pendingfor' => get_string($details['sincefinished'] ? 'waitedsincefinished' : 'waitedsincerequest',
+            'local_buyin', $waited),
         'timerequested' => userdate((int) $request->timerequested),
+        'activities' => $details['activitiestotal'] ? get_string('activitiesdone', 'local_buyin', (object) [
+            'done' => $details['activitiesdone'], 'total' => $details['activitiestotal']]) : '',
+        'waitingsince' => userdate($details['waitingsince']),
+        'testedout' => $details['hastestedout'] ? get_string('testedouttopics', 'local_buyin',
+            implode(', ', array_map(fn($t) => $t['topic'] . ' ' . $t['score'], $details['testedout']))) : '',
+        'post' => $details['haspost'] ? get_string('postscores', 'local_buyin',
+            implode(', ', array_map(fn($t) => $t['topic'] . ' ' . $t['score'], $details['post']))) : '',
     ];
 }
 

@@ -3,6 +3,7 @@ their changes, decisions; a page of a course's progress; bulk completion overrid
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -247,5 +248,45 @@ def complete_activities(site: SimulatedMoodle, items: list[dict[str, Any]]) -> d
             else:
                 result |= {k: done[k] for k in ("state", "timecompleted", "overrideby", "tracking")}
                 result["status"] = True
+        results.append(result)
+    return {"items": results}
+
+
+#: items per local_buyin_save_figures call (figures_manager::MAX_ITEMS)
+_MAX_FIGURES = 500
+
+
+def save_figures(site: SimulatedMoodle, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """local_buyin_save_figures: each item stored (replacing that person's row), or refused
+    with its reason, as classes/external/save_figures.php does."""
+    if len(items) > _MAX_FIGURES:
+        raise invalid(f"At most {_MAX_FIGURES} items in one call; send the rest in another")
+    now = site.time()
+    results = []
+    for item in items:
+        courseid, userid, role = item["courseid"], item["userid"], item["role"]
+        result: dict[str, Any] = {
+            "courseid": courseid,
+            "userid": userid,
+            "role": role,
+            "status": False,
+            "warningcode": "",
+            "message": "",
+        }
+        try:
+            figures = json.loads(item["figures"])
+        except ValueError:
+            figures = None
+        if courseid not in site.state.courses:
+            result |= {"warningcode": "invalidcourseid", "message": f"No course with id {courseid}"}
+        elif userid not in site.state.users:
+            result |= {"warningcode": "invaliduserid", "message": f"No user with id {userid}"}
+        elif role not in ("learner", "manager"):
+            result |= {"warningcode": "invalidrole", "message": "role must be learner or manager"}
+        elif not isinstance(figures, dict):
+            result |= {"warningcode": "invalidfigures", "message": "figures must be a JSON object"}
+        else:
+            site.plugin.save_figures(courseid, userid, role, item["managerid"], figures, now)
+            result["status"] = True
         results.append(result)
     return {"items": results}

@@ -35,14 +35,8 @@ class hook_callbacks {
      * @param \core_user\hook\extend_user_menu $hook
      */
     public static function extend_user_menu(\core_user\hook\extend_user_menu $hook): void {
-        global $CFG, $USER;
-
-        // Hook callbacks are read from every plugin on disk, installed or not: never touch
-        // the table before the plugin is installed, nor while an upgrade is running.
-        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
-            return;
-        }
-        if (!isloggedin() || isguestuser()) {
+        global $USER;
+        if (!self::menu_applies()) {
             return;
         }
         try {
@@ -61,5 +55,55 @@ class hook_callbacks {
         $item->titleidentifier = 'usermenuitem,local_buyin';
         $item->pix = 'i/checked';
         $hook->add_navitem($item);
+    }
+
+    /**
+     * Add "My results" for a user with figures of their own and "My team" for a user whom
+     * the agent named as someone's manager; nobody else sees either entry.
+     *
+     * @param \core_user\hook\extend_user_menu $hook
+     */
+    public static function extend_user_menu_figures(\core_user\hook\extend_user_menu $hook): void {
+        global $USER;
+        if (!self::menu_applies()) {
+            return;
+        }
+        try {
+            [$results, $team] = figures_manager::has_pages((int) $USER->id);
+        } catch (\dml_exception $e) {
+            // The table is not there yet (code newer than the database): the menu must never break a page.
+            return;
+        }
+        $pages = [
+            'usermenumyresults' => [$results, '/local/buyin/myresults.php', 'i/report'],
+            'usermenumyteam' => [$team, '/local/buyin/myteam.php', 'i/users'],
+        ];
+        foreach ($pages as $stringid => [$show, $path, $pix]) {
+            if (!$show) {
+                continue;
+            }
+            $item = new \stdClass();
+            $item->itemtype = 'link';
+            $item->url = new \moodle_url($path);
+            $item->title = get_string($stringid, 'local_buyin');
+            $item->titleidentifier = $stringid . ',local_buyin';
+            $item->pix = $pix;
+            $hook->add_navitem($item);
+        }
+    }
+
+    /**
+     * Whether the user menu may be extended now: a logged-in, non-guest user on a site where
+     * the plugin is installed. Hook callbacks are read from every plugin on disk, installed
+     * or not: never touch the tables before the plugin is installed, nor during an upgrade.
+     *
+     * @return bool
+     */
+    protected static function menu_applies(): bool {
+        global $CFG;
+        if (during_initial_install() || !empty($CFG->upgraderunning) || !get_config('local_buyin', 'version')) {
+            return false;
+        }
+        return isloggedin() && !isguestuser();
     }
 }

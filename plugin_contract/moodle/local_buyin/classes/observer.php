@@ -41,17 +41,18 @@ class observer {
     }
 
     /**
-     * A course is deleted: its requests go with it.
+     * A course is deleted: its requests and figures go with it.
      *
      * @param \core\event\course_deleted $event
      */
     public static function course_deleted(\core\event\course_deleted $event): void {
         global $DB;
         $DB->delete_records(signoff_manager::TABLE, ['courseid' => (int) $event->objectid]);
+        privacy\figures_data::delete_course((int) $event->objectid);
     }
 
     /**
-     * A user is deleted: remove them from every request, as the privacy provider does.
+     * A user is deleted: remove them from every request and their figures, as the privacy provider does.
      *
      * @param \core\event\user_deleted $event
      */

@@ -36,4 +36,10 @@ $callbacks = [
         'callback' => [\local_buyin\hook_callbacks::class, 'extend_user_menu'],
         'priority' => 0,
     ],
+    [
+        // My results (learners) and My team (managers), for users with figures to see.
+        'hook' => \core_user\hook\extend_user_menu::class,
+        'callback' => [\local_buyin\hook_callbacks::class, 'extend_user_menu_figures'],
+        'priority' => 0,
+    ],
 ];

@@ -72,10 +72,20 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_save_figures' => [
+        'classname' => 'local_buyin\external\save_figures',
+        'methodname' => 'execute',
+        'description' => 'Store the figures local_buyin\'s My team and My results pages show, per person per course, '
+            . 'in bulk; each item with its result.',
+        'type' => 'write',
+        'capabilities' => 'local/buyin:agent',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
 ];
 
 // The service the agent's token belongs to: exactly the functions of
-// plugin_contract/service.json plus this plugin's five (tests/test_plugin.py checks it),
+// plugin_contract/service.json plus this plugin's six (tests/test_plugin.py checks it),
 // so the admin does not hand-pick them.
 // - enabled 0: a predefined service is created at install; it stays off until the admin
 //   has created the agent's user and role and switches it on (Site administration >
@@ -121,6 +131,7 @@ $services = [
             'local_buyin_record_signoff',
             'local_buyin_get_progress',
             'local_buyin_complete_activities',
+            'local_buyin_save_figures',
         ],
         'requiredcapability' => '',
         'restrictedusers' => 1,

@@ -22,6 +22,9 @@
  * added or changed, so the sign-off requests and decisions stay as they are. Any table or
  * field added later gets its own step here.
  *
+ * 0.2.0 to 0.3.0 (2026120300): the table local_buyin_figures (the My results and My team
+ * pages); nothing else changes, the sign-off requests and decisions stay as they are.
+ *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -34,9 +37,33 @@
  * @return bool
  */
 function xmldb_local_buyin_upgrade($oldversion): bool {
+    global $DB;
     if ($oldversion < 2026120100) {
         // Nothing in the database changes: the step records the new version only.
         upgrade_plugin_savepoint(true, 2026120100, 'local', 'buyin');
+    }
+    if ($oldversion < 2026120300) {
+        // 0.3.0: the figures of the My results and My team pages (issue #13).
+        $dbman = $DB->get_manager();
+        $table = new xmldb_table('local_buyin_figures');
+        $table->add_field('id', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, XMLDB_SEQUENCE, null);
+        $table->add_field('courseid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('userid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('role', XMLDB_TYPE_CHAR, '10', null, XMLDB_NOTNULL, null, 'learner');
+        $table->add_field('managerid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('figures', XMLDB_TYPE_TEXT, null, null, null, null, null);
+        $table->add_field('timecreated', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('timemodified', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_key('primary', XMLDB_KEY_PRIMARY, ['id']);
+        $table->add_key('courseid', XMLDB_KEY_FOREIGN, ['courseid'], 'course', ['id']);
+        $table->add_key('userid', XMLDB_KEY_FOREIGN, ['userid'], 'user', ['id']);
+        $table->add_key('managerid', XMLDB_KEY_FOREIGN, ['managerid'], 'user', ['id']);
+        $table->add_index('courseid-userid-role', XMLDB_INDEX_UNIQUE, ['courseid', 'userid', 'role']);
+        $table->add_index('managerid-role', XMLDB_INDEX_NOTUNIQUE, ['managerid', 'role']);
+        if (!$dbman->table_exists($table)) {
+            $dbman->create_table($table);
+        }
+        upgrade_plugin_savepoint(true, 2026120300, 'local', 'buyin');
     }
     return true;
 }

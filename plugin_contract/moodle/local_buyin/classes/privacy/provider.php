@@ -28,7 +28,9 @@ use local_buyin\signoff_manager;
 /**
  * Privacy provider of local_buyin.
  *
- * The plugin stores sign-off requests (local_buyin_signoff). A row concerns three users:
+ * The plugin stores sign-off requests (local_buyin_signoff) and the figures of the My results
+ * and My team pages (local_buyin_figures, see figures_data).
+ * Sign-off requests (local_buyin_signoff): A row concerns three users:
  * the learner (userid), the manager who may sign (managerid) and who decided (decidedby,
  * with their comment). Its context is the context of its course.
  *
@@ -65,6 +67,7 @@ class provider implements
         ], 'privacy:metadata:local_buyin_signoff');
         // The core course completion data written on a sign-off belongs to core_completion.
         $collection->link_subsystem('core_completion', 'privacy:metadata:core_completion');
+        figures_data::add_metadata($collection);
         return $collection;
     }
 
@@ -87,6 +90,7 @@ class provider implements
         ];
         $contextlist = new contextlist();
         $contextlist->add_from_sql($sql, $params);
+        figures_data::add_contexts($contextlist, $userid);
         return $contextlist;
     }
 
@@ -107,6 +111,7 @@ class provider implements
             "SELECT managerid FROM {local_buyin_signoff} WHERE courseid = :courseid AND managerid > 0", $params);
         $userlist->add_from_sql('decidedby',
             "SELECT decidedby FROM {local_buyin_signoff} WHERE courseid = :courseid AND decidedby IS NOT NULL", $params);
+        figures_data::add_users($userlist, (int) $context->instanceid);
     }
 
     /**
@@ -122,6 +127,7 @@ class provider implements
             if (!$context instanceof \context_course) {
                 continue;
             }
+            figures_data::export($context, $userid);
             $select = 'courseid = :courseid AND (userid = :userid OR managerid = :managerid OR decidedby = :decidedby)';
             $params = [
                 'courseid' => $context->instanceid,
@@ -175,6 +181,7 @@ class provider implements
             return;
         }
         $DB->delete_records(signoff_manager::TABLE, ['courseid' => $context->instanceid]);
+        figures_data::delete_course((int) $context->instanceid);
     }
 
     /**
@@ -214,6 +221,7 @@ class provider implements
      */
     public static function delete_user_from_requests(int $userid, int $courseid = 0): void {
         global $DB;
+        figures_data::delete_user($userid, $courseid);
         $now = time();
         $coursesql = '';
         $courseparams = [];

@@ -87,4 +87,19 @@ class local_buyin_generator extends component_generator_base {
         $row->id = $DB->insert_record('local_buyin_signoff', $row);
         return $DB->get_record('local_buyin_signoff', ['id' => $row->id], '*', MUST_EXIST);
     }
+
+    /**
+     * A row of figures, as local_buyin_save_figures stores it.
+     *
+     * @param int $courseid
+     * @param int $userid
+     * @param array $figures
+     * @param int $managerid
+     * @param string $role learner or manager
+     * @return stdClass the row
+     */
+    public function create_figures(int $courseid, int $userid, array $figures, int $managerid = 0,
+            string $role = 'learner'): stdClass {
+        return \local_buyin\figures_manager::save($courseid, $userid, $role, $managerid, $figures);
+    }
 }
