@@ -113,14 +113,16 @@ def main(
 @click.option(
     "--probe-writes",
     is_flag=True,
-    help="Also check that the agent may assign the sign-off role, by re-enrolling (manual "
-    "enrolment) an approver who already holds it: a write that leaves their enrolment "
-    "active with no start or end date.",
+    help="Also make one real write: re-enrol (manual enrolment) an approver who already "
+    "holds the sign-off role, which leaves their enrolment active with no start or end "
+    "date. Without it doctor changes nothing in Moodle: each write's capability is checked "
+    "by a call Moodle refuses or rolls back after checking it.",
 )
 @click.pass_context
 @friendly
 def doctor(ctx: click.Context, probe_writes: bool) -> None:
-    """Check the site against the contract: a checklist, exit 78 when not ready."""
+    """Check the site against the contract and every capability sync's writes need:
+    a checklist, exit 78 when not ready."""
     from buyin.doctor import run_doctor
     from buyin.logsetup import redact_secret
     from buyin.mapping import load_programmes
