@@ -241,7 +241,7 @@ def _print_outcome(
             )
             if plan.satisfied or plan.done:
                 echo(f"    {len(plan.satisfied)} already true in Moodle, {plan.done} done before")
-        if verbose:
+        if verbose or report.dry_run:  # a dry run is read for its actions
             for action in plan.actions:
                 prefix = "would " if report.dry_run else ""
                 echo(f"    {prefix}{describe_action(action, outcome.names)}")
