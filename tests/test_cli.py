@@ -117,10 +117,10 @@ def test_bad_mapping_exits_78_and_pushes_nothing(
     assert site.calls == []
 
 
-def test_sync_prints_results_and_one_metrics_line(
+def test_sync_prints_results_and_one_metrics_line_when_asked(
     site: SimulatedMoodle, settings: Settings
 ) -> None:
-    result = invoke(settings, "sync")
+    result = invoke(settings, "sync", "--metrics")
     assert result.exit_code == 0, result.output
     assert ", failed 0" in result.output
     metrics = [line for line in result.output.splitlines() if line.startswith("metrics ")]
@@ -149,7 +149,7 @@ def test_demo_runs_end_to_end() -> None:
     assert "learner17: skipped: pre-check attempt in progress" in result.output
     # the second sync on the unchanged site does nothing
     third = result.output.split("3. Sync again")[1]
-    assert "0 action(s) planned" in third
+    assert "cc101: nothing to do" in third
 
 
 def test_token_file_with_loose_permissions_is_refused(

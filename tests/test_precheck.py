@@ -113,8 +113,9 @@ def test_undecided_learners_are_untouched_and_listed(
     result = CliRunner().invoke(
         main, ["--state", str(settings.state_path), "status"], catch_exceptions=False
     )
-    assert "user 25: pre-check attempt in progress" in result.output
-    assert "user 32: no pre-check attempt yet" in result.output
+    assert "cc101: pre-check attempt in progress (1): learner17 (Qian Ruan)" in result.output
+    assert "cc101: no pre-check attempt yet (7): learner18 (Rosa Silva), " in result.output
+    assert "learner24 (Yara Zaman)" in result.output
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(site: SimulatedMoodle, run_sync: Any) -> None:
@@ -125,9 +126,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(site: SimulatedMoodle, run_
     assert site.state_digest() == digest
     assert writes(site) == []
     lines: list[str] = []
-    print_sync_report(report, lines.append)
+    print_sync_report(report, lines.append, verbose=True)
     expected = expected_overrides("first")
-    printed = [line for line in lines if "would complete activity" in line]
+    printed = [line for line in lines if "would complete " in line]
     assert len(printed) == sum(len(v) for v in expected.values())
     assert sum("pre-check results" in line for line in lines) == 16
 

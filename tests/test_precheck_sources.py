@@ -294,10 +294,11 @@ def test_status_lists_each_undecided_learner_with_the_reason(
     )
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    for uid, why in undecided.items():
-        assert any(f"user {uid}" in line and why in line for line in lines), (uid, why)
-    assert any("user 28" in line and HIDDEN in line for line in lines)
-    assert any("user 25" in line and "pre-check attempt in progress" in line for line in lines)
+    names = {u.id: u.username for u in site.state.users.values()}
+    for uid, why in undecided.items():  # grouped by reason, each learner by name
+        assert any(why in line and f"{names[uid]} (" in line for line in lines), (uid, why)
+    assert any(HIDDEN in line and "learner20 (" in line for line in lines)
+    assert any("pre-check attempt in progress" in line and "learner17 (" in line for line in lines)
 
 
 # helpers ---------------------------------------------------------------------------------

@@ -97,13 +97,20 @@ def test_pages_cover_every_learner_once(plugin_site: SimulatedMoodle) -> None:
     assert paged == every and len(set(paged)) == len(paged) > 5
 
 
+def _complete(site: SimulatedMoodle, userid: int, cmid: int) -> bool:
+    held = site.state.activity_completions.get((userid, cmid))
+    return held is not None and held.state != 0
+
+
 def test_since_returns_only_learners_with_a_change(
     plugin_site: SimulatedMoodle, clock: Any
 ) -> None:
     clock.advance(days=30)
-    learner = _students(plugin_site)[0]
-    cmid = next(
-        a.cmid for a in plugin_site.state.activities.values() if a.course == COURSE and a.completion
+    learner = _students(plugin_site)[-1]  # not started
+    cmid = next(  # one the learner has not completed: an unchanged state writes nothing
+        a.cmid
+        for a in plugin_site.state.activities.values()
+        if a.course == COURSE and a.completion and not _complete(plugin_site, learner, a.cmid)
     )
     done = call(
         plugin_site,
@@ -116,9 +123,13 @@ def test_since_returns_only_learners_with_a_change(
 
 
 def test_complete_activities_gives_each_item_its_result(plugin_site: SimulatedMoodle) -> None:
-    learners = _students(plugin_site)[:2]
-    tracked = [
-        a.cmid for a in plugin_site.state.activities.values() if a.course == COURSE and a.completion
+    learners = _students(plugin_site)[-2:]  # not started
+    tracked = [  # not completed by either: an unchanged state writes nothing (as in Moodle)
+        a.cmid
+        for a in plugin_site.state.activities.values()
+        if a.course == COURSE
+        and a.completion
+        and not any(_complete(plugin_site, uid, a.cmid) for uid in learners)
     ]
     untracked = [
         a.cmid
@@ -142,9 +153,11 @@ def test_complete_activities_without_the_capability_fails_per_item(
     plugin_site.deny_capability(
         "core_completion_override_activity_completion_status", "moodle/course:overridecompletion"
     )
-    learner = _students(plugin_site)[0]
-    cmid = next(
-        a.cmid for a in plugin_site.state.activities.values() if a.course == COURSE and a.completion
+    learner = _students(plugin_site)[-1]  # not started
+    cmid = next(  # one the learner has not completed: an unchanged state writes nothing
+        a.cmid
+        for a in plugin_site.state.activities.values()
+        if a.course == COURSE and a.completion and not _complete(plugin_site, learner, a.cmid)
     )
     answer = call(
         plugin_site,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -24,6 +24,9 @@ from buyin.config import Settings, load_settings
 from buyin.errors import EXIT_STATE, BuyinError, Interrupted, StateError, exit_code_for
 from buyin.logsetup import setup_logging
 from buyin.model.clock import DAY, parse_day
+
+if TYPE_CHECKING:
+    from buyin.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,6 +103,7 @@ def main(
     """moodle-buyin: make workplace training stick inside Moodle."""
     setup_logging(verbose)
     ctx.obj = {
+        "verbose": verbose,
         "config": config,
         "flags": {"url": url, "state_path": state_path, "mapping_dir": mapping_dir},
     }
@@ -109,14 +113,16 @@ def main(
 @click.option(
     "--probe-writes",
     is_flag=True,
-    help="Also check that the agent may assign the sign-off role, by re-enrolling (manual "
-    "enrolment) an approver who already holds it: a write that leaves their enrolment "
-    "active with no start or end date.",
+    help="Also make one real write: re-enrol (manual enrolment) an approver who already "
+    "holds the sign-off role, which leaves their enrolment active with no start or end "
+    "date. Without it doctor changes nothing in Moodle: each write's capability is checked "
+    "by a call Moodle refuses or rolls back after checking it.",
 )
 @click.pass_context
 @friendly
 def doctor(ctx: click.Context, probe_writes: bool) -> None:
-    """Check the site against the contract: a checklist, exit 78 when not ready."""
+    """Check the site against the contract and every capability sync's writes need:
+    a checklist, exit 78 when not ready."""
     from buyin.doctor import run_doctor
     from buyin.logsetup import redact_secret
     from buyin.mapping import load_programmes
@@ -167,27 +173,83 @@ def _check_state(path: Path) -> list[str]:
     return problems
 
 
+def output_options(func: F) -> F:
+    """`sync` and `backfill`: how much they print (cron wants --quiet)."""
+    func = click.option(
+        "--metrics",
+        "show_metrics",
+        is_flag=True,
+        help="Print the metrics line (calls per function, retries, failures, time); "
+        "-v prints it too. It is kept with the run either way.",
+    )(func)
+    func = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="For cron: problems on stderr and one summary line on stdout.",
+    )(func)
+    func = click.option(
+        "-v",
+        "--verbose",
+        "detail",
+        count=True,
+        help="List every action and every undecided learner by name, and the metrics line.",
+    )(func)
+    return func
+
+
+def _quiet_logs(ctx: click.Context, quiet: bool, detail: int) -> None:
+    """--quiet: the failures are printed once, grouped; their per-action warnings are not."""
+    if quiet and not detail and not (ctx.find_root().obj or {}).get("verbose"):
+        logging.getLogger("buyin").setLevel(logging.ERROR)
+
+
+def _print_run(
+    ctx: click.Context, report: SyncReport, *, quiet: bool, detail: int, show_metrics: bool
+) -> NoReturn:
+    """What a run prints, and its exit: problems on stderr, the rest on stdout."""
+    from buyin.report_text import print_sync_report
+
+    verbose = detail > 0 or (ctx.find_root().obj or {}).get("verbose", 0) > 0
+    print_sync_report(
+        report,
+        click.echo,
+        verbose=verbose,
+        quiet=quiet,
+        warn=lambda line: click.echo(line, err=True),
+    )
+    logging.getLogger("buyin.metrics").info(report.metrics_line())
+    if show_metrics or verbose:
+        click.echo(report.metrics_line())
+    if report.error is not None:
+        fail(report.error)
+    sys.exit(report.exit_code)
+
+
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing in Moodle.")
 @click.option("--program", help="Only this programme id.")
+@output_options
 @click.pass_context
 @friendly
-def sync(ctx: click.Context, dry_run: bool, program: str | None) -> None:
-    """One incremental pass over every programme (for cron)."""
+def sync(
+    ctx: click.Context,
+    dry_run: bool,
+    program: str | None,
+    detail: int,
+    quiet: bool,
+    show_metrics: bool,
+) -> None:
+    """One incremental pass over every programme (for cron: `buyin sync --quiet`)."""
     from buyin.logsetup import redact_secret
-    from buyin.report_text import print_sync_report
     from buyin.sync import run_sync
 
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
+    _quiet_logs(ctx, quiet, detail)
     with stopping_on_signals():
         report = run_sync(settings, dry_run=dry_run, program=program)
-    print_sync_report(report, click.echo)
-    logging.getLogger("buyin.metrics").info(report.metrics_line())
-    click.echo(report.metrics_line(), err=True)
-    if report.error is not None:
-        fail(report.error)
-    sys.exit(report.exit_code)
+    _print_run(ctx, report, quiet=quiet, detail=detail, show_metrics=show_metrics)
 
 
 def _day(value: str, option: str, *, end: bool = False) -> int:
@@ -209,6 +271,7 @@ def _day(value: str, option: str, *, end: bool = False) -> int:
 @click.option(
     "--kickoff", is_flag=True, help="Also welcome learners who started inside the window."
 )
+@output_options
 @click.pass_context
 @friendly
 def backfill(
@@ -218,6 +281,9 @@ def backfill(
     program: str | None,
     dry_run: bool,
     kickoff: bool,
+    detail: int,
+    quiet: bool,
+    show_metrics: bool,
 ) -> None:
     """Apply the follow-up rules to completions inside a window, once.
 
@@ -226,7 +292,6 @@ def backfill(
     interrupt and run again: what was done is not done twice.
     """
     from buyin.logsetup import redact_secret
-    from buyin.report_text import print_sync_report
     from buyin.sync import run_sync, system_clock
 
     start = _day(since, "--since")
@@ -235,6 +300,7 @@ def backfill(
         raise click.BadParameter("--until is before --since", param_hint="--until")
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
+    _quiet_logs(ctx, quiet, detail)
     if sys.stdout.isatty():
         with click.progressbar(length=1, label="learners", show_pos=True) as bar:
 
@@ -254,11 +320,7 @@ def backfill(
         report = run_sync(
             settings, dry_run=dry_run, program=program, window=(start, end), retro_kickoff=kickoff
         )
-    print_sync_report(report, click.echo)
-    click.echo(report.metrics_line(), err=True)
-    if report.error is not None:
-        fail(report.error)
-    sys.exit(report.exit_code)
+    _print_run(ctx, report, quiet=quiet, detail=detail, show_metrics=show_metrics)
 
 
 @main.command()

@@ -216,6 +216,8 @@ class Pusher:
                     self._record(outcome)
             except BuyinError as exc:
                 if _stops_push(exc):
+                    # its own outcome first: a halted run's counts agree with its calls
+                    self._failed(action, str(exc))
                     raise
                 self._refused(action, exc)
 

@@ -29,6 +29,7 @@ from buyin.model.actions import Action, FiguresParams, Kind
 from buyin.model.clock import HOUR
 from buyin.model.history import HistoryPoint
 from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
+from buyin.model.names import Names
 from buyin.model.snapshot import Directory, LearnerData, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
 from buyin.moodle.fetch import SiteInfo, uses_plugin
@@ -55,6 +56,8 @@ class ProgrammeOutcome:
     pushed: PushResult | None = None
     undecided: dict[int, str] = field(default_factory=dict)
     usernames: dict[int, str] = field(default_factory=dict)
+    #: people, courses, roles and activities by name (what the admin reads)
+    names: Names = field(default_factory=Names)
     error: BuyinError | None = None
     reconciled: bool = False
 
@@ -260,6 +263,7 @@ class Syncer:
             return outcome
         outcome.undecided = result.undecided
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
+        outcome.names = names_of(snapshot)
         outcome.reconciled = reconcile
         if dry_run:
             return outcome
@@ -378,6 +382,7 @@ class Syncer:
                 self.state.set_schedule_status(item.key, ScheduleStatus.CANCELLED)
         if snapshot.poll is not None:
             self.state.save_poll(program, snapshot.poll)
+        self.state.save_names(program, names_of(snapshot))
         kept = self.state.programme(program)
         self.state.save_programme(
             replace(
@@ -390,6 +395,23 @@ class Syncer:
                 reconciled_at=now if reconciled else kept.reconciled_at,
             )
         )
+
+
+def names_of(snapshot: Snapshot) -> Names:
+    """Everyone and everything of a snapshot by the name an admin knows it by."""
+    names = Names()
+    people = [*snapshot.directory.values(), *snapshot.people.values()]
+    people += [learner.person for learner in snapshot.learners.values()]
+    for person in people:
+        names.add_person(person.id, person.username, person.fullname)
+    for course in (snapshot.course, snapshot.refresher):
+        if course is not None:
+            names.courses[course.id] = course.shortname
+    names.roles.update({roleid: name for name, roleid in snapshot.roles.items()})
+    names.activities.update({a.cmid: a.name for a in snapshot.activities})
+    if snapshot.poll is not None:
+        names.activities[snapshot.poll.cmid] = snapshot.poll.name
+    return names
 
 
 def run_sync(

@@ -18,6 +18,7 @@ from buyin.model.ledger import (
     ScheduledItem,
     ScheduleStatus,
 )
+from buyin.model.names import Names
 from buyin.model.poll import PollState
 from buyin.state.db import decoded, dumps, from_row
 from buyin.state.ledger import LedgerTable
@@ -235,6 +236,30 @@ class State(LedgerTable):
     def poll(self, program: str) -> PollState | None:
         stored = self.get_meta(f"poll:{program}")
         return None if stored is None else PollState.from_json(json.loads(stored))
+
+    # -- names (what status prints instead of ids) -------------------------------------
+
+    def save_names(self, program: str, names: Names) -> None:
+        """The programme's people, courses, roles and activities by name, merged with
+        those kept (someone who left still reads by name)."""
+        kept = self.names(program)
+        kept.update(names)
+        self.set_meta(f"names:{program}", json.dumps(kept.to_json(), sort_keys=True))
+
+    def names(self, program: str | None = None) -> Names:
+        """One programme's names, or every programme's merged."""
+        names = Names()
+        rows = (
+            self.rows("SELECT value FROM meta WHERE key=?", (f"names:{program}",))
+            if program is not None
+            else self.rows("SELECT value FROM meta WHERE key LIKE 'names:%' ORDER BY key")
+        )
+        for row in rows:
+            try:
+                names.update(Names.from_json(json.loads(str(row["value"]))))
+            except ValueError:
+                continue  # a damaged record costs names, never the status
+        return names
 
     # -- meta ----------------------------------------------------------------------
 

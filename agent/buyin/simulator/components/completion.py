@@ -196,6 +196,19 @@ def override_activity_completion_status(
         raise moodle_error(
             "nocompletiontracking", "Completion tracking is not enabled for this activity"
         )
+    current = site.state.activity_completions.get((userid, cmid))
+    state = current.state if current is not None else COMPLETION_INCOMPLETE
+    if newstate == state or (newstate == COMPLETION_COMPLETE and state in (2, 3)):
+        # completion_info::update_state returns when the state would not change:
+        # nothing is written, the answer is the data as it is
+        return {
+            "cmid": cmid,
+            "userid": userid,
+            "state": state,
+            "timecompleted": current.timecompleted if current is not None else None,
+            "overrideby": current.overrideby if current is not None else None,
+            "tracking": activity.completion,
+        }
     now = site.time()
     site.state.activity_completions[(userid, cmid)] = ActivityCompletion(
         newstate, now, site.state.agent_userid

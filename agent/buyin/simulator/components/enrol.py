@@ -145,14 +145,27 @@ def get_enrolled_users(
     return [_enrolled_user_dict(site, u, courseid, fields) for u in users]
 
 
+#: Moodle's front page course (SITEID): it has no enrolment instances
+SITE_COURSE = 1
+
+
 def manual_enrol_users(site: SimulatedMoodle, enrolments: list[dict[str, Any]]) -> None:
+    """All-or-nothing, like enrol_manual_external::enrol_users (one transaction): every
+    item is checked before any is applied."""
     for item in enrolments:
-        get_course(site, item["courseid"])
+        if item["courseid"] != SITE_COURSE:
+            get_course(site, item["courseid"])
         if item["roleid"] not in site.assignable_roles or item["roleid"] not in site.state.roles:
             raise moodle_error(
                 "wsusercannotassign",
                 f"You don't have the permission to assign this role ({item['roleid']}) to this user "
                 f"({item['userid']}) in this course ({item['courseid']}).",
+            )
+        if item["courseid"] == SITE_COURSE:
+            raise moodle_error(
+                "wsnoinstance",
+                "Manual enrolment plugin instance doesn't exist or is disabled for the course "
+                f"(id = {item['courseid']})",
             )
         get_user(site, item["userid"])
     now = site.time()

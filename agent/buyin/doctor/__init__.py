@@ -8,17 +8,11 @@ and 78 naming each missing piece otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from buyin.errors import (
-    EXIT_CONFIG,
-    EXIT_OK,
-    BuyinError,
-    ConfigurationError,
-    TransientError,
-    exit_code_for,
-)
+from buyin.doctor.report import Check, DoctorReport
+from buyin.doctor.writes import Mapped, check_messages, check_writes
+from buyin.errors import BuyinError, ConfigurationError, TransientError
 from buyin.mapping import Programme
 from buyin.model.snapshot import CRITERIA_ROLE
 from buyin.moodle.client import MoodleClient
@@ -33,29 +27,6 @@ from buyin.moodle.fetch import (
 )
 from buyin.moodle.parse import parse_course_completion
 from buyin.moodle.poll import find_feedback, map_questions
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-    hint: str = ""
-
-
-@dataclass
-class DoctorReport:
-    checks: list[Check] = field(default_factory=list)
-    fatal: BuyinError | None = None
-
-    def add(self, name: str, ok: bool, detail: str = "", hint: str = "") -> None:
-        self.checks.append(Check(name, ok, detail, hint))
-
-    @property
-    def exit_code(self) -> int:
-        if self.fatal is not None:
-            return exit_code_for(self.fatal)
-        return EXIT_OK if all(c.ok for c in self.checks) else EXIT_CONFIG
 
 
 def _version_number(version: str) -> float:
@@ -119,6 +90,8 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
             "not in the token's service",
             f"Add {name} to the external service used by the token.",
         )
+    if "core_message_send_instant_messages" in site.functions:
+        check_messages(client, report)
     return site
 
 
@@ -231,6 +204,19 @@ def check_programme(
                 holder = next((p.id for p in people if role in p.roles), None)
                 if label == "sign-off" and probe_writes and holder is not None:
                     probe_role_assignment(client, course.id, role, holder, where, report)
+        if activities is not None:
+            check_writes(
+                client,
+                site,
+                programme,
+                Mapped(where, course, people, roles, list(activities)),
+                report,
+                lambda ref: _try(
+                    report,
+                    f"{where}: course {ref!r}",
+                    lambda: resolve_course(client, ref, str(programme.source)),
+                ),
+            )
         if programme.signoff is not None:
             field_name = programme.signoff.manager_field
             seen = any(field_name in p.custom for p in people)
@@ -276,6 +262,8 @@ def check_programme(
                         "add 'Manual completion by others' for the sign-off role.",
                     )
 
+
+__all__ = ["Check", "DoctorReport", "run_doctor"]
 
 POLL_FUNCTIONS = (
     "mod_feedback_get_feedbacks_by_courses",
