@@ -344,6 +344,8 @@ class SimulatedMoodle:
                 profile[shortname] = value
             else:
                 profile.pop(shortname, None)
+            # saved through the profile form or core_user_update_users: user.timemodified
+            self.user_changed[userid] = self.time()
 
     def suspend_user(self, userid: int, suspended: bool = True) -> None:
         with self._lock:
