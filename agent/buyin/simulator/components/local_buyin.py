@@ -115,9 +115,7 @@ def _changed(site: SimulatedMoodle, page: _Page, userid: int, since: int) -> boo
     return max(times) >= since
 
 
-def _person(
-    site: SimulatedMoodle, courseid: int, userid: int, fields: list[str]
-) -> dict[str, Any]:
+def _person(site: SimulatedMoodle, courseid: int, userid: int, fields: list[str]) -> dict[str, Any]:
     """Who the learner is (the plugin's queries 2 and 11 to 13): as core_enrol_get_enrolled_users."""
     state = site.state
     user = state.users[userid]
