@@ -326,6 +326,7 @@ class SimulatedMoodle:
                 )
             elif roleid not in existing.roleids:
                 existing.roleids.append(roleid)
+                self.user_changed[userid] = self.time()  # role_assignments.timemodified
 
     def submit_feedback(self, feedbackid: int, userid: int, answers: dict[str, str]) -> int:
         """``userid`` answers the Feedback: values by question label, as Moodle stores
