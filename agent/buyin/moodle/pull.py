@@ -13,9 +13,12 @@ Cost model (web-service round trips are what a run pays for):
   moving (awaiting sign-off): course completion (1).
 
 Where local_buyin 0.2.0 is installed (``local_buyin_get_progress`` in the service),
-the per-learner calls and the grade report give way to one progress call per page
-of 1,000 learners: everyone on the first sync and a reconciliation, else only the
-learners with a change since the last read.
+the per-learner calls, the grade report and the enrolled users give way to one
+progress call per page of 1,000 learners: everyone on the first sync and a
+reconciliation, else only the users with a change since the last read, the others
+from the roster that read cached (read in full again when the enrolled count says
+someone left). The managers enrolled in the course come with it (their suspension
+too), so only managers who are not enrolled are looked up.
 
 Everything else comes from the learner cache in the state database, so the rules
 always see every learner.
