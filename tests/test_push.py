@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from buyin.errors import ContractError
 from buyin.model.actions import Action, EnrolParams, Kind, MessageParams, OverrideParams
 from buyin.model.ledger import Status
 from buyin.moodle.client import MoodleClient
+from buyin.moodle.encoding import flatten
 from buyin.plan import Plan
 from buyin.push import Pusher, PushResult
 from buyin.simulator import SimulatedMoodle
@@ -226,3 +229,55 @@ def test_a_message_waits_for_a_requirement_skipped_as_already_enrolled(
     assert status(db, already.key) == Status.SKIPPED
     assert [a.key for a in result.deferred] == [opened.key]
     assert texts_to(site, ANNA) == []
+
+
+# -- batch sizes from the field budget ---------------------------------------------------
+
+
+def test_messages_go_in_as_few_calls_as_the_field_budget_allows_and_none_is_lost(
+    site: SimulatedMoodle, db: State, clock: Clock
+) -> None:
+    # 4 fields a message, 4,000 fields a call: 1,000 messages a call
+    batch = [message(ANNA if i % 2 else BEN, f"message:bulk:{i}") for i in range(1001)]
+    before = len(site.calls)
+
+    result = push(site, db, clock, *batch)
+
+    sends = [fields for function, fields in site.calls[before:] if function == SEND]
+    assert [len(fields["messages"]) for fields in sends] == [1000, 1]
+    assert site.truncated_requests == 0
+    assert len(result.applied) == 1001
+    assert sorted(texts_to(site, ANNA) + texts_to(site, BEN)) == sorted(
+        f"<p>Hello message:bulk:{i}</p>" for i in range(1001)
+    )
+
+
+def test_a_site_drops_the_fields_past_max_input_vars_as_php_does(site: SimulatedMoodle) -> None:
+    """Why the budget matters: 1,300 messages (5,203 fields) lose their tail silently."""
+    messages = [
+        {"touserid": ANNA, "text": f"m{i}", "textformat": 1, "clientmsgid": f"c{i}"}
+        for i in range(1300)
+    ]
+    body = urlencode(
+        [
+            ("wstoken", site.token),
+            ("wsfunction", SEND),
+            ("moodlewsrestformat", "json"),
+            *flatten({"messages": messages}),
+        ]
+    )
+
+    status_code, _headers, _text = site.handle(body)
+
+    assert status_code == 200 and site.truncated_requests == 1
+    assert len(texts_to(site, ANNA)) < 1300
+
+
+def test_the_client_never_sends_more_fields_than_php_keeps(site: SimulatedMoodle) -> None:
+    client = MoodleClient(site.url, site.token, retries=RETRIES, sleep=lambda _s: None)
+    too_many = [{"touserid": ANNA, "text": "x", "textformat": 1, "clientmsgid": "c"}] * 1250
+
+    with pytest.raises(ContractError, match="max_input_vars"):
+        client.call(SEND, idempotent=False, messages=too_many)
+
+    assert [f for f, _ in site.calls if f == SEND] == []

@@ -1,7 +1,7 @@
 """Benchmark (not a test): web-service calls and time as the site grows, core path,
 local_buyin path and a naive per-learner script side by side.
 
-    python tools/benchmark.py [--sizes 24,240,2400] [--latency-ms 0]
+    python tools/benchmark.py [--sizes 24,240,2400] [--latency-ms 0] [--without-poll]
 
 For each cohort size it seeds the simulated Moodle twice (without and with
 local_buyin 0.2.0), runs a first sync, a repeat sync (which verifies what the
@@ -78,7 +78,10 @@ def setup(
 ) -> tuple[SimulatedMoodle, Settings, Path]:
     work = Path(tempfile.mkdtemp(prefix="buyin-bench-"))
     (work / "mappings").mkdir()
-    shutil.copy(data_path("mappings/examples/cc101.toml"), work / "mappings" / "cc101.toml")
+    mapping = data_path("mappings/examples/cc101.toml").read_text()
+    if args.without_poll:  # the programme alone: the manager poll's calls left out
+        mapping = mapping[: mapping.index("[poll]")]
+    (work / "mappings" / "cc101.toml").write_text(mapping)
     site = SimulatedMoodle(generate_scenario(learners=size, now=NOW - 3600), clock=lambda: NOW)
     if plugin:
         site.install_plugin()
@@ -108,6 +111,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="24,240,2400")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--without-poll", action="store_true", help="leave the example's [poll] section out"
+    )
     args = parser.parse_args()
     print(
         "| learners | run | core calls | core s | plugin calls | plugin s | naive calls |\n"
@@ -123,7 +129,9 @@ def main() -> None:
                 measured[plugin].append((report.metrics.total_calls, seconds))
             shutil.rmtree(work, ignore_errors=True)
         site, settings, work = setup(
-            size, argparse.Namespace(latency_ms=0, concurrency=1), plugin=False
+            size,
+            argparse.Namespace(latency_ms=0, concurrency=1, without_poll=args.without_poll),
+            plugin=False,
         )
         naive = naive_run(site, settings)
         shutil.rmtree(work, ignore_errors=True)

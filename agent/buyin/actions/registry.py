@@ -9,15 +9,29 @@ from buyin.actions import apply, checks
 from buyin.actions.apply import ApplyContext, Outcome
 from buyin.model.actions import Action, Kind
 from buyin.model.snapshot import Snapshot
+from buyin.moodle.encoding import items_per_call
 
-#: messages per core_message_send_instant_messages call (well below max_input_vars)
-MESSAGE_BATCH = 50
-#: items per call of the batch write functions
-WRITE_BATCH = 100
-#: overrides per local_buyin_complete_activities call (the plugin takes up to 500)
-OVERRIDE_BATCH = 200
-#: learners' figures per local_buyin_save_figures call (the plugin takes up to 500)
-FIGURES_BATCH = 200
+#: Batch sizes derive from one budget of form fields per call
+#: (:data:`buyin.moodle.encoding.FIELD_BUDGET`, under PHP's max_input_vars) over the
+#: fields one item of the function's list parameter flattens to:
+#: messages[i][touserid, text, textformat, clientmsgid]
+MESSAGE_BATCH = items_per_call(4)
+#: enrolments[i][roleid, userid, courseid, timestart, timeend]
+ENROL_BATCH = items_per_call(5)
+#: assignments[i][roleid, userid, contextlevel, instanceid]
+ROLE_BATCH = items_per_call(4)
+#: groups[i][courseid, name, description, idnumber]
+GROUP_CREATE_BATCH = items_per_call(4)
+#: members[i][groupid, userid]
+GROUP_ADD_BATCH = items_per_call(2)
+#: requests[i][courseid, userid, managerid]
+SIGNOFF_BATCH = items_per_call(3)
+#: items[i][userid, cmid, newstate]; local_buyin_complete_activities takes at most 500
+#: (complete_activities::MAX_ITEMS)
+OVERRIDE_BATCH = items_per_call(3, cap=500)
+#: items[i][courseid, userid, role, managerid, figures (one JSON string)];
+#: local_buyin_save_figures takes at most 500 (figures_manager::MAX_ITEMS)
+FIGURES_BATCH = items_per_call(5, cap=500)
 
 
 @dataclass(frozen=True)
@@ -61,13 +75,13 @@ SPECS: dict[Kind, ActionSpec] = {
             plugin_apply=apply.override_bulk,
             plugin_batch=OVERRIDE_BATCH,
         ),
-        ActionSpec(Kind.ENROL, checks.describe, checks.holds_role, apply.enrol, WRITE_BATCH, True),
+        ActionSpec(Kind.ENROL, checks.describe, checks.holds_role, apply.enrol, ENROL_BATCH, True),
         ActionSpec(
             Kind.ROLE_ASSIGN,
             checks.describe,
             checks.holds_role,
             apply.assign_roles,
-            WRITE_BATCH,
+            ROLE_BATCH,
             True,
         ),
         ActionSpec(
@@ -75,18 +89,23 @@ SPECS: dict[Kind, ActionSpec] = {
             checks.describe,
             checks.never,
             apply.create_groups,
-            WRITE_BATCH,
+            GROUP_CREATE_BATCH,
             False,
         ),
         ActionSpec(
-            Kind.GROUP_ADD, checks.describe, checks.in_group, apply.add_to_groups, WRITE_BATCH, True
+            Kind.GROUP_ADD,
+            checks.describe,
+            checks.in_group,
+            apply.add_to_groups,
+            GROUP_ADD_BATCH,
+            True,
         ),
         ActionSpec(
             Kind.SIGNOFF_REQUEST,
             checks.describe,
             checks.signoff_requested,
             apply.request_signoffs,
-            WRITE_BATCH,
+            SIGNOFF_BATCH,
             False,
         ),
         ActionSpec(

@@ -53,7 +53,7 @@ from buyin.errors import (
     UnknownFunctionError,
 )
 from buyin.moodle.contract import validate_response
-from buyin.moodle.encoding import flatten
+from buyin.moodle.encoding import MAX_INPUT_VARS, flatten
 
 if TYPE_CHECKING:
     from buyin.config import Settings
@@ -307,6 +307,14 @@ class MoodleClient:
             ("moodlewsrestformat", "json"),
             *flatten(params),
         ]
+        if len(fields) > MAX_INPUT_VARS:
+            # PHP would drop the fields past max_input_vars without a word: never send it
+            raise ContractError(
+                function,
+                "request",
+                f"{len(fields)} form fields, over PHP's max_input_vars ({MAX_INPUT_VARS})",
+                hint="A batch size that does not derive from encoding.FIELD_BUDGET: report it.",
+            )
         body = urlencode(fields)
         self.metrics.count(function)
         started = time.monotonic()

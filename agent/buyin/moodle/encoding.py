@@ -13,6 +13,25 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+#: PHP's ``max_input_vars``: the form fields one request may carry. PHP drops every
+#: field past it without an error, so a larger batch would silently lose its last items.
+#: Moodle 4.1 and later refuse to install or upgrade below 5000 (``check_max_input_vars``
+#: in lib/upgradelib.php, a required check of admin/environment.xml), so every site the
+#: agent supports takes at least this many.
+MAX_INPUT_VARS = 5000
+#: The budget of form fields per web-service call that every batch size derives from
+#: (:func:`items_per_call`): ``MAX_INPUT_VARS`` less 1,000 kept spare for the call's own
+#: fields (``wstoken``, ``wsfunction``, ``moodlewsrestformat``) and any other parameter.
+FIELD_BUDGET = MAX_INPUT_VARS - 1000
+
+
+def items_per_call(fields_per_item: int, *, cap: int | None = None) -> int:
+    """How many items of a list parameter fit in one call: the field budget over the
+    fields one item flattens to (``messages[0][touserid]``, ``messages[0][text]``, … is
+    one field each), and at most ``cap`` where the function itself limits the list."""
+    fitting = max(1, FIELD_BUDGET // max(1, fields_per_item))
+    return fitting if cap is None else min(fitting, cap)
+
 
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):

@@ -316,10 +316,13 @@ def resolve_directory(
     known: Directory,
     *,
     depth: int = 3,
+    enrolled: Iterable[Person] = (),
 ) -> Directory:
     """Look up the people the seeds name, then the people *they* name (managers'
-    managers), ``depth`` levels up. ``known`` (the cache) is reused and extended."""
+    managers), ``depth`` levels up. ``known`` (the cache) is reused and extended;
+    ``enrolled`` (people whose suspension is known) are taken as found before asking."""
     directory = Directory(dict(known.people), set(known.asked))
+    nearby = {str(getattr(p, match_by)).strip().casefold(): p for p in enrolled}
 
     def lookup(value: str) -> Person | None:
         key = value.strip().casefold()
@@ -330,6 +333,10 @@ def resolve_directory(
 
     wanted = {v.strip() for v in seeds if v and v.strip()}
     for _ in range(depth):
+        for value in wanted:
+            person = nearby.get(value.casefold())
+            if person is not None and lookup(value) is None:
+                directory.people[person.id] = person
         missing = [v for v in wanted if lookup(v) is None and v.casefold() not in directory.asked]
         if missing:
             for person in fetch_people(client, match_by, missing):

@@ -13,9 +13,12 @@ Cost model (web-service round trips are what a run pays for):
   moving (awaiting sign-off): course completion (1).
 
 Where local_buyin 0.2.0 is installed (``local_buyin_get_progress`` in the service),
-the per-learner calls and the grade report give way to one progress call per page
-of 1,000 learners: everyone on the first sync and a reconciliation, else only the
-learners with a change since the last read.
+the per-learner calls, the grade report and the enrolled users give way to one
+progress call per page of 1,000 learners: everyone on the first sync and a
+reconciliation, else only the users with a change since the last read, the others
+from the roster that read cached (read in full again when the enrolled count says
+someone left). The managers enrolled in the course come with it (their suspension
+too), so only managers who are not enrolled are looked up.
 
 Everything else comes from the learner cache in the state database, so the rules
 always see every learner.
@@ -60,7 +63,7 @@ from buyin.moodle.fetch import (
 from buyin.moodle.parse import grade_signature
 from buyin.moodle.poll import fetch_poll
 from buyin.moodle.pool import run_concurrently
-from buyin.moodle.progress import PROGRESS_PAGE, SINCE_MARGIN, fetch_progress, learner_data
+from buyin.moodle.progress import SINCE_MARGIN, CourseRead, learner_data, read_course
 
 log = logging.getLogger("buyin.pull")
 
@@ -206,40 +209,37 @@ def _read_progress(
     client: MoodleClient,
     course: Course,
     quizzes: tuple[Quiz | None, Quiz | None],
-    learner_ids: set[int],
+    profilefields: tuple[str, ...],
     cache: PullCache,
     reconcile: bool,
-) -> tuple[FetchPlan, dict[int, Any], dict[str, Any]]:
-    """The plugin path: every learner on the first sync and a reconciliation, else only
-    those with a change since the last read (their own, a decision, our writes).
-
-    Returns the learners read (as a plan of full fetches), their data, and every
-    enrolled user's enrolments and suspension as known now (cached for the next run)."""
+) -> CourseRead:
+    """The plugin path: everyone on the first sync and a reconciliation, else only the
+    users with a change since the last read (their own, a decision, our writes), the
+    others from the roster that read cached."""
     structure = cache.structure or {}
     last = structure.get("progress_at")
-    if reconcile or last is None or any(uid not in cache.learners for uid in learner_ids):
-        since = 0
-        access: dict[str, Any] = {}
-    else:
-        since = max(0, int(last) - SINCE_MARGIN)
-        access = dict(structure.get("access") or {})
+    known = structure.get("roster")
+    fresh = reconcile or last is None or not known or known.get("fields") != list(profilefields)
+    since = 0 if fresh else max(0, int(last or 0) - SINCE_MARGIN)
+    return read_course(client, course.id, quizzes, profilefields, known, since)
+
+
+def _progress_results(
+    client: MoodleClient,
+    read: CourseRead,
+    quizzes: tuple[Quiz | None, Quiz | None],
+    learner_ids: set[int],
+    cache: PullCache,
+) -> tuple[FetchPlan, dict[int, Any]]:
+    """The learners read now (as a plan of full fetches) and their data."""
     quiz, post_quiz = quizzes
-    aggregation, raw = fetch_progress(client, course.id, quizzes, since, PROGRESS_PAGE)
     results: dict[int, Any] = {}
-    for item in raw:
-        uid = int(item["userid"])
-        access[str(uid)] = {
-            "suspended": bool(item.get("suspended")),
-            "enrolments": [
-                [e["status"], e["enrolstatus"], e["timestart"], e["timeend"]]
-                for e in item.get("enrolments") or []
-            ],
-        }
+    for uid, item in read.changed.items():
         if uid in learner_ids:
             cached = cache.learners.get(uid)
             previous = LearnerData.from_json(cached.data) if cached else None
-            results[uid] = learner_data(client, item, aggregation, quiz, post_quiz, previous)
-    return FetchPlan(full=set(results)), results, access
+            results[uid] = learner_data(client, item, read.aggregation, quiz, post_quiz, previous)
+    return FetchPlan(full=set(results)), results
 
 
 def _active_from(access: Mapping[str, Any], people: list[Person], now: int) -> set[int] | None:
@@ -297,22 +297,34 @@ def pull(
         post_quiz = None
         if post_ref is not None:
             post_quiz = fetch_quiz(client, course, activities, post_ref, where)
+    signoff = programme.signoff
+    field_name = signoff.manager_field if signoff else "manager"
+    wants_directory = signoff is not None or programme.kickoff is not None or bool(programme.poll)
     roles: dict[str, int] = {}
-    enrolled = fetch_enrolled(client, course.id, page_size, roles)
-    learner_role = resolve_role(programme.learner_role, roles, where)
-    access: dict[str, Any] | None = None
     active: set[int] | None = None
     plan, results = FetchPlan(), dict[int, Any]()
+    read: CourseRead | None = None
     if site.reads_progress:
-        plan, results, access = _read_progress(
+        read_fields = (field_name,) if wants_directory else ()
+        read = _read_progress(client, course, (quiz, post_quiz), read_fields, cache, reconcile)
+        learner_role = resolve_role(programme.learner_role, read.roles, where)
+        learner_ids = {p.id for p in read.people if learner_role in p.roles}
+        if learner_ids - set(cache.learners) - set(read.changed):
+            # learners the cache lacks though nothing changed for them: read everyone
+            read = read_course(client, course.id, (quiz, post_quiz), read_fields, None, 0)
+            learner_role = resolve_role(programme.learner_role, read.roles, where)
+        enrolled, roles = read.people, dict(read.roles)
+        plan, results = _progress_results(
             client,
-            course,
+            read,
             (quiz, post_quiz),
             {p.id for p in enrolled if learner_role in p.roles},
             cache,
-            reconcile,
         )
-        active = _active_from(access, enrolled, now)
+        active = _active_from(read.access, enrolled, now)
+    else:
+        enrolled = fetch_enrolled(client, course.id, page_size, roles)
+        learner_role = resolve_role(programme.learner_role, roles, where)
     if active is None:
         active = fetch_active_ids(client, course.id, page_size)
     people = [replace(p, active=p.id in active) for p in enrolled]
@@ -334,9 +346,7 @@ def pull(
             client, site, course, quiz, post_quiz, learners, grades, cache, options, poll_completion
         )
     people_directory = Directory()
-    if programme.signoff is not None or programme.kickoff is not None or programme.poll:
-        signoff = programme.signoff
-        field_name = signoff.manager_field if signoff else "manager"
+    if wants_directory:
         match_by = signoff.match_by if signoff else "username"
         seeds = [p.custom.get(field_name, "") for p in learners]
         if signoff and signoff.fallback_approver:
@@ -347,6 +357,8 @@ def pull(
             field_name,
             seeds,
             Directory() if reconcile else (cache.directory or Directory()),
+            # with local_buyin the enrolled come with their suspension: no need to ask again
+            enrolled=people if read is not None else (),
         )
     refresher = None
     refresher_enrolled = None
@@ -448,7 +460,9 @@ def pull(
             "poll": poll_structure,
             # when local_buyin_get_progress last read this course (the next "since")
             "progress_at": now if site.reads_progress else None,
-            "access": access,
+            "roster": None
+            if read is None
+            else {**read.roster, "fields": [field_name] if wants_directory else []},
         },
         directory=people_directory,
         plugin=plugin_cache,

@@ -288,6 +288,7 @@ SPECS: dict[str, Obj] = {
             "since": _dflt("int", 0),
             "cursor": _dflt("int", 0),
             "limit": _dflt("int", 500),
+            "profilefields": Lst(P("alphanumext"), need="default"),
         }
     ),
     "local_buyin_complete_activities": Obj(

@@ -93,6 +93,10 @@ class SimulatedMoodle:
         self.plugin = PluginState()
         self.inaccessible_courses: set[int] = set()
         self.faults = Faults()
+        #: PHP's max_input_vars (Moodle 4.1+ requires at least 5000): fields past it are lost
+        self.max_input_vars = 5000
+        #: requests that lost fields that way
+        self.truncated_requests = 0
         self.calls: list[tuple[str, dict[str, Any]]] = []
         #: a real site's same-learner collision (NOTES.md): two completion overrides for
         #: one user in flight at once; the later one answers dmlwriteexception, not applied
@@ -135,6 +139,11 @@ class SimulatedMoodle:
         transport faults.
         """
         text = body.decode("utf-8") if isinstance(body, bytes) else body
+        pairs = text.split("&") if text else []
+        if len(pairs) > self.max_input_vars:
+            # as PHP does: the fields past max_input_vars are dropped, with only a warning
+            self.truncated_requests += 1
+            text = "&".join(pairs[: self.max_input_vars])
         fields = unflatten(text) if text else {}
         function = str(fields.get("wsfunction", ""))
         as_json = fields.get("moodlewsrestformat") == "json"
@@ -317,6 +326,7 @@ class SimulatedMoodle:
                 )
             elif roleid not in existing.roleids:
                 existing.roleids.append(roleid)
+                self.user_changed[userid] = self.time()  # role_assignments.timemodified
 
     def submit_feedback(self, feedbackid: int, userid: int, answers: dict[str, str]) -> int:
         """``userid`` answers the Feedback: values by question label, as Moodle stores
@@ -335,6 +345,8 @@ class SimulatedMoodle:
                 profile[shortname] = value
             else:
                 profile.pop(shortname, None)
+            # saved through the profile form or core_user_update_users: user.timemodified
+            self.user_changed[userid] = self.time()
 
     def suspend_user(self, userid: int, suspended: bool = True) -> None:
         with self._lock:

@@ -111,4 +111,6 @@ def add_group_members(site: SimulatedMoodle, members: list[dict[str, Any]]) -> N
         group = site.state.groups[item["groupid"]]
         if item["userid"] not in group.members:
             group.members.append(item["userid"])
+            # groups_members.timeadded (local_buyin's "since")
+            site.user_changed[item["userid"]] = site.time()
     return None

@@ -14,6 +14,7 @@ from ..lookups import course_activities, get_course, missing
 from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
 from . import completion
 from .quiz import attempt_dict
+from .user import customfields
 
 if TYPE_CHECKING:
     from ..site import SimulatedMoodle
@@ -72,9 +73,13 @@ class _Page:
     quizzes: dict[int, Quiz]
     #: userid -> their attempts at the named quizzes, in quiz and attempt order
     attempts: dict[int, list[Attempt]]
+    #: the custom profile fields named
+    profilefields: list[str]
 
 
-def _page(site: SimulatedMoodle, courseid: int, quizzes: list[Quiz]) -> _Page:
+def _page(
+    site: SimulatedMoodle, courseid: int, quizzes: list[Quiz], profilefields: list[str]
+) -> _Page:
     activities = course_activities(site, courseid)
     attempts: dict[int, list[Attempt]] = {}
     named = {q.id: q for q in quizzes}
@@ -87,6 +92,7 @@ def _page(site: SimulatedMoodle, courseid: int, quizzes: list[Quiz]) -> _Page:
         tuple(a for a in activities if a.completion),
         named,
         attempts,
+        profilefields,
     )
 
 
@@ -108,6 +114,35 @@ def _changed(site: SimulatedMoodle, page: _Page, userid: int, since: int) -> boo
     times += [when or 0 for _, _, _, when in logic.criteria_status(state, userid, courseid)]
     times += [a.timemodified for a in page.attempts.get(userid, [])]
     return max(times) >= since
+
+
+def _person(site: SimulatedMoodle, courseid: int, userid: int, fields: list[str]) -> dict[str, Any]:
+    """Who the learner is (the plugin's queries 2 and 11 to 13): as core_enrol_get_enrolled_users."""
+    state = site.state
+    user = state.users[userid]
+    enrolment = state.enrolments[(userid, courseid)]
+    return {
+        "username": user.username,
+        "firstname": user.firstname,
+        "lastname": user.lastname,
+        "fullname": user.fullname,
+        "email": user.email,
+        "idnumber": user.idnumber,
+        "roles": [
+            {"roleid": rid, "shortname": state.roles[rid].shortname if rid in state.roles else ""}
+            for rid in enrolment.roleids
+        ],
+        "groups": [
+            {"id": g.id, "name": g.name}
+            for g in sorted(state.groups.values(), key=lambda g: g.id)
+            if g.courseid == courseid and userid in g.members
+        ],
+        "customfields": [
+            {"shortname": f["shortname"], "value": f["value"]}
+            for f in customfields(site, user, display=False)
+            if f["shortname"] in fields
+        ],
+    }
 
 
 def _learner(site: SimulatedMoodle, page: _Page, userid: int) -> dict[str, Any]:
@@ -140,6 +175,7 @@ def _learner(site: SimulatedMoodle, page: _Page, userid: int) -> dict[str, Any]:
         )
     return {
         "userid": userid,
+        **_person(site, courseid, userid, page.profilefields),
         "suspended": state.users[userid].suspended,
         "lastcourseaccess": state.lastcourseaccess.get((userid, courseid), 0),
         "enrolments": [
@@ -162,7 +198,13 @@ def _learner(site: SimulatedMoodle, page: _Page, userid: int) -> dict[str, Any]:
 
 
 def get_progress(
-    site: SimulatedMoodle, courseid: int, quizids: list[int], since: int, cursor: int, limit: int
+    site: SimulatedMoodle,
+    courseid: int,
+    quizids: list[int],
+    since: int,
+    cursor: int,
+    limit: int,
+    profilefields: list[str] | None = None,
 ) -> dict[str, Any]:
     """local_buyin_get_progress: a page of the course's learners, by user id after ``cursor``."""
     course = get_course(site, courseid)
@@ -191,7 +233,8 @@ def get_progress(
             }
         )
         limit = max(1, min(_MAX_LIMIT, limit))
-    page = _page(site, course.id, quizzes)
+    page = _page(site, course.id, quizzes, list(profilefields or []))
+    enrolled = [uid for uid, cid in site.state.enrolments if cid == course.id]
     ids = sorted(
         uid
         for uid, cid in site.state.enrolments
@@ -200,6 +243,7 @@ def get_progress(
     chosen = ids[:limit]
     return {
         "aggregation": course.completion.aggregation,
+        "enrolled": len(enrolled),
         "learners": [_learner(site, page, uid) for uid in chosen],
         "nextcursor": chosen[-1] if len(ids) > limit else 0,
         "warnings": warnings,

@@ -28,3 +28,5 @@ def assign_roles(site: SimulatedMoodle, assignments: list[dict[str, Any]]) -> No
         enrolment = site.state.enrolments.get((item["userid"], item["instanceid"]))
         if enrolment is not None and item["roleid"] not in enrolment.roleids:
             enrolment.roleids.append(item["roleid"])
+            # role_assignments.timemodified (local_buyin's "since")
+            site.user_changed[item["userid"]] = site.time()

@@ -35,11 +35,21 @@ use stdClass;
  *  8. the attempts of the named quizzes (not previews);
  *  9. the marks of those attempts per quiz grade item (question_attempt_steps, latest step
  *     of each question attempt, times the question attempt's maxmark);
- * 10. each grade item's maximum (sum of quiz_slots.maxmark per quiz_grade_items row).
- * Ten queries; 8 to 10 are skipped when no quiz is named, 9 and 10 when nobody on the
- * page has an attempt. Once per call, not per page: the course record, the quiz ids check
- * (get_progress) and the aggregation method (aggregation()); the context and capability
- * checks are Moodle's own (cached).
+ * 10. each grade item's maximum (sum of quiz_slots.maxmark per quiz_grade_items row);
+ * 11. their roles in the course context (role_assignments, as core_enrol_get_enrolled_users);
+ * 12. their groups in the course (groups_members);
+ * 13. the values of the profile fields named (user_info_data).
+ * Thirteen queries; 8 to 10 are skipped when no quiz is named, 9 and 10 when nobody on the
+ * page has an attempt, 13 when no profile field is named. Once per call, not per page: the
+ * course record, the quiz ids check (get_progress), the aggregation method (aggregation())
+ * and the number of users enrolled (enrolled_count()); the context and capability checks
+ * are Moodle's own (cached).
+ *
+ * With the user's identity (query 2), roles, groups and profile fields, a page answers what
+ * the agent otherwise reads from core_enrol_get_enrolled_users, so a run that reads only the
+ * learners changed "since" never pages through everyone enrolled. A change "since" also
+ * covers a role assigned and a group joined; a role unassigned or a group left leaves no
+ * time behind in Moodle's tables and shows at the next full read (since 0).
  *
  * Table and column names as in Moodle 4.4 to 5.1 (lib/db/install.xml, mod/quiz/db/install.xml;
  * quiz_grade_items and quiz_slots.quizgradeitemid are new in 4.3/4.4).
@@ -61,12 +71,17 @@ class progress_reader {
      * @param int $since 0 for every learner, else only learners with a change at or after this time
      * @param int $cursor learners with a user id above this one
      * @param int $limit at most this many learners (1 .. MAX_LIMIT)
+     * @param string[] $profilefields shortnames of the custom profile fields whose values are wanted
+     * @param array $identity what of the user's identity the caller may see: ['email' => bool, 'idnumber' => bool,
+     *     'viewfullnames' => bool]
      * @return array [learners (list of arrays in the shape of get_progress), next cursor or 0]
      *     (the course's aggregation method comes from aggregation(), one query per call)
      */
-    public static function page(int $courseid, array $quizids, int $since, int $cursor, int $limit): array {
+    public static function page(int $courseid, array $quizids, int $since, int $cursor, int $limit,
+            array $profilefields = [], array $identity = []): array {
         global $DB;
         $limit = max(1, min(self::MAX_LIMIT, $limit));
+        $contextid = \context_course::instance($courseid)->id;
 
         // Query 1: the page of learner ids.
         $params = ['courseid' => $courseid, 'cursor' => $cursor];
@@ -89,10 +104,16 @@ class progress_reader {
                               WHERE ccc.userid = ue.userid AND ccc.course = e.courseid AND ccc.timecompleted >= :s5)
                   OR EXISTS (SELECT 1 FROM {course_completions} cc
                               WHERE cc.userid = ue.userid AND cc.course = e.courseid AND cc.timecompleted >= :s7)
+                  OR EXISTS (SELECT 1 FROM {role_assignments} ra
+                              WHERE ra.userid = ue.userid AND ra.contextid = :ctx AND ra.timemodified >= :s9)
+                  OR EXISTS (SELECT 1 FROM {groups_members} gm
+                               JOIN {groups} g ON g.id = gm.groupid
+                              WHERE gm.userid = ue.userid AND g.courseid = e.courseid AND gm.timeadded >= :s10)
                   $quizchange)";
-            foreach (['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'] as $name) {
+            foreach (['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10'] as $name) {
                 $params[$name] = $since;
             }
+            $params['ctx'] = $contextid;
             if (!$quizids) {
                 unset($params['s6']);
             }
@@ -115,15 +136,19 @@ class progress_reader {
         $learners = [];
         foreach ($ids as $id) {
             $learners[$id] = [
-                'userid' => $id, 'suspended' => false, 'lastcourseaccess' => 0, 'enrolments' => [], 'activities' => [],
+                'userid' => $id, 'username' => '', 'firstname' => '', 'lastname' => '', 'fullname' => '', 'email' => '',
+                'idnumber' => '', 'suspended' => false, 'lastcourseaccess' => 0, 'roles' => [], 'groups' => [],
+                'customfields' => [], 'enrolments' => [], 'activities' => [],
                 'completion' => ['timecompleted' => null, 'criteria' => []], 'attempts' => [],
             ];
         }
         [$usql, $uparams] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'u');
 
-        // Query 2: enrolments and last course access.
+        // Query 2: enrolments, the user's identity and last course access.
+        $namefields = \core_user\fields::for_name()->get_sql('u', false, '', '', false)->selects;
         $rs = $DB->get_recordset_sql("SELECT ue.id, ue.userid, ue.status, ue.timestart, ue.timeend, ue.timecreated,
-                                              e.enrol, e.status AS enrolstatus, ul.timeaccess, u.suspended
+                                              e.enrol, e.status AS enrolstatus, ul.timeaccess, u.suspended,
+                                              u.username, u.email, u.idnumber, $namefields
                                          FROM {user_enrolments} ue
                                          JOIN {enrol} e ON e.id = ue.enrolid
                                          JOIN {user} u ON u.id = ue.userid
@@ -134,6 +159,12 @@ class progress_reader {
             $learner = &$learners[(int) $row->userid];
             $learner['lastcourseaccess'] = (int) $row->timeaccess;
             $learner['suspended'] = (bool) $row->suspended;
+            $learner['username'] = $row->username;
+            $learner['firstname'] = $row->firstname;
+            $learner['lastname'] = $row->lastname;
+            $learner['fullname'] = fullname($row, !empty($identity['viewfullnames']));
+            $learner['email'] = !empty($identity['email']) ? $row->email : '';
+            $learner['idnumber'] = !empty($identity['idnumber']) ? $row->idnumber : '';
             $learner['enrolments'][] = [
                 'enrol' => $row->enrol, 'status' => (int) $row->status, 'enrolstatus' => (int) $row->enrolstatus,
                 'timestart' => (int) $row->timestart, 'timeend' => (int) $row->timeend,
@@ -201,7 +232,79 @@ class progress_reader {
         if ($quizids) {
             self::add_attempts($learners, $quizids, $usql, $uparams);
         }
+        self::add_people($learners, $courseid, $contextid, $profilefields, $usql, $uparams);
         return [array_values($learners), $next];
+    }
+
+    /**
+     * Queries 11 to 13: what core_enrol_get_enrolled_users gives of each learner besides the
+     * identity: their roles in the course context (direct assignments, as get_user_roles()),
+     * their groups in the course, and the values of the named custom profile fields (left out
+     * where empty, as core leaves "customfields" out).
+     *
+     * @param array $learners by user id, changed in place
+     * @param int $courseid
+     * @param int $contextid the course context
+     * @param string[] $profilefields shortnames
+     * @param string $usql the "IN (...)" of the page's user ids
+     * @param array $uparams its parameters
+     */
+    protected static function add_people(array &$learners, int $courseid, int $contextid, array $profilefields,
+            string $usql, array $uparams): void {
+        global $DB;
+        // Query 11.
+        $rs = $DB->get_recordset_sql("SELECT ra.id, ra.userid, ra.roleid, r.shortname
+                                         FROM {role_assignments} ra
+                                         JOIN {role} r ON r.id = ra.roleid
+                                        WHERE ra.contextid = :ctx AND ra.userid $usql
+                                     ORDER BY ra.userid, r.sortorder, ra.id", ['ctx' => $contextid] + $uparams);
+        foreach ($rs as $row) {
+            $learners[(int) $row->userid]['roles'][] = ['roleid' => (int) $row->roleid, 'shortname' => $row->shortname];
+        }
+        $rs->close();
+        // Query 12.
+        $rs = $DB->get_recordset_sql("SELECT gm.id, gm.userid, g.id AS groupid, g.name
+                                         FROM {groups_members} gm
+                                         JOIN {groups} g ON g.id = gm.groupid
+                                        WHERE g.courseid = :courseid AND gm.userid $usql
+                                     ORDER BY gm.userid, g.id", ['courseid' => $courseid] + $uparams);
+        foreach ($rs as $row) {
+            $learners[(int) $row->userid]['groups'][] = ['id' => (int) $row->groupid, 'name' => $row->name];
+        }
+        $rs->close();
+        if (!$profilefields) {
+            return;
+        }
+        // Query 13.
+        [$fsql, $fparams] = $DB->get_in_or_equal(array_values(array_unique($profilefields)), SQL_PARAMS_NAMED, 'pf');
+        $rs = $DB->get_recordset_sql("SELECT d.id, d.userid, f.shortname, d.data
+                                         FROM {user_info_data} d
+                                         JOIN {user_info_field} f ON f.id = d.fieldid
+                                        WHERE f.shortname $fsql AND d.userid $usql
+                                     ORDER BY d.userid, f.sortorder", $fparams + $uparams);
+        foreach ($rs as $row) {
+            if ((string) $row->data !== '') {
+                $learners[(int) $row->userid]['customfields'][] = ['shortname' => $row->shortname, 'value' => $row->data];
+            }
+        }
+        $rs->close();
+    }
+
+    /**
+     * How many users have an enrolment (any status) in the course, whatever "since": the agent
+     * compares it with the users it knows to find those unenrolled since its last full read.
+     * One query per call, not per page.
+     *
+     * @param int $courseid
+     * @return int
+     */
+    public static function enrolled_count(int $courseid): int {
+        global $DB;
+        return $DB->count_records_sql("SELECT COUNT(DISTINCT ue.userid)
+                                         FROM {user_enrolments} ue
+                                         JOIN {enrol} e ON e.id = ue.enrolid
+                                         JOIN {user} u ON u.id = ue.userid
+                                        WHERE e.courseid = :courseid AND u.deleted = 0", ['courseid' => $courseid]);
     }
 
     /**

@@ -28,15 +28,18 @@ use local_buyin\progress_reader;
 /**
  * local_buyin_get_progress: a page of one course's learners with everything the agent reads.
  *
- * Per learner what core serves one learner at a time: the enrolments
- * (core_enrol_get_enrolled_users), activity completion
+ * Per learner what core serves one learner at a time: the identity, roles, groups, named
+ * profile fields, last course access and enrolments (core_enrol_get_enrolled_users), activity completion
  * (core_completion_get_activities_completion_status), course completion criteria
  * (core_completion_get_course_completion_status) and the attempts of the named
  * quizzes with gradeitemmarks (mod_quiz_get_user_quiz_attempts). A fixed number of SQL
  * queries per page: see \local_buyin\progress_reader.
  *
  * Learners are users with an enrolment (any status) in the course, by user id. Page with
- * cursor = the nextcursor of the previous page until it is 0.
+ * cursor = the nextcursor of the previous page until it is 0. "enrolled" counts them all, whatever
+ * "since": fewer than the caller knows of means some were unenrolled since its last full read.
+ * The e-mail address and ID number are given where the caller may see them in the course
+ * (moodle/course:useremail, moodle/user:viewhiddendetails), empty otherwise.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -60,6 +63,9 @@ class get_progress extends external_api {
             'cursor' => new external_value(PARAM_INT, 'Learners with a user id above this one (nextcursor of the previous page)',
                 VALUE_DEFAULT, 0),
             'limit' => new external_value(PARAM_INT, 'At most this many learners (1 to 1000)', VALUE_DEFAULT, 500),
+            'profilefields' => new external_multiple_structure(
+                new external_value(PARAM_ALPHANUMEXT, 'Shortname of a custom user profile field'),
+                'Custom profile fields whose values are wanted', VALUE_DEFAULT, []),
         ]);
     }
 
@@ -71,13 +77,15 @@ class get_progress extends external_api {
      * @param int $since
      * @param int $cursor
      * @param int $limit
+     * @param array $profilefields
      * @return array
      */
     public static function execute(int $courseid, array $quizids = [], int $since = 0, int $cursor = 0,
-            int $limit = 500): array {
+            int $limit = 500, array $profilefields = []): array {
         global $DB;
         $params = self::validate_parameters(self::execute_parameters(), [
             'courseid' => $courseid, 'quizids' => $quizids, 'since' => $since, 'cursor' => $cursor, 'limit' => $limit,
+            'profilefields' => $profilefields,
         ]);
         $course = get_course($params['courseid']);
         $context = context_course::instance($course->id);
@@ -100,9 +108,15 @@ class get_progress extends external_api {
             $warnings[] = ['item' => 'limit', 'itemid' => $params['limit'], 'warningcode' => 'limitclamped',
                 'message' => 'limit must be between 1 and ' . progress_reader::MAX_LIMIT];
         }
+        $identity = [
+            'email' => has_capability('moodle/course:useremail', $context),
+            'idnumber' => has_capability('moodle/user:viewhiddendetails', $context),
+            'viewfullnames' => has_capability('moodle/site:viewfullnames', $context),
+        ];
         [$learners, $next] = progress_reader::page((int) $course->id, array_values($known), (int) $params['since'],
-            (int) $params['cursor'], (int) $params['limit']);
-        return ['aggregation' => progress_reader::aggregation((int) $course->id), 'learners' => $learners,
+            (int) $params['cursor'], (int) $params['limit'], $params['profilefields'], $identity);
+        return ['aggregation' => progress_reader::aggregation((int) $course->id),
+            'enrolled' => progress_reader::enrolled_count((int) $course->id), 'learners' => $learners,
             'nextcursor' => $next, 'warnings' => $warnings];
     }
 
@@ -115,11 +129,35 @@ class get_progress extends external_api {
         $int = fn(string $desc) => new external_value(PARAM_INT, $desc, VALUE_REQUIRED, null, NULL_NOT_ALLOWED);
         return new external_single_structure([
             'aggregation' => $int('Course completion aggregation: 1 all criteria, 2 any'),
+            'enrolled' => $int('Users with an enrolment in the course, on every page, whatever since'),
             'learners' => new external_multiple_structure(new external_single_structure([
                 'userid' => $int('Learner user id'),
+                'username' => new external_value(PARAM_RAW, 'Username', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'firstname' => new external_value(PARAM_RAW, 'First name', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'lastname' => new external_value(PARAM_RAW, 'Last name', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'fullname' => new external_value(PARAM_RAW, 'Full name, as fullname() shows it to the caller',
+                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'email' => new external_value(PARAM_RAW, 'E-mail address (empty where the caller may not see it)',
+                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'idnumber' => new external_value(PARAM_RAW, 'ID number (empty where the caller may not see it)',
+                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'suspended' => new external_value(PARAM_BOOL, 'The account is suspended',
                     VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'lastcourseaccess' => $int('Last access to the course (0: never)'),
+                'roles' => new external_multiple_structure(new external_single_structure([
+                    'roleid' => $int('Role id'),
+                    'shortname' => new external_value(PARAM_ALPHANUMEXT, 'Role shortname', VALUE_REQUIRED, null,
+                        NULL_NOT_ALLOWED),
+                ], 'A role assigned in the course context')),
+                'groups' => new external_multiple_structure(new external_single_structure([
+                    'id' => $int('Group id'),
+                    'name' => new external_value(PARAM_RAW, 'Group name', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                ], 'A group of the course the learner is in')),
+                'customfields' => new external_multiple_structure(new external_single_structure([
+                    'shortname' => new external_value(PARAM_ALPHANUMEXT, 'Profile field shortname', VALUE_REQUIRED, null,
+                        NULL_NOT_ALLOWED),
+                    'value' => new external_value(PARAM_RAW, 'The stored value', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                ], 'A named profile field with a value (left out where empty)')),
                 'enrolments' => new external_multiple_structure(new external_single_structure([
                     'enrol' => new external_value(PARAM_PLUGIN, 'Enrolment method (manual, self ...)',
                         VALUE_REQUIRED, null, NULL_NOT_ALLOWED),

@@ -108,12 +108,61 @@ final class get_progress_test extends \advanced_testcase {
         $old = time() - 86400;
         $DB->set_field('user_enrolments', 'timecreated', $old);
         $DB->set_field('user_enrolments', 'timemodified', $old);
+        $DB->set_field('user', 'timemodified', $old);
+        $DB->set_field('role_assignments', 'timemodified', $old);
         (new \completion_info($course))->update_state($cm, COMPLETION_COMPLETE, $learners[1]->id);
         $this->setUser($this->getDataGenerator()->get_plugin_generator('local_buyin')->create_agent_user());
 
         $result = $this->call($course->id, $old + 3600);
 
         $this->assertSame([(int) $learners[1]->id], array_column($result['learners'], 'userid'));
+    }
+
+    public function test_a_learner_comes_with_what_core_enrol_get_enrolled_users_gives(): void {
+        global $DB;
+        [$course, , $learners, $other] = $this->make_course();
+        $generator = $this->getDataGenerator();
+        $field = $generator->create_custom_profile_field(['datatype' => 'text', 'shortname' => 'manager',
+            'name' => 'Manager']);
+        profile_save_data((object) ['id' => $learners[0]->id, 'profile_field_manager' => 'mgr1']);
+        $group = $generator->create_group(['courseid' => $course->id, 'name' => 'Team mgr1']);
+        $generator->create_group_member(['groupid' => $group->id, 'userid' => $learners[0]->id]);
+        $this->setUser($generator->get_plugin_generator('local_buyin')->create_agent_user());
+
+        $result = get_progress::execute($course->id, [], 0, 0, 500, ['manager']);
+        $result = external_api::clean_returnvalue(get_progress::execute_returns(), $result);
+
+        $this->assertSame(3, $result['enrolled']);
+        $ids = array_column($result['learners'], 'userid');
+        $first = $result['learners'][array_search((int) $learners[0]->id, $ids)];
+        $this->assertSame($learners[0]->username, $first['username']);
+        $this->assertSame('student', $first['roles'][0]['shortname']);
+        $this->assertSame([['id' => (int) $group->id, 'name' => 'Team mgr1']], $first['groups']);
+        $this->assertSame([['shortname' => 'manager', 'value' => 'mgr1']], $first['customfields']);
+        $second = $result['learners'][array_search((int) $learners[1]->id, $ids)];
+        $this->assertSame([], $second['customfields']);
+        $this->assertSame([], $second['groups']);
+    }
+
+    public function test_since_sees_a_group_joined_and_enrolled_counts_everyone(): void {
+        global $DB;
+        [$course, , $learners] = $this->make_course();
+        $old = time() - 86400;
+        foreach (['user_enrolments' => ['timecreated', 'timemodified'], 'user' => ['timemodified'],
+                'role_assignments' => ['timemodified']] as $table => $columns) {
+            foreach ($columns as $column) {
+                $DB->set_field($table, $column, $old);
+            }
+        }
+        $generator = $this->getDataGenerator();
+        $group = $generator->create_group(['courseid' => $course->id]);
+        $generator->create_group_member(['groupid' => $group->id, 'userid' => $learners[2]->id]);
+        $this->setUser($generator->get_plugin_generator('local_buyin')->create_agent_user());
+
+        $result = $this->call($course->id, $old + 3600);
+
+        $this->assertSame([(int) $learners[2]->id], array_column($result['learners'], 'userid'));
+        $this->assertSame(3, $result['enrolled']);
     }
 
     public function test_requires_the_agent_capability(): void {
