@@ -175,7 +175,7 @@ def _check_state(path: Path) -> list[str]:
 def sync(ctx: click.Context, dry_run: bool, program: str | None) -> None:
     """One incremental pass over every programme (for cron)."""
     from buyin.logsetup import redact_secret
-    from buyin.report_text import print_sync_report
+    from buyin.report_text import print_sync_report, print_warnings
     from buyin.sync import run_sync
 
     settings = _settings(ctx)
@@ -183,6 +183,7 @@ def sync(ctx: click.Context, dry_run: bool, program: str | None) -> None:
     with stopping_on_signals():
         report = run_sync(settings, dry_run=dry_run, program=program)
     print_sync_report(report, click.echo)
+    print_warnings(report.warnings(), click.echo)
     logging.getLogger("buyin.metrics").info(report.metrics_line())
     click.echo(report.metrics_line(), err=True)
     if report.error is not None:
@@ -267,7 +268,7 @@ def backfill(
 @friendly
 def status(ctx: click.Context, limit: int) -> None:
     """Last runs, pending and failed actions, undecided learners and why."""
-    from buyin.report_text import print_status
+    from buyin.report_text import last_run_warnings, print_status, print_warnings
     from buyin.state import State
 
     settings = _settings(ctx)
@@ -283,6 +284,7 @@ def status(ctx: click.Context, limit: int) -> None:
             give_up_after=settings.retry_failed_runs,
             sync_running=_sync_running(settings.state_path),
         )
+        print_warnings(last_run_warnings(state), click.echo)
     finally:
         state.close()
 

@@ -92,7 +92,7 @@ def print_status(
     if not runs:
         echo("  none")
     for run in runs:
-        counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
+        counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if k != "warnings")
         outcome = run.outcome
         if outcome == "running" and not sync_running:
             outcome = "did not finish (the process was killed)"
@@ -135,3 +135,16 @@ def print_status(
         echo(f"scheduled: {len(pending)}")
         for item in pending[:50]:
             echo(f"  {item.key} due {when(item.due_at)}")
+
+
+def print_warnings(warnings: list[str], echo: Echo) -> None:
+    """Silent no-ops (a programme that runs cleanly and does nothing), one line each."""
+    for warning in warnings:
+        echo(f"warning: {warning}")
+
+
+def last_run_warnings(state: State) -> list[str]:
+    """The warnings of the last run that finished (what `status` repeats)."""
+    finished = next((r for r in state.runs(50) if r.outcome != "running"), None)
+    found = finished.counts.get("warnings", []) if finished is not None else []
+    return [str(w) for w in found] if isinstance(found, list) else []

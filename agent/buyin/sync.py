@@ -34,6 +34,7 @@ from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pul
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.rules import History, RuleResult, evaluate, signoff
+from buyin.rules.noops import silent_noops
 from buyin.state import RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -54,6 +55,8 @@ class ProgrammeOutcome:
     usernames: dict[int, str] = field(default_factory=dict)
     error: BuyinError | None = None
     reconciled: bool = False
+    #: why the programme does (part of) nothing without an error (rules.noops)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,8 +99,13 @@ class SyncReport:
             return max(codes)
         return EXIT_ACTIONS_FAILED if self.failed else EXIT_OK
 
+    def warnings(self) -> list[str]:
+        """Every programme's silent no-ops, each prefixed with the programme's id."""
+        return [f"{o.programme.id}: {w}" for o in self.outcomes for w in o.warnings]
+
     def counts(self) -> dict[str, Any]:
-        return {
+        """What the run record keeps (and `status` shows): counts, and any warnings."""
+        counts: dict[str, Any] = {
             "programmes": len(self.outcomes),
             Status.PLANNED: self.planned,
             Status.APPLIED: self.applied,
@@ -105,6 +113,9 @@ class SyncReport:
             "undecided": sum(len(o.undecided) for o in self.outcomes),
             "calls": self.metrics.total_calls,
         }
+        if warnings := self.warnings():
+            counts["warnings"] = warnings
+        return counts
 
     def metrics_line(self) -> str:
         return f"metrics run={self.run_id} mode={self.mode} seconds={self.seconds:.2f} " + (
@@ -255,6 +266,7 @@ class Syncer:
             outcome.error = exc
             return outcome
         outcome.undecided = result.undecided
+        outcome.warnings = silent_noops(snapshot)
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
         outcome.reconciled = reconcile
         if dry_run:
