@@ -30,8 +30,11 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_record_signoff",
     "local_buyin_get_progress",
     "local_buyin_complete_activities",
+    "local_buyin_acquire_lease",
+    "local_buyin_release_lease",
 ]
 TABLE = "local_buyin_signoff"
+LEASE_TABLE = "local_buyin_lease"
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_plugin_zip  # noqa: E402
@@ -197,13 +200,13 @@ def test_privacy_strings_exist_for_every_declared_field() -> None:
 # --- install.xml vs privacy provider -------------------------------------------------
 
 
-def install_xml_table() -> ET.Element:
+def install_xml_table(name: str = TABLE) -> ET.Element:
     root = ET.parse(PLUGIN / "db" / "install.xml").getroot()
     assert root.tag == "XMLDB"
     assert root.get("PATH") == "local/buyin/db"
-    tables = root.findall("./TABLES/TABLE")
-    assert [t.get("NAME") for t in tables] == [TABLE]
-    return tables[0]
+    tables = {t.get("NAME"): t for t in root.findall("./TABLES/TABLE")}
+    assert {TABLE, LEASE_TABLE} <= set(tables)
+    return tables[name]
 
 
 def privacy_declared_fields() -> list[str]:
@@ -266,6 +269,21 @@ def test_install_xml_is_valid_xmldb() -> None:
     # XMLDB refuses an index on exactly the fields of a key.
     key_fields = {k.get("FIELDS").replace(" ", "") for k in keys}
     assert not key_fields & set(indexes)
+
+
+def test_the_lease_table_is_installed_and_upgraded_alike() -> None:
+    table = install_xml_table(LEASE_TABLE)
+    fields = [f.get("NAME") for f in table.findall("./FIELDS/FIELD")]
+    assert fields == ["id", "programme", "holder", "timeacquired", "timeexpires", "timemodified"]
+    [index] = table.findall("./INDEXES/INDEX")
+    assert (index.get("FIELDS"), index.get("UNIQUE")) == ("programme", "true")
+    upgrade = read("db/upgrade.php")
+    step = upgrade[upgrade.index("new xmldb_table('local_buyin_lease')") :]
+    assert re.findall(r"add_field\('([a-z]+)'", step)[: len(fields)] == fields
+    version = re.search(r"\$plugin->version\s*=\s*(\d{10});", read("version.php"))
+    assert version and f"upgrade_plugin_savepoint(true, {version.group(1)}" in upgrade
+    # no personal data in it: the privacy provider says so
+    assert LEASE_TABLE in read("classes/privacy/provider.php")
 
 
 def test_privacy_provider_declares_the_personal_fields_of_the_table() -> None:
@@ -451,12 +469,13 @@ DUMP_PHP = textwrap.dedent(
     }
     namespace {
         $dir = $argv[1];
-        foreach (['get_signoffs', 'request_signoffs', 'record_signoff', 'get_progress', 'complete_activities'] as $name) {
+        $names = ['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
+                  'acquire_lease', 'release_lease'];
+        foreach ($names as $name) {
             require_once("$dir/classes/external/$name.php");
         }
         $out = [];
-        foreach (['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities']
-                as $name) {
+        foreach ($names as $name) {
             $class = "local_buyin\\external\\$name";
             $out["local_buyin_$name"] = [
                 'parameters' => \core_external\describe($class::execute_parameters()),

@@ -22,6 +22,9 @@
  * added or changed, so the sign-off requests and decisions stay as they are. Any table or
  * field added later gets its own step here.
  *
+ * 2026120200: the table local_buyin_lease (one agent per programme) and the functions
+ * local_buyin_acquire_lease / local_buyin_release_lease.
+ *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -34,9 +37,28 @@
  * @return bool
  */
 function xmldb_local_buyin_upgrade($oldversion): bool {
+    global $DB;
+    $dbman = $DB->get_manager();
+
     if ($oldversion < 2026120100) {
         // Nothing in the database changes: the step records the new version only.
         upgrade_plugin_savepoint(true, 2026120100, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120200) {
+        $table = new xmldb_table('local_buyin_lease');
+        $table->add_field('id', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, XMLDB_SEQUENCE, null);
+        $table->add_field('programme', XMLDB_TYPE_CHAR, '100', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('holder', XMLDB_TYPE_CHAR, '255', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('timeacquired', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('timeexpires', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('timemodified', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_key('primary', XMLDB_KEY_PRIMARY, ['id']);
+        $table->add_index('programme', XMLDB_INDEX_UNIQUE, ['programme']);
+        if (!$dbman->table_exists($table)) {
+            $dbman->create_table($table);
+        }
+        upgrade_plugin_savepoint(true, 2026120200, 'local', 'buyin');
     }
     return true;
 }

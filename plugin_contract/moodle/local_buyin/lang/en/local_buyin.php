@@ -37,6 +37,7 @@ $string['decisionfailed'] = 'The decision could not be recorded: {$a}';
 $string['eventsignoffdecided'] = 'Sign-off decided';
 $string['eventsignoffrequested'] = 'Sign-off requested';
 $string['learner'] = 'Learner';
+$string['leaselocktimeout'] = 'Another moodle-buyin agent is taking or giving up the lease of this programme; try again.';
 $string['norequest'] = 'There is no sign-off request for this learner in this course.';
 $string['norequests'] = 'Nobody is waiting for your sign-off.';
 $string['norolecriterion'] = 'This course has no "Manual completion by others" completion criterion.';
