@@ -108,4 +108,4 @@ def test_doctor_reports_the_plugin_and_a_required_plugin_missing(
     site.install_plugin()
     result = CliRunner().invoke(main, base, env=env)
     assert result.exit_code == 0, result.output
-    assert "local_buyin plugin: version 2026120100" in result.output
+    assert "local_buyin plugin: version 2026120200" in result.output

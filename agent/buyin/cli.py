@@ -300,6 +300,25 @@ def _sync_running(path: Path) -> bool:
         return True
 
 
+@main.command("release-lease")
+@click.option("--program", help="Only this programme.")
+@click.pass_context
+@friendly
+def release_lease(ctx: click.Context, program: str | None) -> None:
+    """Give up this agent's leases of its programmes in Moodle (local_buyin), so an
+    agent with another state file (a new machine) may run them."""
+    from buyin.sync import release_leases
+
+    settings = _settings(ctx)
+    released = release_leases(settings, program)
+    if not released:
+        click.echo(
+            "the site holds no leases (local_buyin 0.3.0's lease functions are not in the service)"
+        )
+    for programme, held in released:
+        click.echo(f"{programme}: " + ("released" if held else "this agent held no lease"))
+
+
 @main.command()
 @click.option("--program", help="Only this programme's failed actions.")
 @click.argument("keys", nargs=-1)

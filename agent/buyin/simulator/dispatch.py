@@ -69,6 +69,8 @@ HANDLERS: dict[str, Handler] = {
     "local_buyin_record_signoff": local_buyin.record_signoff,
     "local_buyin_get_progress": local_buyin.get_progress,
     "local_buyin_complete_activities": local_buyin.complete_activities,
+    "local_buyin_acquire_lease": local_buyin.acquire_lease,
+    "local_buyin_release_lease": local_buyin.release_lease,
 }
 
 

@@ -293,6 +293,10 @@ SPECS: dict[str, Obj] = {
     "local_buyin_complete_activities": Obj(
         {"items": Lst(Obj({"userid": P("int"), "cmid": P("int"), "newstate": P("int")}))}
     ),
+    "local_buyin_acquire_lease": Obj(
+        {"programme": P("alphanumext"), "holder": P("text"), "seconds": P("int")}
+    ),
+    "local_buyin_release_lease": Obj({"programme": P("alphanumext"), "holder": P("text")}),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),
