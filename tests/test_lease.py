@@ -59,12 +59,6 @@ def writes(site: SimulatedMoodle, since: int) -> list[str]:
     return [f for f, _ in site.calls[since:] if f in WRITE_FUNCTIONS]
 
 
-@pytest.fixture
-def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
-    site.install_plugin()
-    return site
-
-
 def test_a_second_agent_with_another_state_is_refused_the_programme(
     plugin_site: SimulatedMoodle, tmp_path: Path
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from buyin.cli import main
@@ -16,12 +15,6 @@ from buyin.state import State
 from support import load_scenario, set_mapping
 
 MGR = {"mgr1": 5, "mgr2": 6, "mgr3": 7, "mgr4": 8}
-
-
-@pytest.fixture
-def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
-    site.install_plugin()
-    return site
 
 
 def test_awaiting_learners_are_requested_for_their_own_managers_only(
