@@ -33,6 +33,13 @@ def site(clock: Clock) -> Iterator[SimulatedMoodle]:
 
 
 @pytest.fixture
+def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
+    """The simulated site with local_buyin installed."""
+    site.install_plugin()
+    return site
+
+
+@pytest.fixture
 def mapping_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "mappings"
     directory.mkdir()

@@ -31,9 +31,12 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_get_progress",
     "local_buyin_complete_activities",
     "local_buyin_save_figures",
+    "local_buyin_acquire_lease",
+    "local_buyin_release_lease",
 ]
 TABLE = "local_buyin_signoff"
 FIGURES_TABLE = "local_buyin_figures"
+LEASE_TABLE = "local_buyin_lease"
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_plugin_zip  # noqa: E402
@@ -204,7 +207,7 @@ def install_xml_table(name: str = TABLE) -> ET.Element:
     assert root.tag == "XMLDB"
     assert root.get("PATH") == "local/buyin/db"
     tables = {t.get("NAME"): t for t in root.findall("./TABLES/TABLE")}
-    assert set(tables) == {TABLE, FIGURES_TABLE}
+    assert set(tables) == {TABLE, FIGURES_TABLE, LEASE_TABLE}
     return tables[name]
 
 
@@ -270,6 +273,21 @@ def test_install_xml_is_valid_xmldb() -> None:
     assert not key_fields & set(indexes)
 
 
+def test_the_lease_table_is_installed_and_upgraded_alike() -> None:
+    table = install_xml_table(LEASE_TABLE)
+    fields = [f.get("NAME") for f in table.findall("./FIELDS/FIELD")]
+    assert fields == ["id", "programme", "holder", "timeacquired", "timeexpires", "timemodified"]
+    [index] = table.findall("./INDEXES/INDEX")
+    assert (index.get("FIELDS"), index.get("UNIQUE")) == ("programme", "true")
+    upgrade = read("db/upgrade.php")
+    step = upgrade[upgrade.index("new xmldb_table('local_buyin_lease')") :]
+    assert re.findall(r"add_field\('([a-z]+)'", step)[: len(fields)] == fields
+    version = re.search(r"\$plugin->version\s*=\s*(\d{10});", read("version.php"))
+    assert version and f"upgrade_plugin_savepoint(true, {version.group(1)}" in upgrade
+    # no personal data in it: the privacy provider says so
+    assert LEASE_TABLE in read("classes/privacy/provider.php")
+
+
 def test_privacy_provider_declares_the_personal_fields_of_the_table() -> None:
     table_fields = {f.get("NAME") for f in install_xml_table().findall("./FIELDS/FIELD")}
     declared = privacy_declared_fields()
@@ -325,8 +343,9 @@ def test_the_figures_table_is_declared_upgraded_and_covered_by_privacy() -> None
     assert f"if ($oldversion < {version.group(1)})" in upgrade
     assert f"upgrade_plugin_savepoint(true, {version.group(1)}, 'local', 'buyin')" in upgrade
     assert "new xmldb_table('local_buyin_figures')" in upgrade
-    assert re.findall(r"add_field\('(\w+)'", upgrade) == fields
-    assert set(re.findall(r"add_index\('[\w-]+', XMLDB_INDEX_\w+, \[([^]]+)\]", upgrade)) == {
+    figures_step = upgrade[upgrade.index("new xmldb_table('local_buyin_figures')") :]
+    assert re.findall(r"add_field\('(\w+)'", figures_step) == fields
+    assert set(re.findall(r"add_index\('[\w-]+', XMLDB_INDEX_\w+, \[([^]]+)\]", figures_step)) == {
         "'courseid', 'userid', 'role'",
         "'managerid', 'role'",
     }
@@ -507,13 +526,13 @@ DUMP_PHP = textwrap.dedent(
     }
     namespace {
         $dir = $argv[1];
-        foreach (['get_signoffs', 'request_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
-                'save_figures'] as $name) {
+        $names = ['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
+                  'save_figures', 'acquire_lease', 'release_lease'];
+        foreach ($names as $name) {
             require_once("$dir/classes/external/$name.php");
         }
         $out = [];
-        foreach (['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
-                'save_figures'] as $name) {
+        foreach ($names as $name) {
             $class = "local_buyin\\external\\$name";
             $out["local_buyin_$name"] = [
                 'parameters' => \core_external\describe($class::execute_parameters()),

@@ -5,23 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from buyin.cli import main
 from buyin.config import Settings
 from buyin.moodle.contract import validate_response
 from buyin.simulator import SimulatedMoodle
+from buyin.simulator.plugin import PLUGIN_VERSION
 from buyin.state import State
 from support import load_scenario, set_mapping
 
 MGR = {"mgr1": 5, "mgr2": 6, "mgr3": 7, "mgr4": 8}
-
-
-@pytest.fixture
-def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
-    site.install_plugin()
-    return site
 
 
 def test_awaiting_learners_are_requested_for_their_own_managers_only(
@@ -108,4 +102,4 @@ def test_doctor_reports_the_plugin_and_a_required_plugin_missing(
     site.install_plugin()
     result = CliRunner().invoke(main, base, env=env)
     assert result.exit_code == 0, result.output
-    assert "local_buyin plugin: version 2026120100" in result.output
+    assert f"local_buyin plugin: version {PLUGIN_VERSION}" in result.output

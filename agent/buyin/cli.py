@@ -208,7 +208,7 @@ def _print_run(
     ctx: click.Context, report: SyncReport, *, quiet: bool, detail: int, show_metrics: bool
 ) -> NoReturn:
     """What a run prints, and its exit: problems on stderr, the rest on stdout."""
-    from buyin.report_text import print_sync_report
+    from buyin.report_text import print_sync_report, print_warnings
 
     verbose = detail > 0 or (ctx.find_root().obj or {}).get("verbose", 0) > 0
     print_sync_report(
@@ -218,6 +218,8 @@ def _print_run(
         quiet=quiet,
         warn=lambda line: click.echo(line, err=True),
     )
+    # silent no-ops (a sign-off role nobody holds, a course without learners...)
+    print_warnings(report.warnings(), click.echo)
     logging.getLogger("buyin.metrics").info(report.metrics_line())
     if show_metrics or verbose:
         click.echo(report.metrics_line())
@@ -329,7 +331,7 @@ def backfill(
 @friendly
 def status(ctx: click.Context, limit: int) -> None:
     """Last runs, pending and failed actions, undecided learners and why."""
-    from buyin.report_text import print_status
+    from buyin.report_text import last_run_warnings, print_status, print_warnings
     from buyin.state import State
 
     settings = _settings(ctx)
@@ -345,6 +347,7 @@ def status(ctx: click.Context, limit: int) -> None:
             give_up_after=settings.retry_failed_runs,
             sync_running=_sync_running(settings.state_path),
         )
+        print_warnings(last_run_warnings(state), click.echo)
     finally:
         state.close()
 
@@ -358,6 +361,25 @@ def _sync_running(path: Path) -> bool:
             return False
     except LockedError:
         return True
+
+
+@main.command("release-lease")
+@click.option("--program", help="Only this programme.")
+@click.pass_context
+@friendly
+def release_lease(ctx: click.Context, program: str | None) -> None:
+    """Give up this agent's leases of its programmes in Moodle (local_buyin), so an
+    agent with another state file (a new machine) may run them."""
+    from buyin.sync import release_leases
+
+    settings = _settings(ctx)
+    released = release_leases(settings, program)
+    if not released:
+        click.echo(
+            "the site holds no leases (local_buyin 0.3.0's lease functions are not in the service)"
+        )
+    for programme, held in released:
+        click.echo(f"{programme}: " + ("released" if held else "this agent held no lease"))
 
 
 @main.command()

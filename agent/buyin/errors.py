@@ -236,6 +236,21 @@ class LockedError(BuyinError):
         )
 
 
+class LeaseHeldError(BuyinError):
+    """local_buyin's lease of a programme is held by another agent (another state file)."""
+
+    exit_code = EXIT_LOCKED
+
+    def __init__(self, programme: str, holder: str, until: str) -> None:
+        super().__init__(
+            f"programme {programme} is run by another agent: its lease in Moodle "
+            f"(local_buyin) is held by {holder} until {until}; nothing was done for it",
+            hint="Run each programme from one agent (one state file). If that agent is "
+            "gone for good, its lease lapses then (each of its runs renews it), or run "
+            "`buyin release-lease` where it ran.",
+        )
+
+
 class Interrupted(BaseException):
     """SIGTERM or SIGINT: no call starts after it; the call in flight finishes.
 

@@ -298,7 +298,7 @@ def _runs(state: State, echo: Echo, limit: int, sync_running: bool) -> int:
     if not runs:
         echo("  none")
     for run in runs:
-        counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
+        counts = ", ".join(f"{k} {v}" for k, v in run.counts.items() if k != "warnings")
         outcome = run.outcome
         if outcome == "running" and not sync_running:
             outcome = "did not finish (the process was killed)"
@@ -392,10 +392,25 @@ def print_status(
             echo(f"  {item.program}: {_scheduled_what(item, names)}, due {human_day(item.due_at)}")
 
 
+def print_warnings(warnings: list[str], echo: Echo) -> None:
+    """Silent no-ops (a programme that runs cleanly and does nothing), one line each."""
+    for warning in warnings:
+        echo(f"warning: {warning}")
+
+
+def last_run_warnings(state: State) -> list[str]:
+    """The warnings of the last run that finished (what `status` repeats)."""
+    finished = next((r for r in state.runs(50) if r.outcome != "running"), None)
+    found = finished.counts.get("warnings", []) if finished is not None else []
+    return [str(w) for w in found] if isinstance(found, list) else []
+
+
 __all__ = [
     "describe_action",
+    "last_run_warnings",
     "print_status",
     "print_stuck",
     "print_sync_report",
+    "print_warnings",
     "summary_line",
 ]

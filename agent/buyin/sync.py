@@ -7,9 +7,12 @@ push and writes nothing but a run record.
 from __future__ import annotations
 
 import logging
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -20,6 +23,7 @@ from buyin.errors import (
     EXIT_OK,
     BuyinError,
     Interrupted,
+    LeaseHeldError,
     TransientError,
     exit_code_for,
 )
@@ -33,12 +37,15 @@ from buyin.model.names import Names
 from buyin.model.snapshot import Directory, LearnerData, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
 from buyin.moodle.fetch import SiteInfo, uses_plugin
+from buyin.moodle.lease import RENEW_AFTER, acquire_lease, offers_leases, release_lease
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.report.pushed import pushed_figures
 from buyin.rules import History, RuleResult, evaluate, signoff
+from buyin.rules.noops import silent_noops
 from buyin.state import RunLock, State
+from buyin.state.holder import RunHolder
 
 log = logging.getLogger("buyin.sync")
 
@@ -60,6 +67,8 @@ class ProgrammeOutcome:
     names: Names = field(default_factory=Names)
     error: BuyinError | None = None
     reconciled: bool = False
+    #: why the programme does (part of) nothing without an error (rules.noops)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,8 +111,13 @@ class SyncReport:
             return max(codes)
         return EXIT_ACTIONS_FAILED if self.failed else EXIT_OK
 
+    def warnings(self) -> list[str]:
+        """Every programme's silent no-ops, each prefixed with the programme's id."""
+        return [f"{o.programme.id}: {w}" for o in self.outcomes for w in o.warnings]
+
     def counts(self) -> dict[str, Any]:
-        return {
+        """What the run record keeps (and `status` shows): counts, and any warnings."""
+        counts: dict[str, Any] = {
             "programmes": len(self.outcomes),
             Status.PLANNED: self.planned,
             Status.APPLIED: self.applied,
@@ -111,6 +125,9 @@ class SyncReport:
             "undecided": sum(len(o.undecided) for o in self.outcomes),
             "calls": self.metrics.total_calls,
         }
+        if warnings := self.warnings():
+            counts["warnings"] = warnings
+        return counts
 
     def metrics_line(self) -> str:
         return f"metrics run={self.run_id} mode={self.mode} seconds={self.seconds:.2f} " + (
@@ -190,6 +207,11 @@ class Syncer:
         self, programme: Programme, site: SiteInfo, run_id: int, now: int, dry_run: bool
     ) -> ProgrammeOutcome:
         outcome = ProgrammeOutcome(programme)
+        if not dry_run and offers_leases(site.functions):
+            outcome.error = self._hold_lease(programme.id, now)
+            if outcome.error is not None:
+                log.error("%s: %s", programme.id, outcome.error)
+                return outcome
         ledger = self.state.ledger(programme.id)
         cache = self.state.cached_learners(programme.id)
         kept = self.state.programme(programme.id)
@@ -262,6 +284,7 @@ class Syncer:
             outcome.error = exc
             return outcome
         outcome.undecided = result.undecided
+        outcome.warnings = silent_noops(snapshot)
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
         outcome.names = names_of(snapshot)
         outcome.reconciled = reconcile
@@ -315,6 +338,19 @@ class Syncer:
         ledger = self.state.ledger(programme.id)
         kept = {k: e for k, e in ledger.items() if e.kind == Kind.FIGURES}
         return make_plan(programme.id, actions, kept, snapshot)
+
+    def _hold_lease(self, program: str, now: int) -> BuyinError | None:
+        """Take or renew the programme's lease in Moodle (local_buyin): None when this
+        agent holds it, else the refusal naming who does."""
+        key = f"lease:{program}"  # when this agent last took or renewed it (its own clock)
+        if now - int(self.state.get_meta(key) or 0) < RENEW_AFTER:
+            return None  # ours for long enough: renewed by a later run
+        lease = acquire_lease(self.client, program, agent_holder(self.state))
+        if not lease.acquired:
+            until = datetime.fromtimestamp(lease.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            return LeaseHeldError(program, lease.holder, until)
+        self.state.set_meta(key, str(now))
+        return None
 
     def _save(
         self,
@@ -414,6 +450,35 @@ def names_of(snapshot: Snapshot) -> Names:
     return names
 
 
+def agent_holder(state: State) -> str:
+    """This agent as a lease names it: its state file's own id (made once) and the host."""
+    agent_id = state.get_meta("agent_id")
+    if agent_id is None:
+        agent_id = uuid.uuid4().hex[:12]
+        state.set_meta("agent_id", agent_id)
+    return f"agent {agent_id} on {socket.gethostname()}"
+
+
+def release_leases(settings: Settings, program: str | None = None) -> list[tuple[str, bool]]:
+    """Give up this agent's leases (every mapped programme, or one): for moving the
+    agent to another machine or state file. (programme, whether one was held)."""
+    programmes = load_programmes(settings.mapping_dir, program)
+    client = MoodleClient.from_settings(settings)
+    with RunLock(settings.state_path):
+        state = State(settings.state_path)
+        try:
+            if not offers_leases(SiteInfo.fetch(client).functions):
+                return []
+            released = []
+            for programme in programmes:
+                held = release_lease(client, programme.id, agent_holder(state))
+                state.set_meta(f"lease:{programme.id}", "0")
+                released.append((programme.id, held))
+            return released
+        finally:
+            state.close()
+
+
 def run_sync(
     settings: Settings,
     *,
@@ -435,7 +500,10 @@ def run_sync(
         lock.acquire()
     try:
         state = State(settings.state_path)
+        holder = RunHolder(state, clock())
         try:
+            if not dry_run:
+                holder.take()
             return Syncer(settings, client, state, clock=clock).run(
                 dry_run=dry_run,
                 program=program,
@@ -444,6 +512,8 @@ def run_sync(
                 retro_kickoff=retro_kickoff,
             )
         finally:
+            if not dry_run:
+                holder.clear()
             state.close()
     finally:
         lock.release()

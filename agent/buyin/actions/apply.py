@@ -176,10 +176,16 @@ def assign_roles(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
 
 
 def create_groups(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """Create the groups; one a killed run may have created (an empty group is not in
+    the snapshot, which sees groups through their members) is looked up first."""
     groups = []
+    found: list[Outcome] = []
     for action in batch:
         p = action.params
         assert isinstance(p, GroupCreateParams)
+        if action.key in ctx.previously_planned and _group_id(ctx, p.courseid, p.idnumber):
+            found.append(Outcome(action, attempted=False))
+            continue
         groups.append(
             {
                 "courseid": p.courseid,
@@ -188,10 +194,13 @@ def create_groups(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
                 "idnumber": p.idnumber,
             }
         )
+    if not groups:
+        return found
     created = ctx.client.call("core_group_create_groups", groups=groups)
     for group in created or []:
         ctx.group_ids[(int(group["courseid"]), str(group.get("idnumber") or ""))] = int(group["id"])
-    return [Outcome(a) for a in batch]
+    done = {o.action.key for o in found}
+    return found + [Outcome(a) for a in batch if a.key not in done]
 
 
 def _group_id(ctx: ApplyContext, courseid: int, idnumber: str) -> int | None:

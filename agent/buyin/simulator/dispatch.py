@@ -70,6 +70,8 @@ HANDLERS: dict[str, Handler] = {
     "local_buyin_get_progress": local_buyin.get_progress,
     "local_buyin_complete_activities": local_buyin.complete_activities,
     "local_buyin_save_figures": local_buyin.save_figures,
+    "local_buyin_acquire_lease": local_buyin.acquire_lease,
+    "local_buyin_release_lease": local_buyin.release_lease,
 }
 
 

@@ -309,6 +309,10 @@ SPECS: dict[str, Obj] = {
             )
         }
     ),
+    "local_buyin_acquire_lease": Obj(
+        {"programme": P("alphanumext"), "holder": P("text"), "seconds": P("int")}
+    ),
+    "local_buyin_release_lease": Obj({"programme": P("alphanumext"), "holder": P("text")}),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

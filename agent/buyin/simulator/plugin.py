@@ -4,7 +4,9 @@ Mirrors plugin_contract/moodle/local_buyin/classes/signoff_manager.php: requests
 are upserted per (course, learner) and keep their first request time; a decision
 by the learner's manager marks the course's "Manual completion by others"
 criterion (the course completes at the next completion cron) and records who
-decided and when. Answers have the shapes of plugin_contract/local_buyin.signatures.json.
+decided and when. Leases mirror classes/lease_manager.php: one per programme, taken,
+renewed, or taken over once expired. Answers have the shapes of
+plugin_contract/local_buyin.signatures.json.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PLUGIN_VERSION = "2026120100"
+PLUGIN_VERSION = "2026120300"
 PLUGIN_FUNCTIONS = (
     "local_buyin_request_signoffs",
     "local_buyin_get_signoffs",
@@ -20,7 +22,19 @@ PLUGIN_FUNCTIONS = (
     "local_buyin_get_progress",
     "local_buyin_complete_activities",
     "local_buyin_save_figures",
+    "local_buyin_acquire_lease",
+    "local_buyin_release_lease",
 )
+#: lease_manager::MIN_SECONDS, MAX_SECONDS
+LEASE_BOUNDS = (60, 2592000)
+
+
+@dataclass
+class Lease:
+    programme: str
+    holder: str
+    timeacquired: int
+    timeexpires: int
 
 
 @dataclass
@@ -67,6 +81,8 @@ class PluginState:
         self.requests: dict[tuple[int, int], SignoffRequest] = {}
         #: (courseid, userid, role) -> the figures the agent pushed
         self.figures: dict[tuple[int, int, str], SavedFigures] = {}
+        #: programme key -> its lease
+        self.leases: dict[str, Lease] = {}
         self._next = 1
 
     def save_figures(
@@ -89,6 +105,29 @@ class PluginState:
             (f for f in self.figures.values() if f.role == "learner" and f.managerid == managerid),
             key=lambda f: (f.courseid, f.userid),
         )
+
+    def acquire_lease(
+        self, programme: str, holder: str, seconds: int, now: int
+    ) -> tuple[Lease, bool]:
+        """(the lease as stored, whether ``holder`` has it)."""
+        seconds = max(LEASE_BOUNDS[0], min(LEASE_BOUNDS[1], seconds))
+        lease = self.leases.get(programme)
+        if lease is None:
+            lease = self.leases[programme] = Lease(programme, holder, now, now + seconds)
+            return lease, True
+        if lease.holder != holder and lease.timeexpires > now:
+            return lease, False
+        if lease.holder != holder:
+            lease.holder, lease.timeacquired = holder, now
+        lease.timeexpires = now + seconds
+        return lease, True
+
+    def release_lease(self, programme: str, holder: str) -> bool:
+        lease = self.leases.get(programme)
+        if lease is None or lease.holder != holder:
+            return False
+        del self.leases[programme]
+        return True
 
     def upsert(self, courseid: int, userid: int, managerid: int, now: int) -> SignoffRequest:
         key = (courseid, userid)

@@ -3,7 +3,9 @@ subprocess (and kill it) while the site keeps its state.
 
 Bounded: a few threads, and it stops by itself after ``lifetime`` seconds.
 ``after_call(function)`` runs once Moodle has applied a call and before the answer
-is sent: a test kills the agent there to leave the write's outcome in doubt.
+is sent: a test kills the agent there to leave the write's outcome in doubt. An
+injected transport fault (``site.faults``: "connection", "timeout") closes the
+connection without an answer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs
+
+import requests
 
 from .site import SimulatedMoodle
 
@@ -33,7 +37,12 @@ class SiteServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, headers, text = served.site.handle(body)
+                try:
+                    status, headers, text = served.site.handle(body)
+                except (requests.ConnectionError, requests.Timeout):
+                    # an injected drop or timeout: the connection closes with no answer
+                    self.close_connection = True
+                    return
                 function = parse_qs(body.decode("utf-8", "replace")).get("wsfunction", [""])[0]
                 if served.after_call is not None:
                     served.after_call(function)
@@ -42,8 +51,11 @@ class SiteServer:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the agent is gone (killed while its call was served)
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -150,6 +150,15 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE key GLOB 'reconciled:*' OR key GLOB 'mapped_at:*' OR key GLOB 'retention:*'
            OR key GLOB 'structure:*' OR key GLOB 'directory:*' OR key GLOB 'plugin:*';
     """,
+    # 5: the run lock, held in the database too (one row: who runs; buyin.state.holder)
+    """
+    CREATE TABLE run_holder (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        since INTEGER NOT NULL
+    );
+    """,
 )
 
 

@@ -1,5 +1,6 @@
 """local_buyin (the agent's own plugin, once installed): sign-off requests,
-their changes, decisions; a page of a course's progress; bulk completion overrides."""
+their changes, decisions; a page of a course's progress; bulk completion overrides;
+leases of programmes."""
 
 from __future__ import annotations
 
@@ -39,6 +40,25 @@ def request_signoffs(site: SimulatedMoodle, requests: list[dict[str, Any]]) -> d
             site.plugin.upsert(item["courseid"], item["userid"], item["managerid"], now).brief()
         )
     return {"requests": out, "warnings": warnings}
+
+
+def acquire_lease(
+    site: SimulatedMoodle, programme: str, holder: str, seconds: int
+) -> dict[str, Any]:
+    if not programme or not holder.strip():
+        raise invalid("programme and holder must not be empty")
+    lease, acquired = site.plugin.acquire_lease(programme, holder, seconds, site.time())
+    return {
+        "acquired": acquired,
+        "programme": lease.programme,
+        "holder": lease.holder,
+        "timeacquired": lease.timeacquired,
+        "timeexpires": lease.timeexpires,
+    }
+
+
+def release_lease(site: SimulatedMoodle, programme: str, holder: str) -> dict[str, Any]:
+    return {"released": site.plugin.release_lease(programme, holder)}
 
 
 def get_signoffs(

@@ -82,10 +82,28 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_acquire_lease' => [
+        'classname' => 'local_buyin\external\acquire_lease',
+        'methodname' => 'execute',
+        'description' => 'Take, renew or take over (once expired) the lease of a programme: one agent at a time per programme.',
+        'type' => 'write',
+        'capabilities' => 'local/buyin:agent',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
+    'local_buyin_release_lease' => [
+        'classname' => 'local_buyin\external\release_lease',
+        'methodname' => 'execute',
+        'description' => 'Give up the caller\'s lease of a programme.',
+        'type' => 'write',
+        'capabilities' => 'local/buyin:agent',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
 ];
 
 // The service the agent's token belongs to: exactly the functions of
-// plugin_contract/service.json plus this plugin's six (tests/test_plugin.py checks it),
+// plugin_contract/service.json plus this plugin's eight (tests/test_plugin.py checks it),
 // so the admin does not hand-pick them.
 // - enabled 0: a predefined service is created at install; it stays off until the admin
 //   has created the agent's user and role and switches it on (Site administration >
@@ -132,6 +150,8 @@ $services = [
             'local_buyin_get_progress',
             'local_buyin_complete_activities',
             'local_buyin_save_figures',
+            'local_buyin_acquire_lease',
+            'local_buyin_release_lease',
         ],
         'requiredcapability' => '',
         'restrictedusers' => 1,

@@ -22,6 +22,8 @@
  * added or changed, so the sign-off requests and decisions stay as they are. Any table or
  * field added later gets its own step here.
  *
+ * 2026120200: the table local_buyin_lease (one agent per programme) and the functions
+ * local_buyin_acquire_lease / local_buyin_release_lease.
  * 0.2.0 to 0.3.0 (2026120300): the table local_buyin_figures (the My results and My team
  * pages); nothing else changes, the sign-off requests and decisions stay as they are.
  *
@@ -38,13 +40,31 @@
  */
 function xmldb_local_buyin_upgrade($oldversion): bool {
     global $DB;
+    $dbman = $DB->get_manager();
+
     if ($oldversion < 2026120100) {
         // Nothing in the database changes: the step records the new version only.
         upgrade_plugin_savepoint(true, 2026120100, 'local', 'buyin');
     }
+
+    if ($oldversion < 2026120200) {
+        $table = new xmldb_table('local_buyin_lease');
+        $table->add_field('id', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, XMLDB_SEQUENCE, null);
+        $table->add_field('programme', XMLDB_TYPE_CHAR, '100', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('holder', XMLDB_TYPE_CHAR, '255', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('timeacquired', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('timeexpires', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('timemodified', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_key('primary', XMLDB_KEY_PRIMARY, ['id']);
+        $table->add_index('programme', XMLDB_INDEX_UNIQUE, ['programme']);
+        if (!$dbman->table_exists($table)) {
+            $dbman->create_table($table);
+        }
+        upgrade_plugin_savepoint(true, 2026120200, 'local', 'buyin');
+    }
+
     if ($oldversion < 2026120300) {
         // 0.3.0: the figures of the My results and My team pages (issue #13).
-        $dbman = $DB->get_manager();
         $table = new xmldb_table('local_buyin_figures');
         $table->add_field('id', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, XMLDB_SEQUENCE, null);
         $table->add_field('courseid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, null);

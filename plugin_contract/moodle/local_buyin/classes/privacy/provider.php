@@ -34,6 +34,10 @@ use local_buyin\signoff_manager;
  * the learner (userid), the manager who may sign (managerid) and who decided (decidedby,
  * with their comment). Its context is the context of its course.
  *
+ * The leases of programmes (local_buyin_lease) hold no personal data: a programme key,
+ * an agent's id (its state file and host name) and times. Nothing to declare, export or
+ * delete for a user.
+ *
  * Deleting a user's data: rows where they are the learner are deleted; where they are
  * the manager, managerid becomes 0 (the agent names a new manager on its next run);
  * where they decided, decidedby and their comment are emptied, the decision stays.

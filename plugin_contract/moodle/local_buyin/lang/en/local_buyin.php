@@ -53,6 +53,7 @@ $string['kindpost'] = 'Post';
 $string['kindprecheck'] = 'Pre-check';
 $string['kindretention'] = 'Retention check';
 $string['learner'] = 'Learner';
+$string['leaselocktimeout'] = 'Another moodle-buyin agent is taking or giving up the lease of this programme; try again.';
 $string['myresults'] = 'My results';
 $string['myteam'] = 'My team';
 $string['norequest'] = 'There is no sign-off request for this learner in this course.';

@@ -1,0 +1,317 @@
+"""Kill `buyin sync` and compare: the simulated site served over HTTP on loopback, the
+agent a subprocess killed with SIGKILL (at a random moment, or right after Moodle
+applied a given kind of write, from the server's after-call hook), then run again;
+what the site holds is compared with an uninterrupted run.
+
+Used by tests/test_crash.py and tools/crash_campaign.py.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from buyin.simulator import SimulatedMoodle, generate_scenario
+from buyin.simulator.serve import SiteServer
+
+REPO = Path(__file__).resolve().parents[1]
+AGENT = [sys.executable, "-c", "from buyin.cli import main; main()"]
+SEND = "core_message_send_instant_messages"
+
+#: each kind of write, and the functions that make it
+WRITES: dict[str, tuple[str, ...]] = {
+    "override": (
+        "core_completion_override_activity_completion_status",
+        "local_buyin_complete_activities",
+    ),
+    "enrolment": ("enrol_manual_enrol_users",),
+    "role": ("core_role_assign_roles",),
+    "group": ("core_group_create_groups", "core_group_add_group_members"),
+    "signoff-request": ("local_buyin_request_signoffs",),
+    "messages": (SEND,),
+}
+#: the site variants: core Moodle, and with local_buyin installed
+VARIANTS = ("core", "plugin")
+MGR1, CC101 = 5, 2
+ROLE_STUDENT = 5
+
+
+def build_site(variant: str, now: int) -> SimulatedMoodle:
+    """The scenario, set up so one sync makes every kind of write: mgr1 (the fallback
+    approver) is a student in CC101, so the sign-off role is assigned; mgr2's team
+    group is missing, so it is created and filled."""
+    scenario = generate_scenario(now=now)
+    scenario.enrolments[(MGR1, CC101)].roleids = [ROLE_STUDENT]
+    team = next(g for g in scenario.groups.values() if g.idnumber == "team-mgr2")
+    del scenario.groups[team.id]
+    site = SimulatedMoodle(scenario, clock=lambda: now)
+    if variant == "plugin":
+        site.install_plugin()
+    return site
+
+
+def write_mappings(workdir: Path) -> Path:
+    mappings = workdir / "mappings"
+    mappings.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "mappings" / "examples" / "cc101.toml").read_text()
+    text = text.replace("escalate_after_days = 7", "escalate_after_days = 7\nteam_groups = true")
+    (mappings / "cc101.toml").write_text(text)
+    return mappings
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What the site holds: each user's messages (exact texts, counted), and the rest."""
+
+    messages: dict[int, Counter[str]]
+    rest: dict[str, Any]
+
+
+def holding(site: SimulatedMoodle, url: str) -> Holding:
+    """``url`` (the served site's, a new port each time) reads as "<site>" in texts."""
+    state = site.state
+    messages: dict[int, Counter[str]] = {}
+    for m in state.messages:
+        messages.setdefault(m.useridto, Counter())[m.text.replace(url, "<site>")] += 1
+    rest = {
+        "overrides": sorted(
+            (k, v.state, v.overrideby) for k, v in state.activity_completions.items()
+        ),
+        "enrolments and roles": sorted(
+            (k, sorted(e.roleids), e.timestart, e.status) for k, e in state.enrolments.items()
+        ),
+        "groups": sorted(
+            (g.courseid, g.name, g.idnumber, sorted(g.members)) for g in state.groups.values()
+        ),
+        "signoff_requests": sorted(
+            (r.courseid, r.userid, r.managerid, r.status) for r in site.plugin.requests.values()
+        ),
+    }
+    return Holding(messages, rest)
+
+
+@dataclass
+class Difference:
+    """Messages against the uninterrupted run: sent twice, lost, reworded (a text
+    that run never sent, standing in for one it did), extra (a text it never sent)."""
+
+    twice: int = 0
+    lost: int = 0
+    reworded: int = 0
+    extra: int = 0
+    rest: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not (self.twice or self.lost or self.reworded or self.extra or self.rest)
+
+
+def compare(got: Holding, want: Holding) -> Difference:
+    diff = Difference()
+    for user in set(got.messages) | set(want.messages):
+        have = got.messages.get(user, Counter())
+        expected = want.messages.get(user, Counter())
+        diff.twice += sum(max(0, have[t] - n) for t, n in expected.items())
+        missing = sum(max(0, n - have[t]) for t, n in expected.items())
+        unknown = sum(n for t, n in have.items() if t not in expected)
+        reworded = min(missing, unknown)
+        diff.reworded += reworded
+        diff.lost += missing - reworded
+        diff.extra += unknown - reworded
+    diff.rest = [key for key in want.rest if got.rest[key] != want.rest[key]]
+    return diff
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """Where the first sync dies: right after Moodle applied the ``nth`` call of one
+    kind of write (before its answer left), or, with no ``write``, ``delay`` seconds
+    after the ``nth`` call of any kind was applied (between calls, or in the next)."""
+
+    variant: str
+    write: str | None = None
+    nth: int = 1
+    delay: float = 0.0
+
+    def __str__(self) -> str:
+        if self.write:
+            return f"{self.variant}: after {self.write} #{self.nth}"
+        return f"{self.variant}: {self.delay * 1000:.0f} ms after call #{self.nth}"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    calls: list[str]
+    seconds: float
+
+
+class Agent:
+    """`buyin sync` runs against one served site, each a subprocess."""
+
+    def __init__(self, site: SimulatedMoodle, workdir: Path, *, lifetime: float = 300) -> None:
+        self.site = site
+        self.workdir = workdir
+        self.mappings = write_mappings(workdir)
+        self.calls: list[str] = []
+        #: (the functions to count, or all; how many more; then how long before the kill)
+        self._kill_on: tuple[frozenset[str], int, float] | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self.killed = False
+        self.server = SiteServer(site, lifetime=lifetime, after_call=self._after_call)
+
+    def __enter__(self) -> Agent:
+        self.server.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "agent"),
+            "BUYIN_URL": self.server.url,
+            "BUYIN_TOKEN": self.site.token,
+            "BUYIN_RETRIES": "3",
+            "BUYIN_CONCURRENCY": "1",  # one call in flight: "right after" is exact
+            **extra,
+        }
+
+    def _after_call(self, function: str) -> None:
+        self.calls.append(function)
+        if self._kill_on is None:
+            return
+        functions, left, delay = self._kill_on
+        if functions and function not in functions:
+            return
+        if left > 1:
+            self._kill_on = (functions, left - 1, delay)
+            return
+        self._kill_on = None
+        if delay > 0:
+            threading.Timer(delay, self._kill).start()
+        else:
+            self._kill()
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            self.killed = True
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+
+    def sync(
+        self,
+        *,
+        state: str = "state.sqlite",
+        kill: KillPoint | None = None,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> Run:
+        """One `buyin sync` (killed where asked), waited for (bounded)."""
+        self.calls = []
+        self.killed = False
+        if kill is not None:
+            functions = frozenset(WRITES[kill.write] if kill.write else ())
+            self._kill_on = (functions, kill.nth, kill.delay)
+        else:
+            self._kill_on = None
+        command = [
+            *AGENT,
+            "--state",
+            str(self.workdir / state),
+            "--mappings",
+            str(self.mappings),
+            *args,
+            "sync",
+        ]
+        started = time.monotonic()
+        self._process = subprocess.Popen(
+            command,
+            env=env or self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        out, err = self._process.communicate(timeout=120)
+        code = self._process.returncode
+        self._process = None
+        return Run(code, out, err, list(self.calls), time.monotonic() - started)
+
+
+@dataclass
+class Outcome:
+    point: KillPoint
+    killed: bool
+    reruns: list[int]
+    diff: Difference
+    tracebacks: int
+
+    @property
+    def ok(self) -> bool:
+        return self.killed and self.reruns[-1] == 0 and self.diff.same and not self.tracebacks
+
+
+def uninterrupted(variant: str, workdir: Path, now: int) -> tuple[Holding, Run]:
+    """The reference: one sync, then one more (which must change nothing)."""
+    site = build_site(variant, now)
+    with Agent(site, workdir) as agent:
+        first = agent.sync()
+        assert first.code == 0, first.err
+        second = agent.sync()
+        assert second.code == 0, second.err
+        return holding(site, agent.server.url), first
+
+
+def crash(point: KillPoint, workdir: Path, now: int, want: Holding, *, reruns: int = 1) -> Outcome:
+    """Kill the first sync at ``point``, run again (``reruns`` times), compare."""
+    site = build_site(point.variant, now)
+    with Agent(site, workdir) as agent:
+        first = agent.sync(kill=point)
+        killed = agent.killed
+        runs = [agent.sync() for _ in range(reruns)]
+        held = holding(site, agent.server.url)
+    errors = first.err + "".join(r.err for r in runs)
+    return Outcome(
+        point,
+        killed,
+        [r.code for r in runs],
+        compare(held, want),
+        errors.count("Traceback"),
+    )
+
+
+def targeted_points(reference: dict[str, Run], count: int) -> list[KillPoint]:
+    """``count`` points right after a write, cycling over every (variant, kind, nth)
+    the uninterrupted run made, first occurrences first."""
+    combos: list[KillPoint] = []
+    for variant, run in reference.items():
+        for write, functions in WRITES.items():
+            made = sum(1 for c in run.calls if c in functions)
+            combos += [KillPoint(variant, write, nth) for nth in range(1, made + 1)]
+    combos.sort(key=lambda p: (p.nth, VARIANTS.index(p.variant), list(WRITES).index(p.write or "")))
+    return [combos[i % len(combos)] for i in range(count)]
+
+
+def random_points(reference: dict[str, Run], count: int, seed: int) -> list[KillPoint]:
+    """``count`` kill moments: after a call drawn uniformly from each variant's
+    uninterrupted run (not its last), 0 to 50 ms later."""
+    rng = random.Random(seed)
+    points = []
+    for i in range(count):
+        variant = VARIANTS[i % len(VARIANTS)]
+        calls = len(reference[variant].calls)
+        points.append(KillPoint(variant, nth=rng.randint(1, calls - 1), delay=rng.uniform(0, 0.05)))
+    return points

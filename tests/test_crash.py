@@ -1,0 +1,134 @@
+"""Exactly once, whatever fails (issue 15): `buyin sync` runs as a subprocess against the
+simulated site served over HTTP on loopback and is killed with SIGKILL right after
+Moodle applied each kind of write (before the answer left) and at random moments;
+the rerun must leave the site holding exactly what an uninterrupted run leaves:
+every user's messages with their exact texts, none twice, none lost, none reworded,
+and the same overrides, enrolments, roles, groups and sign-off requests.
+
+Faults on a send and on its read-back, and an enrolment whose answer is lost, end
+the same way. tools/crash_campaign.py runs 100 random and 30 targeted points.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from crash_harness import (
+    SEND,
+    VARIANTS,
+    WRITES,
+    Agent,
+    Holding,
+    KillPoint,
+    Run,
+    build_site,
+    compare,
+    crash,
+    holding,
+    random_points,
+    uninterrupted,
+)
+
+NOW = int(time.time())
+LEARNER01 = 9
+REFRESHER_OPEN = "your refresher"
+
+TARGETED = [
+    KillPoint("core", "override", 1),
+    KillPoint("core", "override", 6),
+    KillPoint("core", "enrolment"),
+    KillPoint("core", "role"),
+    KillPoint("core", "group", 1),  # the team group created, not yet filled
+    KillPoint("core", "group", 2),
+    KillPoint("core", "messages"),
+    KillPoint("plugin", "override"),
+    KillPoint("plugin", "enrolment"),
+    KillPoint("plugin", "role"),
+    KillPoint("plugin", "group", 1),
+    KillPoint("plugin", "group", 2),
+    KillPoint("plugin", "signoff-request"),
+    KillPoint("plugin", "messages"),
+]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Holding, Run]]:
+    """Each variant's uninterrupted run (and what the site holds after it)."""
+    return {
+        variant: uninterrupted(variant, tmp_path_factory.mktemp(f"reference-{variant}"), NOW)
+        for variant in VARIANTS
+    }
+
+
+def assert_same_as_uninterrupted(
+    point: KillPoint, tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    outcome = crash(point, tmp_path, NOW, reference[point.variant][0])
+    assert outcome.killed, f"{point}: the agent finished before the kill"
+    assert outcome.reruns == [0], f"{point}: the rerun exited {outcome.reruns}"
+    assert outcome.tracebacks == 0
+    assert outcome.diff.same, f"{point}: {outcome.diff}"
+
+
+@pytest.mark.parametrize("point", TARGETED, ids=str)
+def test_killed_right_after_a_write_the_rerun_ends_as_an_uninterrupted_run(
+    point: KillPoint, tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    made = [c for c in reference[point.variant][1].calls if c in WRITES[point.write or ""]]
+    assert len(made) >= point.nth, f"the uninterrupted run makes no {point.write} #{point.nth}"
+    assert_same_as_uninterrupted(point, tmp_path, reference)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(8))
+def test_killed_at_a_random_moment_the_rerun_ends_as_an_uninterrupted_run(
+    index: int, tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    runs = {variant: run for variant, (_held, run) in reference.items()}
+    point = random_points(runs, 8, seed=15)[index]
+    assert_same_as_uninterrupted(point, tmp_path, reference)
+
+
+def test_a_lost_send_whose_read_back_fails_is_sent_once(
+    tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    site = build_site("core", NOW)
+    # Moodle stores the batch but its answer is lost; every read-back then fails
+    site.faults.queue(SEND, "timeout", when="after")
+    site.faults.queue("core_message_get_messages", "connection", count=500)
+    with Agent(site, tmp_path) as agent:
+        env = agent.env(BUYIN_RETRIES="1")
+        first = agent.sync(env=env)
+        assert first.code != 0
+        assert agent.sync(env=env).code != 0
+        failed_reads = [f for f, _, _ in site.faults.history if f == "core_message_get_messages"]
+        assert failed_reads, "the read-back was tried, and failed"
+        site.faults.clear()
+        assert agent.sync().code == 0
+        held = holding(site, agent.server.url)
+    diff = compare(held, reference["core"][0])
+    assert (diff.twice, diff.lost, diff.reworded, diff.extra) == (0, 0, 0, 0)
+    assert diff.same, diff
+
+
+def test_an_enrolment_whose_answer_is_lost_still_gets_its_refresher_message_once(
+    tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    site = build_site("core", NOW)
+    # Moodle applies the refresher enrolment; every answer is lost (5 times)
+    site.faults.queue("enrol_manual_enrol_users", "connection", 5, when="after")
+    with Agent(site, tmp_path) as agent:
+        env = agent.env(BUYIN_RETRIES="1")
+        assert agent.sync(env=env).code != 0
+        assert site.enrolment(LEARNER01, 3) is not None
+        for _ in range(2):
+            assert agent.sync(env=env).code == 0
+        held = holding(site, agent.server.url)
+    opened = [
+        t for t, n in held.messages[LEARNER01].items() for _ in range(n) if REFRESHER_OPEN in t
+    ]
+    assert len(opened) == 1
+    assert compare(held, reference["core"][0]).same
