@@ -33,7 +33,7 @@ from buyin.moodle.fetch import SiteInfo, uses_plugin
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
-from buyin.rules import History, RuleResult, evaluate, signoff
+from buyin.rules import BACKFILL_DEFAULT, History, RuleResult, evaluate, signoff
 from buyin.state import RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -128,6 +128,7 @@ class Syncer:
         self.window: tuple[int, int] | None = None
         self.progress: Callable[[int, int], None] | None = None
         self.retro_kickoff = False
+        self.kinds: frozenset[str] = BACKFILL_DEFAULT
 
     def run(
         self,
@@ -137,9 +138,11 @@ class Syncer:
         window: tuple[int, int] | None = None,
         progress: Callable[[int, int], None] | None = None,
         retro_kickoff: bool = False,
+        kinds: frozenset[str] = BACKFILL_DEFAULT,
     ) -> SyncReport:
-        """One pass. ``window`` makes it a backfill: completions (and starts) inside it
-        are processed even before ``mapped_since``, every learner is fetched."""
+        """One pass. ``window`` makes it a backfill: events of ``kinds`` inside it
+        (pre-checks, completions, starts) are news even before the start line, and
+        every learner is fetched."""
         programmes = load_programmes(self.settings.mapping_dir, program)
         started = time.monotonic()
         now = self.clock()
@@ -149,6 +152,7 @@ class Syncer:
         self.window = window
         self.progress = progress
         self.retro_kickoff = retro_kickoff
+        self.kinds = kinds
         report = SyncReport(
             run_id=self.state.start_run(mode, now),
             mode=mode,
@@ -239,6 +243,7 @@ class Syncer:
                 mapped_at=mapped_at,
                 window=self.window,
                 retro_kickoff=self.retro_kickoff,
+                kinds=self.kinds,
             )
             result = evaluate(snapshot, history, now)
             outcome.plan = make_plan(
@@ -362,6 +367,7 @@ def run_sync(
     window: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     retro_kickoff: bool = False,
+    kinds: frozenset[str] = BACKFILL_DEFAULT,
     session: requests.Session | None = None,
     clock: Clock = system_clock,
     sleep: Callable[[float], None] | None = None,
@@ -382,6 +388,7 @@ def run_sync(
                 window=window,
                 progress=progress,
                 retro_kickoff=retro_kickoff,
+                kinds=kinds,
             )
         finally:
             state.close()

@@ -63,7 +63,15 @@ class Words:
         return self("percent", value=round(fraction * 100))
 
     def date(self, ts: int) -> str:
-        return datetime.fromtimestamp(ts, UTC).strftime(self.common["date"])
+        """A day in words ("Monday 9 November 2026": no zero-padded day)."""
+        moment = datetime.fromtimestamp(ts, UTC)
+        return self(
+            "date",
+            weekday=self.common["weekdays"].split()[moment.weekday()],
+            day=moment.day,
+            month=self.common["months"].split()[moment.month - 1],
+            year=moment.year,
+        )
 
     def ago(self, seconds: float) -> str:
         days = int(seconds // DAY)
@@ -92,22 +100,25 @@ def _precheck(w: Words, d: Data) -> tuple[str, str]:
         "quiz": w("no_quiz") if d.get("quiz") is None else d["quiz"],
         "passmark": w.percent(d["passmark"]),
     }
+    # only what this attempt completed is said to be completed
+    done = [t for t in d["completed"] if t["activities"]]
+    known = [t for t in d["completed"] if not t["activities"]]
     parts = [w("intro", **values)]
-    if d["completed"]:
+    if done:
         items = [
             w(
                 "topic_done",
-                raw={
-                    "activities": ", ".join(w.link(a) for a in t["activities"])
-                    or w("already_complete")
-                },
+                raw={"activities": ", ".join(w.link(a) for a in t["activities"])},
                 topic=t["topic"],
                 score=w.percent(t["score"]),
             )
-            for t in d["completed"]
+            for t in done
         ]
         parts.append(w("tested_out", raw={"topics": w.html_list(items)}, **values))
-    else:
+    if known:
+        items = [w("topic_known", topic=t["topic"], score=w.percent(t["score"])) for t in known]
+        parts.append(w("known", raw={"topics": ", ".join(items)}, **values))
+    if not d["completed"]:
         parts.append(w("nothing_tested_out", **values))
     if d["focus"]:
         items = [
@@ -116,6 +127,29 @@ def _precheck(w: Words, d: Data) -> tuple[str, str]:
         parts.append(w("focus", raw={"topics": w.html_list(items)}, **values))
     parts.append(w("closing", raw={"courselink": w.link(d["course"])}, **values))
     return w.plain("summary"), "".join(parts)
+
+
+def _precheck_completed(w: Words, d: Data) -> tuple[str, str]:
+    """A pre-check taken before the start line: only what was completed for them now."""
+    items = [
+        w(
+            "topic_done",
+            raw={"activities": ", ".join(w.link(a) for a in t["activities"])},
+            topic=t["topic"],
+            score=w.percent(t["score"]),
+        )
+        for t in d["completed"]
+        if t["activities"]
+    ]
+    text = w(
+        "body",
+        raw={"topics": w.html_list(items), "courselink": w.link(d["course"])},
+        firstname=d["firstname"],
+        quiz=w("no_quiz") if d.get("quiz") is None else d["quiz"],
+        course=d["course"]["name"],
+        date=w.date(int(d["taken"])),
+    )
+    return w.plain("summary"), text
 
 
 def _kickoff_learner(w: Words, d: Data) -> tuple[str, str]:
@@ -196,7 +230,7 @@ def _signoff_signed(w: Words, d: Data) -> tuple[str, str]:
 def _job_aid(w: Words, d: Data) -> tuple[str, str]:
     aid = d["aid"]
     text = w(
-        "body",
+        "body_more" if d.get("more") else "body",
         raw={
             "courselink": w.link(d["course"]),
             "aidlink": w.link({"url": aid["url"], "name": aid["title"]}),
@@ -228,30 +262,38 @@ def _manager_note(w: Words, d: Data) -> tuple[str, str]:
 
 
 def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
+    """What they gained: only from a post-assessment, a refresher score or time saved."""
     pre: Mapping[str, float] = d["pre"]
     post: Mapping[str, float] = d["post"]
-    parts = [w("intro", raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
-    improved = [t for t in post if t in pre]
-    if improved:
+    passmark = float(d.get("passmark", 0.8))
+    intro = "intro_more" if d.get("more") else "intro"
+    parts = [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    if post:
         items = []
-        for t in improved:
-            delta = round((post[t] - pre[t]) * 100)
-            change = w("gain", n=delta) if delta > 0 else w("steady") if delta == 0 else ""
-            line = w("progress_line", topic=t, pre=w.percent(pre[t]), post=w.percent(post[t]))
-            items.append(w("with_change", raw={"line": line, "change": change}) if change else line)
-        parts.append(w("progress", raw={"topics": w.html_list(items)}))
-    elif post or pre:
-        scores = post or pre
-        items = [w("score_line", topic=t, score=w.percent(v)) for t, v in scores.items()]
-        parts.append(w("final" if post else "pre", raw={"topics": w.html_list(items)}))
+        for t, after in post.items():
+            if t not in pre:
+                items.append(w("score_line", topic=t, score=w.percent(after)))
+                continue
+            delta = round((after - pre[t]) * 100)
+            if delta > 0:
+                change = w("gain", n=delta)
+            elif delta < 0:
+                change = w("dip")
+            else:
+                change = w("steady") if after >= passmark else w("again")
+            line = w("progress_line", topic=t, pre=w.percent(pre[t]), post=w.percent(after))
+            items.append(w("with_change", raw={"line": line, "change": change}))
+        parts.append(w("progress" if pre else "final", raw={"topics": w.html_list(items)}))
+    if d.get("retention") is not None:
+        parts.append(w("retention", score=w.percent(float(d["retention"]))))
     minutes, count = float(d["minutes"]), int(d["activities"])
     if minutes > 0:
         name = "saved_one" if count == 1 else "saved_many"
         parts.append(w(name, duration=w.duration(minutes), count=count))
     share = d.get("share")
-    if share is not None:
+    if share is not None and post:
         if share >= 0.5:
-            parts.append(w("ahead", basis=w("basis." + d["basis"]), share=w.percent(share)))
+            parts.append(w("ahead", basis=w("basis.post"), share=w.percent(share)))
         else:
             parts.append(w("encourage"))
     return w.plain("summary"), "".join(parts)
@@ -266,7 +308,7 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         scores = m.get("scores")
         detail = (
             w(
-                "scores",
+                "post_scores" if m.get("basis") == "post" else "scores",
                 raw={
                     "scores": ", ".join(
                         w("score", topic=t, score=w.percent(v)) for t, v in scores.items()
@@ -340,6 +382,7 @@ def _poll_answer(w: Words, d: Data) -> tuple[str, str]:
 #: how each template's parts are put together
 COMPOSERS: dict[str, Composer] = {
     "precheck.result": _precheck,
+    "precheck.completed": _precheck_completed,
     "kickoff.learner": _kickoff_learner,
     "kickoff.manager": _kickoff_manager,
     "signoff.digest": _signoff_digest,
@@ -355,6 +398,33 @@ COMPOSERS: dict[str, Composer] = {
 }
 
 
+def _continued(w: Words, text: str, firstname: str) -> str:
+    """A part after the first of a merged message, without its own greeting."""
+    greeting = "<p>" + w("hi", firstname=firstname)
+    if text.startswith(greeting + "</p>"):
+        return text[len(greeting) + 4 :]
+    if text.startswith(greeting + " "):
+        rest = text[len(greeting) + 1 :]
+        return "<p>" + rest[:1].upper() + rest[1:]
+    return text
+
+
+def _inbox(
+    parts: list[Mapping[str, Any]], own: Mapping[str, Mapping[str, str]], language: str
+) -> tuple[str, str]:
+    """Several messages for one person, as one: each part composed by its template
+    (a part after the first as a continuation: no second greeting)."""
+    summaries, texts = [], []
+    for i, part in enumerate(parts):
+        template = part["template"]
+        words = Words(template, language, own.get(template, {}))
+        data = {**part["data"], "more": i > 0}
+        summary, text = COMPOSERS[template](words, data)
+        summaries.append(summary)
+        texts.append(text if i == 0 else _continued(words, text, str(data.get("firstname", ""))))
+    return " + ".join(summaries), "".join(texts)
+
+
 def render(
     params: MessageParams,
     own: Mapping[str, Mapping[str, str]] | None = None,
@@ -366,6 +436,9 @@ def render(
     ``own``: the programme's overridden fragments by template id (see
     :func:`buyin.messages.templates.overrides`).
     """
+    if params.template == "inbox":
+        summary, text = _inbox(list(params.data["parts"]), own or {}, language)
+        return replace(params, summary=summary, text=text)
     compose = COMPOSERS.get(params.template)
     if compose is None:
         raise KeyError(f"no message template {params.template!r}")

@@ -24,8 +24,13 @@ EN: Table = {
         "item": "<li>{item}</li>",
         "strong": "<strong>{text}</strong>",
         "percent": "{value}%",
-        #: strftime format of a day
-        "date": "%A %d %B %Y",
+        #: how a message greets its reader (a merged message's later parts leave it out)
+        "hi": "Hi {firstname},",
+        #: a day: {weekday} {day} {month} {year}, the names from the two lists below
+        "date": "{weekday} {day} {month} {year}",
+        "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+        "months": "January February March April May June July August September October "
+        "November December",
         "days": "{n} days",
         "one_day": "1 day",
         "hours": "{n} hours",
@@ -46,8 +51,17 @@ EN: Table = {
         "focus": "<p>Focus your time on:</p>{topics}",
         "closing": "<p>Continue in {courselink}.</p>",
         "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
-        "already_complete": "already complete",
+        "known": "<p>You also know {topics}: nothing was left to complete there.</p>",
+        "topic_known": "<strong>{topic}</strong> ({score})",
         "topic_focus": "<strong>{topic}</strong>: you scored {score}",
+        "no_quiz": "pre-check",
+    },
+    "precheck.completed": {
+        "summary": "activities completed from an earlier pre-check",
+        "body": "<p>Hi {firstname}, on {date} you took the {quiz} in {course}. You already "
+        "knew these topics, so we have now marked their activities complete for you:</p>"
+        "{topics}<p>Continue in {courselink}.</p>",
+        "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
         "no_quiz": "pre-check",
     },
     "kickoff.learner": {
@@ -100,6 +114,8 @@ EN: Table = {
         "summary": "job aid",
         "body": "<p>Well done, {firstname}: you have completed {courselink}.</p>"
         "<p>Keep this close for your next conversations: {aidlink}</p>",
+        # after another part of the same message (who signed off)
+        "body_more": "<p>Keep this close for your next conversations: {aidlink}</p>",
         "takeaway": "<p>{takeaway}</p>",
     },
     "followup.refresher_open": {
@@ -117,13 +133,17 @@ EN: Table = {
         "summary": "what you gained",
         "intro": "<p>Hi {firstname}, congratulations on completing {courselink}! "
         "Here is what you gained.</p>",
-        "progress": "<p>Your progress per topic (pre-check → final):</p>{topics}",
+        "intro_more": "<p>What you gained:</p>",
+        "progress": "<p>Your progress per topic (pre-check → post-assessment):</p>{topics}",
         "progress_line": "<strong>{topic}</strong>: {pre} → {post}",
         "gain": "+{n} points",
-        "steady": "holding steady",
+        "steady": "you kept it",
+        "again": "worth another look: the job aid covers it",
+        "dip": "a little lower than at the pre-check, which happens: the job aid and the "
+        "refresher will help it settle",
+        "retention": "<p>On the refresher you scored {score}: that is what stuck.</p>",
         "with_change": "{line} ({change})",
-        "final": "<p>Your final scores per topic:</p>{topics}",
-        "pre": "<p>Your pre-check scores per topic:</p>{topics}",
+        "final": "<p>Your post-assessment scores per topic:</p>{topics}",
         "score_line": "<strong>{topic}</strong>: {score}",
         "saved_one": "<p>Testing out saved you about {duration}: {count} activity on topics "
         "you already knew were completed for you.</p>",
@@ -134,7 +154,6 @@ EN: Table = {
         "encourage": "<p>Every colleague starts from a different place: what counts is the "
         "ground you covered, and you finished the whole programme. Keep it up!</p>",
         "basis.post": "post-assessment",
-        "basis.precheck": "pre-check",
     },
     "insights.team": {
         "summary": "your team this week ({week})",
@@ -146,6 +165,7 @@ EN: Table = {
         "status.progress": "{done} of {total} activities done",
         "idle": ", no progress for {days} days",
         "scores": "pre-check {scores}",
+        "post_scores": "post-assessment {scores}",
         "score": "{topic} {score}",
         "no_scores": "no pre-check yet",
         "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off in the {link}.</p>",

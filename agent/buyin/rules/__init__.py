@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from buyin.model.actions import Action
+from buyin.model.clock import parse_day_or_none
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
+
+#: what ``buyin backfill`` sends without a kind flag: the follow-up of completions
+BACKFILL_DEFAULT = frozenset({"followup", "insights"})
+#: every kind ``buyin backfill`` can send
+BACKFILL_KINDS = ("precheck", "followup", "insights", "kickoff")
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,33 @@ class History:
     ledger: Ledger = field(default_factory=Ledger)
     #: when this programme was first synced (its learners then were already there)
     mapped_at: int | None = None
-    #: backfill: reprocess completions inside this window
+    #: backfill: reprocess events inside this window (of the kinds in ``kinds``)
     window: tuple[int, int] | None = None
     #: backfill --kickoff: also welcome learners who started inside the window
     retro_kickoff: bool = False
+    #: what a backfill sends about the window: "precheck", "followup", "insights",
+    #: "kickoff" (``retro_kickoff`` adds "kickoff")
+    kinds: frozenset[str] = BACKFILL_DEFAULT
 
     def __post_init__(self) -> None:
         given: Mapping[str, LedgerEntry] = self.ledger
         object.__setattr__(self, "ledger", Ledger.of(given))
+        if self.retro_kickoff:
+            object.__setattr__(self, "kinds", self.kinds | {"kickoff"})
+
+    def start_line(self, snapshot: Snapshot) -> int | None:
+        """Where news starts: the mapping's ``mapped_since``, else the programme's first
+        sync. Events before it are history: nobody hears of them unless a backfill says so."""
+        return parse_day_or_none(snapshot.programme.mapped_since) or self.mapped_at
+
+    def in_scope(self, kind: str, at: int, snapshot: Snapshot) -> bool:
+        """Whether an event of ``kind`` (a pre-check, a completion) at ``at`` is news:
+        inside a backfill's window for the kinds it sends, else from the start line on."""
+        if self.window is not None and kind in self.kinds:
+            since, until = self.window
+            return since <= at <= until
+        start = self.start_line(snapshot)
+        return start is None or at >= start
 
     def applied(self, key: str) -> bool:
         """Applied, or skipped because Moodle already held it."""
@@ -64,7 +89,7 @@ class RuleResult:
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
-    from buyin.rules import followup, insights, kickoff, poll, precheck, signoff
+    from buyin.rules import followup, inbox, insights, kickoff, poll, precheck, signoff
 
     result = RuleResult()
     if snapshot.programme.kickoff is not None and snapshot.programme.kickoff.enabled:
@@ -78,4 +103,5 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     if snapshot.programme.poll is not None:
         result.merge(poll.evaluate(snapshot, history, now))
     result.merge(insights.evaluate(snapshot, history, now))
+    result.actions = inbox.gather(result.actions, history, now)
     return result

@@ -14,7 +14,8 @@ course complete only at its next cron. Then, each optional in the mapping:
 - a note to the manager with the refresher date;
 - the refresher's quiz result, once there, recorded as the learner's retention.
 
-Completions before ``mapped_since`` are left alone by sync; ``buyin backfill``
+Completions before the start line (``mapped_since``, by default the programme's
+first sync) are history: sync leaves them alone; ``buyin backfill --followup``
 passes a window that covers them.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from buyin.model.actions import Action, EnrolParams, Kind
-from buyin.model.clock import DAY, parse_day_or_none
+from buyin.model.clock import DAY
 from buyin.model.ledger import Status
 from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
@@ -39,18 +40,10 @@ def completed_at(learner: Learner) -> int | None:
     return completion.completion_time if completion is not None else None
 
 
-def in_scope(done: int, history: History, mapped_since: int | None) -> bool:
-    if history.window is not None:
-        since, until = history.window
-        return since <= done <= until
-    return mapped_since is None or done >= mapped_since
-
-
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     cfg = snapshot.programme.followup or Followup()
     result = RuleResult()
     program = snapshot.programme.id
-    mapped_since = parse_day_or_none(snapshot.programme.mapped_since)
     for uid, learner in sorted(snapshot.learners.items()):
         done = completed_at(learner)
         if done is None:
@@ -58,7 +51,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         result.facts.setdefault(uid, {})["completed_at"] = done
         if uid in snapshot.retention:
             result.facts[uid]["retention"] = {"overall": snapshot.retention[uid]}
-        if not in_scope(done, history, mapped_since):
+        if not history.in_scope("followup", done, snapshot):
             continue
         person = learner.person
         firstname = first_name(person)

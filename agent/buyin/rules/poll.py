@@ -99,7 +99,8 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         remind = f"message:{REMIND}:u{mid}:p{program}:{name}"
         if history.applied(remind):
             continue
-        invited_at = history.ledger[invite].applied_at or now
+        invited = history.ledger.entry(invite)
+        invited_at = (invited.applied_at if invited else None) or now
         due = invited_at + int(cfg.remind_after_days * DAY)
         if now >= due:
             result.actions.append(_reminder(snapshot, poll, manager, remind))

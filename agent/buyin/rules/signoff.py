@@ -32,7 +32,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
-from buyin.model.clock import DAY, day_of
+from buyin.model.clock import DAY, day_of, working_day
 from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
@@ -277,10 +277,27 @@ def _team_group(person: Person, snapshot: Snapshot) -> int | None:
 # -- the rule --------------------------------------------------------------------
 
 
+def first_asked(digests: Iterable[Delivered]) -> dict[tuple[int, int], int]:
+    """When each approver was first asked to sign for each learner: (learner, approver)."""
+    out: dict[tuple[int, int], int] = {}
+    for d in digests:
+        for uid, how in d.learners.items():
+            if how == "direct":
+                out.setdefault((uid, d.recipient), d.at)
+    return out
+
+
 def classify(
-    snapshot: Snapshot, cfg: Signoff, now: int, channel: SignoffChannel
+    snapshot: Snapshot,
+    cfg: Signoff,
+    now: int,
+    channel: SignoffChannel,
+    asked: Mapping[tuple[int, int], int],
 ) -> list[tuple[Learner, Pending | str]]:
-    """Per learner concerned: ``"signed"``, a :class:`Pending` request, or why undecided."""
+    """Per learner concerned: ``"signed"``, a :class:`Pending` request, or why undecided.
+
+    Escalation counts from when the approver was first asked (``asked``), never
+    from when the learner finished: nobody is escalated before being asked."""
     out: list[tuple[Learner, Pending | str]] = []
     for _, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
@@ -302,7 +319,8 @@ def classify(
             out.append((learner, f"awaiting sign-off, but {problem}"))
             continue
         item = Pending(learner, since, approver, note=approver.note)
-        if now - since >= cfg.escalate_after_days * DAY:
+        requested = asked.get((learner.id, approver.person.id))
+        if requested is not None and now - requested >= cfg.escalate_after_days * DAY:
             boss, why = escalation_target(snapshot, learner.person, approver.person, cfg)
             item.escalate_to = boss
             if why:
@@ -334,7 +352,7 @@ def evaluate(
         last_to[d.recipient] = max(last_to.get(d.recipient, 0), d.at)
 
     pending: list[Pending] = []
-    for learner, item in classify(snapshot, cfg, now, channel):
+    for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests)):
         if isinstance(item, Pending):
             pending.append(item)
         elif item == "signed":
@@ -363,7 +381,11 @@ def evaluate(
         # what lets them sign is wanted while anyone waits for them, digest due or not
         # (a refused enrolment is planned again, not forgotten until the next reminder)
         result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
-        due = bool(new) or now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
+        # a reminder goes on a working day only (the programme's working_days)
+        due = bool(new) or (
+            now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
+            and working_day(now, snapshot.programme.working_days)
+        )
         if not due:
             continue
         if cfg.team_groups:
@@ -550,7 +572,7 @@ def records(
                 escalated.setdefault(uid, d)
     notes = {
         learner.id: item.note if isinstance(item, Pending) else item
-        for learner, item in classify(snapshot, cfg, now, channel)
+        for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests))
         if item != "signed"
     }
     for uid, learner in snapshot.learners.items():
