@@ -176,13 +176,16 @@ def sync(ctx: click.Context, dry_run: bool, program: str | None) -> None:
     """One incremental pass over every programme (for cron)."""
     from buyin.logsetup import redact_secret
     from buyin.report_text import print_sync_report
-    from buyin.sync import run_sync
+    from buyin.sync import backfill_hint, run_sync
 
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
     with stopping_on_signals():
         report = run_sync(settings, dry_run=dry_run, program=program)
     print_sync_report(report, click.echo)
+    if dry_run:  # a first sync says what it leaves as history, and how to send it
+        for line in backfill_hint(report):
+            click.echo(line)
     logging.getLogger("buyin.metrics").info(report.metrics_line())
     click.echo(report.metrics_line(), err=True)
     if report.error is not None:
@@ -207,6 +210,19 @@ def _day(value: str, option: str, *, end: bool = False) -> int:
 @click.option("--program", help="Only this programme id.")
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing in Moodle.")
 @click.option(
+    "--precheck", is_flag=True, help="Send the results of pre-checks taken inside the window."
+)
+@click.option(
+    "--followup",
+    is_flag=True,
+    help="Follow up completions inside the window (job aid, refresher, manager note).",
+)
+@click.option(
+    "--insights",
+    is_flag=True,
+    help="Tell learners who completed inside the window what they gained.",
+)
+@click.option(
     "--kickoff", is_flag=True, help="Also welcome learners who started inside the window."
 )
 @click.pass_context
@@ -217,13 +233,18 @@ def backfill(
     until: str | None,
     program: str | None,
     dry_run: bool,
+    precheck: bool,
+    followup: bool,
+    insights: bool,
     kickoff: bool,
 ) -> None:
-    """Apply the follow-up rules to completions inside a window, once.
+    """Send, once, the news of events inside a window that sync left as history.
 
-    For a programme mapped after it had run for months: completions before the
-    mapping's mapped_since are left alone by sync; backfill covers them. Safe to
-    interrupt and run again: what was done is not done twice.
+    Pre-checks, completions and starts before a programme's start line (mapped_since,
+    by default its first sync) are history: sync completes tested-out activities but
+    tells nobody. Choose what to send: --precheck, --followup, --insights, --kickoff
+    (without any of the first three: --followup --insights). Safe to interrupt and run
+    again: what was sent is not sent twice.
     """
     from buyin.logsetup import redact_secret
     from buyin.report_text import print_sync_report
@@ -235,6 +256,12 @@ def backfill(
         raise click.BadParameter("--until is before --since", param_hint="--until")
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
+    chosen = {
+        k
+        for k, on in (("precheck", precheck), ("followup", followup), ("insights", insights))
+        if on
+    }
+    kinds = frozenset(chosen or {"followup", "insights"}) | ({"kickoff"} if kickoff else set())
     if sys.stdout.isatty():
         with click.progressbar(length=1, label="learners", show_pos=True) as bar:
 
@@ -248,11 +275,11 @@ def backfill(
                 program=program,
                 window=(start, end),
                 progress=progress,
-                retro_kickoff=kickoff,
+                kinds=kinds,
             )
     else:  # under cron: no progress bar
         report = run_sync(
-            settings, dry_run=dry_run, program=program, window=(start, end), retro_kickoff=kickoff
+            settings, dry_run=dry_run, program=program, window=(start, end), kinds=kinds
         )
     print_sync_report(report, click.echo)
     click.echo(report.metrics_line(), err=True)

@@ -25,7 +25,7 @@ from buyin.errors import (
 )
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
-from buyin.model.clock import HOUR
+from buyin.model.clock import HOUR, day_of
 from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
 from buyin.model.snapshot import Directory, LearnerData
 from buyin.moodle.client import CallMetrics, MoodleClient
@@ -33,7 +33,14 @@ from buyin.moodle.fetch import SiteInfo, uses_plugin
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
-from buyin.rules import BACKFILL_DEFAULT, History, RuleResult, evaluate, signoff
+from buyin.rules import (
+    BACKFILL_DEFAULT,
+    BACKFILL_KINDS,
+    History,
+    RuleResult,
+    evaluate,
+    signoff_records,
+)
 from buyin.state import RunLock, State
 
 log = logging.getLogger("buyin.sync")
@@ -54,6 +61,43 @@ class ProgrammeOutcome:
     usernames: dict[int, str] = field(default_factory=dict)
     error: BuyinError | None = None
     reconciled: bool = False
+    #: news the rules left to ``buyin backfill`` (per kind, learner -> when)
+    held: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: the programme's first sync (nothing kept of it before this run)
+    first: bool = False
+
+
+#: how `buyin backfill` names each kind of news, and what it is
+BACKFILL_WORDS = {
+    "precheck": "pre-check results",
+    "followup": "follow-ups of completions (job aid, refresher, manager note)",
+    "insights": "what-you-gained messages",
+    "kickoff": "welcomes to learners who had already started",
+}
+
+
+def backfill_hint(report: SyncReport) -> list[str]:
+    """What a programme's first sync leaves to ``buyin backfill``, and the command that
+    would send it (printed by the first sync's dry run)."""
+    lines: list[str] = []
+    for outcome in report.outcomes:
+        held = {k: v for k, v in outcome.held.items() if v}
+        if not outcome.first or not held:
+            continue
+        since = min(t for who in held.values() for t in who.values())
+        lines.append(
+            f"{outcome.programme.id}: before its start line, left to `buyin backfill` "
+            "(nobody is told unless you send it):"
+        )
+        for kind in BACKFILL_KINDS:
+            if kind in held:
+                lines.append(f"  {BACKFILL_WORDS[kind]}: {len(held[kind])} learner(s)")
+        flags = " ".join(f"--{k}" for k in BACKFILL_KINDS if k in held)
+        lines.append(
+            f"  to send them: buyin backfill --since {day_of(since)} "
+            f"--program {outcome.programme.id} {flags} --dry-run (then without --dry-run)"
+        )
+    return lines
 
 
 @dataclass
@@ -260,6 +304,8 @@ class Syncer:
             outcome.error = exc
             return outcome
         outcome.undecided = result.undecided
+        outcome.held = result.held
+        outcome.first = kept.mapped_at is None
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
         outcome.reconciled = reconcile
         if dry_run:
@@ -320,7 +366,7 @@ class Syncer:
         ledger = self.state.ledger(program)
         records: dict[int, dict[str, Any]] = {}
         if snapshot.programme.signoff is not None:
-            found = signoff.records(snapshot, ledger, now)
+            found = signoff_records.records(snapshot, ledger, now)
             records = {uid: asdict(r) for uid, r in found.items()}
             self.state.save_signoffs(program, list(records.values()), now)
         points = learner_points(snapshot, ledger, records, result.facts)
@@ -369,7 +415,7 @@ def run_sync(
     retro_kickoff: bool = False,
     kinds: frozenset[str] = BACKFILL_DEFAULT,
     session: requests.Session | None = None,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> SyncReport:
     """The `buyin sync` and `buyin backfill` entry point: mappings validated before
@@ -382,7 +428,8 @@ def run_sync(
     try:
         state = State(settings.state_path)
         try:
-            return Syncer(settings, client, state, clock=clock).run(
+            # the system clock as it is at call time (tests replace it)
+            return Syncer(settings, client, state, clock=clock or system_clock).run(
                 dry_run=dry_run,
                 program=program,
                 window=window,

@@ -189,6 +189,19 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     def line(p: Mapping[str, Any]) -> str:
         return w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
 
+    def confirms(p: Mapping[str, Any]) -> str:
+        """The learner's line with what the manager confirms by signing."""
+        out = line(p)
+        if p.get("tested_out"):
+            topics = ", ".join(
+                w("topic_score", topic=t["topic"], score=w.percent(t["score"]))
+                for t in p["tested_out"]
+            )
+            out += w("tested_out", raw={"topics": topics})
+        if p.get("post") is not None:
+            out += w("post", score=w.percent(float(p["post"])))
+        return out
+
     parts = [w("greeting", firstname=d["firstname"])]
     own = d["own"]
     if own:
@@ -197,7 +210,7 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
                 "own_one" if len(own) == 1 else "own_many",
                 raw={
                     "reminder": w("reminder") if d["reminder"] else "",
-                    "learners": w.html_list([line(p) for p in own]),
+                    "learners": w.html_list([confirms(p) for p in own]),
                 },
                 count=len(own),
                 course=d["course"]["name"],
@@ -209,6 +222,8 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
             for p in d["escalated"]
         ]
         parts.append(w("escalated", raw={"learners": w.html_list(items)}))
+    if own:
+        parts.append(w("confirm"))
     page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
     parts.append(w("sign", raw={"link": w.link(page)}))
     if d.get("needs_role"):
@@ -249,12 +264,13 @@ def _refresher_open(w: Words, d: Data) -> tuple[str, str]:
 
 def _manager_note(w: Words, d: Data) -> tuple[str, str]:
     opens = d.get("refresher_opens")
+    when = ""
+    if opens:
+        past = int(opens) <= int(d.get("now", 0))
+        when = w("when_past" if past else "when", date=w.date(int(opens)))
     text = w(
         "body",
-        raw={
-            "courselink": w.link(d["course"]),
-            "when": w("when", date=w.date(int(opens))) if opens else "",
-        },
+        raw={"courselink": w.link(d["course"]), "when": when},
         firstname=d["firstname"],
         learner=d["learner"],
     )

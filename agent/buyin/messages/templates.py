@@ -94,15 +94,23 @@ EN: Table = {
         "{course}:</p>{learners}",
         "reminder": "Reminder: ",
         "learner": "{name}: finished every activity {ago} ago",
+        "tested_out": "; tested out of {topics} on the pre-check",
+        "topic_score": "{topic} ({score})",
+        "post": "; post-assessment {score}",
+        "confirm": "<p>By signing off you confirm that each of them completed the course: "
+        "every activity is done, by them or, in a topic they tested out of, on their "
+        "pre-check score.</p>",
         "escalated": "<p>These learners have waited longer than expected for their manager's "
         "sign-off; please sign off or follow up:</p>{learners}",
         "escalated_learner": "{line} (manager {manager})",
-        "sign": "<p>Sign off in one click each: {link}</p>",
+        "sign": "<p>Sign off in one click each on the {link}.</p>",
         "needs_role": "<p>If the report does not open for you, ask your site administrator "
         "to enrol you in {course} with the sign-off role.</p>",
         # the link's words name the page it opens
-        "page.completion_report": "course completion report",
-        "page.plugin": "Sign-off requests",
+        "page.completion_report": "course completion report (every learner of the course: "
+        "find yours by name)",
+        "page.completion_report_team": "course completion report, showing your team",
+        "page.plugin": "your Sign-off requests page",
     },
     "signoff.signed": {
         "summary": "signed off",
@@ -128,6 +136,7 @@ EN: Table = {
         "body": "<p>Hi {firstname}, {learner} has completed {courselink}.{when}</p>"
         "<p>Ask them which idea they will use first, and notice when they do.</p>",
         "when": " Their refresher opens on {date}.",
+        "when_past": " Their refresher opened on {date}.",
     },
     "insights.complete": {
         "summary": "what you gained",

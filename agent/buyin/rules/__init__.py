@@ -78,6 +78,12 @@ class RuleResult:
     facts: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: future actions to list in the schedule (key -> (userid, due_at, payload))
     schedule: dict[str, tuple[int, int, dict[str, Any]]] = field(default_factory=dict)
+    #: news left to ``buyin backfill``: per kind, learner -> when it happened (before
+    #: the start line)
+    held: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def hold(self, kind: str, uid: int, at: int) -> None:
+        self.held.setdefault(kind, {})[uid] = at
 
     def merge(self, other: RuleResult) -> None:
         self.actions.extend(other.actions)
@@ -86,6 +92,8 @@ class RuleResult:
         for uid, facts in other.facts.items():
             self.facts.setdefault(uid, {}).update(facts)
         self.schedule.update(other.schedule)
+        for kind, who in other.held.items():
+            self.held.setdefault(kind, {}).update(who)
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:

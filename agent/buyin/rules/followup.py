@@ -52,6 +52,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         if uid in snapshot.retention:
             result.facts[uid]["retention"] = {"overall": snapshot.retention[uid]}
         if not history.in_scope("followup", done, snapshot):
+            result.hold("followup", uid, done)
             continue
         person = learner.person
         firstname = first_name(person)
@@ -133,6 +134,8 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     "username": person.username,
                     "course": course,
                     "refresher_opens": opens,
+                    # a date before the message goes out is told as past, never as to come
+                    "now": now,
                 }
                 result.actions.append(
                     message(

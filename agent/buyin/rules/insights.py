@@ -68,7 +68,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     cfg = snapshot.programme.insights
     result = RuleResult()
     if cfg.get("learner_summary", True):
-        result.actions.extend(completion_messages(snapshot, history, now))
+        result.actions.extend(completion_messages(snapshot, history, now, result))
     weekday = cfg.get("manager_digest_weekday")
     if weekday in WEEKDAYS and datetime.fromtimestamp(now, UTC).weekday() >= WEEKDAYS.index(
         weekday
@@ -80,7 +80,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
 # -- the learner's completion message ---------------------------------------------------
 
 
-def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[Action]:
+def completion_messages(
+    snapshot: Snapshot, history: History, now: int, held: RuleResult | None = None
+) -> list[Action]:
     program = snapshot.programme.id
     # the cohort: everyone with a post-assessment, ranked by its average
     standing: dict[int, float] = {}
@@ -105,6 +107,8 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
         if history.applied(key):
             continue
         if not history.in_scope("insights", done_at, snapshot):
+            if held is not None:
+                held.hold("insights", uid, done_at)
             continue  # before mapped_since: left to `buyin backfill`, like the follow-up
         saved, activities = minutes_saved(history, uid)
         retention = snapshot.retention.get(uid)

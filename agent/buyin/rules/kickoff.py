@@ -62,6 +62,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         welcomed = history.applied(key)
         never_tried = history.status(key) is None
         if never_tried and not eligible(learner, history, mapped_since):
+            started = started_at(learner)
+            if started is not None:
+                result.hold("kickoff", uid, started)
             continue
         approver, _ = resolve_approver(snapshot, learner.person, who)
         manager = approver.person if approver and not approver.note else None

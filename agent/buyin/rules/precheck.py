@@ -105,6 +105,27 @@ def post_scores(snapshot: Snapshot, learner: Learner) -> dict[str, float]:
     return {s.topic.name: round(s.fraction, 4) for s in scores}
 
 
+def evidence(snapshot: Snapshot, learner: Learner) -> dict[str, Any]:
+    """What a manager confirms by signing: the topics the learner tested out of (with
+    their pre-check scores) and their post-assessment score, where there is one."""
+    precheck = snapshot.programme.precheck
+    tested: list[dict[str, Any]] = []
+    if precheck is not None:
+        attempt = counting_attempt(learner.data.attempts, precheck.attempt)
+        scores = topic_scores(attempt, precheck) if attempt is not None else []
+        if not isinstance(scores, str):
+            tested = [
+                {"topic": s.topic.name, "score": s.fraction}
+                for s in scores
+                if s.fraction >= precheck.pass_mark
+            ]
+    post = post_scores(snapshot, learner)
+    return {
+        "tested_out": tested,
+        "post": round(sum(post.values()) / len(post), 4) if post else None,
+    }
+
+
 def undecidable(learner: Learner) -> str | None:
     if learner.person.suspended or not learner.person.active:
         return "enrolment not active or user suspended"
@@ -171,7 +192,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                 "tested_out": sorted(a.cmid for _, acts in completed for a in acts),
             }
         )
-        news = _message(snapshot, history, learner, attempt, completed, focus)
+        news = _message(snapshot, history, learner, attempt, completed, focus, result)
         if news is not None:
             result.actions.append(news)
     return result
@@ -184,6 +205,7 @@ def _message(
     attempt: Attempt,
     planned: list[tuple[TopicScore, list[Activity]]],
     focus: list[TopicScore],
+    held: RuleResult,
 ) -> Action | None:
     """The learner's pre-check message, where it is news.
 
@@ -209,11 +231,13 @@ def _message(
     ]  # fmt: skip
     data = message_data(snapshot, learner, precheck, completed, focus)
     template = "precheck.result"
-    if not history.in_scope("precheck", attempt.timefinish or attempt.timestart, snapshot):
+    taken = attempt.timefinish or attempt.timestart
+    if not history.in_scope("precheck", taken, snapshot):
+        held.hold("precheck", uid, taken)
         if not any(acts for _, acts in completed):
             return None
         template = "precheck.completed"
-        data["taken"] = attempt.timefinish or attempt.timestart
+        data["taken"] = taken
     return message(
         snapshot.programme.id,
         f"message:precheck:u{uid}:a{attempt.id}",

@@ -13,14 +13,14 @@ course with the sign-off role). When the criterion turns complete the learner is
 told who signed off.
 
 Everything the rule knows of earlier runs comes from the ledger (which digests
-were delivered, to whom, listing whom): :func:`records` projects it into the
+were delivered, to whom, listing whom): :mod:`buyin.rules.signoff_records` projects it into the
 per-learner sign-off records that `status` and the reports read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from buyin.model.actions import (
@@ -45,6 +45,7 @@ from buyin.model.snapshot import (
 )
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.precheck import evidence
 
 DIGEST = "signoff-digest"
 DONE = "signoff-done"
@@ -397,7 +398,11 @@ def evaluate(
                 snapshot,
                 recipient,
                 items,
-                {"url": channel.link(snapshot, recipient, groupid), "page": channel.name},
+                {
+                    "url": channel.link(snapshot, recipient, groupid),
+                    # the link's words name where it goes: the team's view where filtered
+                    "page": channel.name + ("_team" if groupid else ""),
+                },
                 now,
                 reminder=not new,
                 # the report opens only with the role, which the agent may not be allowed to give
@@ -469,8 +474,9 @@ def _digest(
         "now": now,
         "reminder": reminder,
         "count": len(learners),
+        # what they confirm by signing, per learner
         "own": [
-            {"name": p.learner.person.fullname, "since": p.since}
+            {"name": p.learner.person.fullname, "since": p.since, **evidence(snapshot, p.learner)}
             for p, how in items.values()
             if how == "direct"
         ],
@@ -527,101 +533,3 @@ def _signed_message(
         data,
         {"rule": DONE, "course": course.id, "approver": person.id if person else None},
     )
-
-
-# -- the records status and reports read ---------------------------------------------
-
-
-@dataclass
-class SignoffRecord:
-    userid: int
-    status: str  # awaiting | requested | reminded | escalated | signed | cancelled | undecided
-    approver: int | None = None
-    awaiting_since: int | None = None
-    requested_at: int | None = None
-    reminders: int = 0
-    escalated_to: int | None = None
-    escalated_at: int | None = None
-    signed_at: int | None = None
-    signed_by: int | None = None
-    latency_seconds: int | None = None
-    note: str = ""
-    extra: dict[str, int] = field(default_factory=dict)
-
-
-def records(
-    snapshot: Snapshot,
-    ledger: Mapping[str, LedgerEntry],
-    now: int,
-    channel: SignoffChannel | None = None,
-) -> dict[int, SignoffRecord]:
-    """Per learner, the sign-off request as the ledger and Moodle show it."""
-    cfg = snapshot.programme.signoff
-    if cfg is None:
-        return {}
-    channel = channel or channel_for(snapshot)
-    digests = delivered_digests(ledger, snapshot.course.id)
-    out: dict[int, SignoffRecord] = {}
-    requested: dict[int, list[Delivered]] = {}
-    escalated: dict[int, Delivered] = {}
-    for d in digests:
-        for uid, how in d.learners.items():
-            if how == "direct":
-                requested.setdefault(uid, []).append(d)
-            else:
-                escalated.setdefault(uid, d)
-    notes = {
-        learner.id: item.note if isinstance(item, Pending) else item
-        for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests))
-        if item != "signed"
-    }
-    for uid, learner in snapshot.learners.items():
-        signed = channel.signed_at(learner)
-        since = awaiting_since(learner)
-        if signed is None and since is None:
-            continue
-        if signed is not None:
-            completion = learner.data.completion
-            others = [
-                c.timecompleted
-                for c in (completion.criteria if completion else ())
-                if c.type != CRITERIA_ROLE and c.timecompleted
-            ]
-            start = max(others) if others else None
-            approver, _ = resolve_approver(snapshot, learner.person, cfg)
-            out[uid] = SignoffRecord(
-                userid=uid,
-                status="signed",
-                approver=approver.person.id if approver else None,
-                awaiting_since=start,
-                requested_at=requested[uid][0].at if uid in requested else None,
-                reminders=max(0, len(requested.get(uid, [])) - 1),
-                escalated_to=escalated[uid].recipient if uid in escalated else None,
-                escalated_at=escalated[uid].at if uid in escalated else None,
-                signed_at=signed,
-                signed_by=signer_of(channel, learner),
-                latency_seconds=signed - start if start else None,
-            )
-            continue
-        approver, problem = resolve_approver(snapshot, learner.person, cfg)
-        sent = requested.get(uid, [])
-        status = "escalated" if uid in escalated else "reminded" if len(sent) > 1 else "requested"
-        out[uid] = SignoffRecord(
-            userid=uid,
-            status=status if sent else "awaiting" if approver else "undecided",
-            approver=approver.person.id if approver else None,
-            awaiting_since=since,
-            requested_at=sent[0].at if sent else None,
-            reminders=max(0, len(sent) - 1),
-            escalated_to=escalated[uid].recipient if uid in escalated else None,
-            escalated_at=escalated[uid].at if uid in escalated else None,
-            note=notes.get(uid, approver.note if approver else problem),
-        )
-    for uid in set(requested) - set(snapshot.learners):
-        out[uid] = SignoffRecord(userid=uid, status="cancelled", note="learner unenrolled")
-    for uid in set(requested) & set(snapshot.learners):
-        if uid not in out:
-            out[uid] = SignoffRecord(
-                userid=uid, status="cancelled", note="criteria no longer met (course reset?)"
-            )
-    return out
