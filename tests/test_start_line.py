@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from buyin.cli import main
 from buyin.config import Settings
 from buyin.simulator import SimulatedMoodle
-from support import Clock, load_scenario
+from support import Clock, load_scenario, set_mapping
 
 REFRESHER = 3
 LEARNERS = load_scenario()["learners"]
@@ -146,3 +146,18 @@ def test_backfill_precheck_sends_results_once_never_to_a_completed_course(
     sent = len(site.state.messages)
     cli("backfill", "--since", "2026-09-01", "--precheck")
     assert len(site.state.messages) == sent
+
+
+def test_messages_name_the_sender_the_programme_names(
+    site: SimulatedMoodle, run_sync: Any, mapping_dir: Path
+) -> None:
+    set_mapping(
+        mapping_dir, 'learner_role = "student"', 'learner_role = "student"\nsender = "mgr1"'
+    )
+    run_sync()
+    (welcome,) = received(site, "learner18")
+    # Moodle sends every message from the token's user: the text says whom it is from
+    assert welcome.endswith(
+        "<p>— Dana Whitfield. Questions? Reply to Dana Whitfield directly: this message was "
+        "sent for them by the training system.</p>"
+    )

@@ -454,10 +454,14 @@ def render(
     """
     if params.template == "inbox":
         summary, text = _inbox(list(params.data["parts"]), own or {}, language)
-        return replace(params, summary=summary, text=text)
-    compose = COMPOSERS.get(params.template)
-    if compose is None:
-        raise KeyError(f"no message template {params.template!r}")
-    words = Words(params.template, language, (own or {}).get(params.template, {}))
-    summary, text = compose(words, params.data)
+    else:
+        compose = COMPOSERS.get(params.template)
+        if compose is None:
+            raise KeyError(f"no message template {params.template!r}")
+        words = Words(params.template, language, (own or {}).get(params.template, {}))
+        summary, text = compose(words, params.data)
+    if params.data.get("sender"):
+        # Moodle sends as the token's user: the text says who it is from
+        common = Words("common", language, {})
+        text += common("from", sender=params.data["sender"])
     return replace(params, summary=summary, text=text)

@@ -26,6 +26,10 @@ EN: Table = {
         "percent": "{value}%",
         #: how a message greets its reader (a merged message's later parts leave it out)
         "hi": "Hi {firstname},",
+        #: who a message is from, where the programme names a sender (Moodle sends every
+        #: message from the agent's account)
+        "from": "<p>— {sender}. Questions? Reply to {sender} directly: this message was "
+        "sent for them by the training system.</p>",
         #: a day: {weekday} {day} {month} {year}, the names from the two lists below
         "date": "{weekday} {day} {month} {year}",
         "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",

@@ -111,5 +111,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     if snapshot.programme.poll is not None:
         result.merge(poll.evaluate(snapshot, history, now))
     result.merge(insights.evaluate(snapshot, history, now))
-    result.actions = inbox.gather(result.actions, history, now)
+    sender = snapshot.programme.sender
+    if sender:  # named in every message: Moodle sends them from the token's user
+        who = snapshot.find("username", sender)
+        sender = who.fullname if who is not None else sender
+    result.actions = inbox.gather(result.actions, history, now, sender=sender)
     return result

@@ -15,6 +15,8 @@ sent again as stored, never merged into something else.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from buyin.model.actions import Action, Kind, MessageParams, params_from_json
 from buyin.model.clock import day_of
 from buyin.model.ledger import DONE, UNSETTLED, LedgerEntry
@@ -46,8 +48,9 @@ def _rank(action: Action) -> int:
     return ORDER.index(template) if template in ORDER else len(ORDER)
 
 
-def gather(actions: list[Action], history: History, now: int) -> list[Action]:
-    """``actions`` with their messages at most one per recipient today."""
+def gather(actions: list[Action], history: History, now: int, sender: str = "") -> list[Action]:
+    """``actions`` with their messages at most one per recipient today; ``sender``: who
+    they are from (named in the text), where the programme names someone."""
     ledger = history.ledger
     today = day_of(now)
     out: list[Action] = []
@@ -92,7 +95,12 @@ def gather(actions: list[Action], history: History, now: int) -> list[Action]:
     for to, messages in fresh.items():
         if to in busy or ledger.messages_on(to, today, day_of):
             continue  # they heard from this programme today: the rest waits for a later day
-        out.append(messages[0] if len(messages) == 1 else merge(messages, now))
+        one = messages[0] if len(messages) == 1 else merge(messages, now)
+        if sender:
+            assert isinstance(one.params, MessageParams)
+            data = {**one.params.data, "sender": sender}
+            one = replace(one, params=replace(one.params, data=data))
+        out.append(one)
     return out
 
 
