@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from buyin.cli import main
 from buyin.config import Settings
 from buyin.simulator import SimulatedMoodle
-from support import Clock, load_scenario, set_mapping
+from support import Clock, load_scenario, news_since, set_mapping
 
 REFRESHER = 3
 LEARNERS = load_scenario()["learners"]
@@ -161,3 +161,14 @@ def test_messages_name_the_sender_the_programme_names(
         "<p>— Dana Whitfield. Questions? Reply to Dana Whitfield directly: this message was "
         "sent for them by the training system.</p>"
     )
+
+
+def test_a_managers_dates_are_in_their_own_time_zone(
+    site: SimulatedMoodle, run_sync: Any, mapping_dir: Path
+) -> None:
+    news_since(mapping_dir)  # learner07's completion is news: mgr2 hears of their refresher
+    site.state.users[MANAGERS["mgr2"]].timezone = "Pacific/Kiritimati"  # UTC+14
+    run_sync()
+    (note,) = [m.text for m in site.messages_to(MANAGERS["mgr2"]) if "Grace Hughes has" in m.text]
+    # Tuesday 15 December in UTC is already Wednesday there (core_user_get_users_by_field)
+    assert "Their refresher opens on Wednesday 16 December 2026." in note

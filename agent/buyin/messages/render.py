@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from buyin.messages.templates import LANGUAGES
 from buyin.model.actions import MessageParams
@@ -27,8 +28,12 @@ class _Escaped(dict[str, str]):
 class Words:
     """One template's fragments (the programme's overrides first), filled on demand."""
 
-    def __init__(self, template: str, language: str, own: Mapping[str, str]) -> None:
+    def __init__(
+        self, template: str, language: str, own: Mapping[str, str], zone: tzinfo = UTC
+    ) -> None:
         table = LANGUAGES[language]
+        #: the reader's time zone: the days a message names are theirs
+        self.zone = zone
         if template not in table:
             raise KeyError(f"no message template {template!r} in language {language!r}")
         self.common = table["common"]
@@ -64,7 +69,7 @@ class Words:
 
     def date(self, ts: int) -> str:
         """A day in words ("Monday 9 November 2026": no zero-padded day)."""
-        moment = datetime.fromtimestamp(ts, UTC)
+        moment = datetime.fromtimestamp(ts, self.zone)
         return self(
             "date",
             weekday=self.common["weekdays"].split()[moment.weekday()],
@@ -425,15 +430,39 @@ def _continued(w: Words, text: str, firstname: str) -> str:
     return text
 
 
+def reader(data: Mapping[str, Any], language: str) -> tuple[str, tzinfo]:
+    """The language and time zone a message is written in: the recipient's, where
+    Moodle told them (``lang``, ``timezone``) and the agent has them; else ``language``
+    and UTC (Moodle's "99", the site's default zone, is not in its web services)."""
+    who = data.get("recipient") or next(
+        (p["data"].get("recipient") for p in data.get("parts", ()) if p["data"].get("recipient")),
+        None,
+    )
+    if not who:
+        return language, UTC
+    lang = str(who.get("lang") or "").split("_")[0]
+    zone: tzinfo = UTC
+    name = str(who.get("timezone") or "")
+    if name and name != "99":
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC
+    return (lang if lang in LANGUAGES else language), zone
+
+
 def _inbox(
-    parts: list[Mapping[str, Any]], own: Mapping[str, Mapping[str, str]], language: str
+    parts: list[Mapping[str, Any]],
+    own: Mapping[str, Mapping[str, str]],
+    language: str,
+    zone: tzinfo = UTC,
 ) -> tuple[str, str]:
     """Several messages for one person, as one: each part composed by its template
     (a part after the first as a continuation: no second greeting)."""
     summaries, texts = [], []
     for i, part in enumerate(parts):
         template = part["template"]
-        words = Words(template, language, own.get(template, {}))
+        words = Words(template, language, own.get(template, {}), zone)
         data = {**part["data"], "more": i > 0}
         summary, text = COMPOSERS[template](words, data)
         summaries.append(summary)
@@ -452,13 +481,14 @@ def render(
     ``own``: the programme's overridden fragments by template id (see
     :func:`buyin.messages.templates.overrides`).
     """
+    language, zone = reader(params.data, language)
     if params.template == "inbox":
-        summary, text = _inbox(list(params.data["parts"]), own or {}, language)
+        summary, text = _inbox(list(params.data["parts"]), own or {}, language, zone)
     else:
         compose = COMPOSERS.get(params.template)
         if compose is None:
             raise KeyError(f"no message template {params.template!r}")
-        words = Words(params.template, language, (own or {}).get(params.template, {}))
+        words = Words(params.template, language, (own or {}).get(params.template, {}), zone)
         summary, text = compose(words, params.data)
     if params.data.get("sender"):
         # Moodle sends as the token's user: the text says who it is from
