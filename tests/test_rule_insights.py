@@ -174,3 +174,12 @@ def test_manager_digest_weekday(weekday: str, expected: list[tuple[str, int]]) -
     assert messages(result) == expected
     if expected:
         assert result.actions[0].reason["learners"] == [20]
+
+
+def test_no_weekly_digest_once_the_whole_team_has_finished() -> None:
+    digest = {"learner_summary": False, "manager_digest_weekday": "monday"}
+    in_progress = run(completed(20), learner(21), insights=digest)
+    finished = run(completed(20), completed(21), insights=digest)
+
+    assert messages(in_progress) == [("message:insight-team:u5:pcc101:2026-W47", 5)]
+    assert messages(finished) == []  # nothing in progress, nothing awaiting: nothing to follow
