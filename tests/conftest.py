@@ -80,3 +80,11 @@ def state(settings: Settings) -> Iterator[State]:
     db = State(settings.state_path)
     yield db
     db.close()
+
+
+@pytest.fixture(scope="session")
+def nine_weeks(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The nine-week simulation (tests/nine_weeks.py), run once for every test reading it."""
+    from nine_weeks import simulate
+
+    return simulate(tmp_path_factory.mktemp("nine-weeks"))

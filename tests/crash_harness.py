@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -64,6 +65,11 @@ def write_mappings(workdir: Path) -> Path:
     mappings.mkdir(parents=True, exist_ok=True)
     text = (REPO / "mappings" / "examples" / "cc101.toml").read_text()
     text = text.replace("escalate_after_days = 7", "escalate_after_days = 7\nteam_groups = true")
+    # the start line before every event of the scenario, so that one sync makes every
+    # kind of write (follow-ups of earlier completions included) and sends every message
+    text = re.sub(r'(?m)^mapped_since = ".*"$', 'mapped_since = "2026-01-01"', text)
+    if "mapped_since" not in text:
+        text = text.replace("[program]\n", '[program]\nmapped_since = "2026-01-01"\n', 1)
     (mappings / "cc101.toml").write_text(text)
     return mappings
 

@@ -41,4 +41,16 @@ def set_mapping(mapping_dir: Path, old: str, new: str) -> None:
 
 def precheck_messages(site: Any, userid: int) -> list[Any]:
     """The pre-check result messages a user received (not kickoffs, digests, job aids)."""
-    return [m for m in site.messages_to(userid) if "thank you for taking the" in m.text]
+    return [
+        m
+        for m in site.messages_to(userid)
+        if "thank you for taking the" in m.text.lower() or " you took the " in m.text
+    ]
+
+
+def news_since(mapping_dir: Path, day: str = "2026-01-01") -> None:
+    """Set the example mapping's start line (``mapped_since``) back to ``day``, so the
+    scenario's months of history are news to the first sync (as after a backfill)."""
+    set_mapping(
+        mapping_dir, 'learner_role = "student"', f'learner_role = "student"\nmapped_since = "{day}"'
+    )

@@ -128,7 +128,10 @@ def test_an_enrolment_whose_answer_is_lost_still_gets_its_refresher_message_once
             assert agent.sync(env=env).code == 0
         held = holding(site, agent.server.url)
     opened = [
-        t for t, n in held.messages[LEARNER01].items() for _ in range(n) if REFRESHER_OPEN in t
+        t
+        for t, n in held.messages[LEARNER01].items()
+        for _ in range(n)
+        if REFRESHER_OPEN in t.casefold()
     ]
     assert len(opened) == 1
     assert compare(held, reference["core"][0]).same

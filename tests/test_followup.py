@@ -16,7 +16,7 @@ from buyin.config import Settings
 from buyin.push import Pusher
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.simulator.functions import WRITE_FUNCTIONS
-from support import DAY, SCENARIO_NOW, Clock, load_scenario, set_mapping
+from support import DAY, SCENARIO_NOW, Clock, load_scenario, news_since, set_mapping
 from test_sync import moodle_state, sync_once
 
 REFRESHER = 3
@@ -37,8 +37,9 @@ def texts(site: SimulatedMoodle, userid: int, marker: str) -> list[str]:
 
 
 def test_completed_learners_get_refresher_job_aid_and_open_notice(
-    site: SimulatedMoodle, run_sync: Any, clock: Clock
+    site: SimulatedMoodle, run_sync: Any, clock: Clock, mapping_dir: Path
 ) -> None:
+    news_since(mapping_dir)  # the completions are news (not before the start line)
     scenario = load_scenario()
     l01, l07 = scenario["learners"]["learner01"], scenario["learners"]["learner07"]
     assert run_sync().exit_code == 0
@@ -49,9 +50,10 @@ def test_completed_learners_get_refresher_job_aid_and_open_notice(
     assert e01.timestart == completion_time("learner01") + 30 * DAY
     assert e07.timestart == completion_time("learner07") + 30 * DAY
     assert STUDENT in e01.roleids and STUDENT in e07.roleids
-    # learner01's refresher date has passed: told in the same run; learner07's is ahead
-    assert len(texts(site, l01["userid"], "your refresher")) == 1
-    assert texts(site, l07["userid"], "your refresher") == []
+    # learner01's refresher date has passed: told in the same message; learner07's is ahead
+    (told,) = texts(site, l01["userid"], "is open now")
+    assert "Customer conversation checklist" in told
+    assert texts(site, l07["userid"], "is open now") == []
     for learner in (l01, l07):
         assert len(texts(site, learner["userid"], "Customer conversation checklist")) == 1
     # nobody else completed CC101
@@ -67,13 +69,13 @@ def test_completed_learners_get_refresher_job_aid_and_open_notice(
     opens = e07.timestart
     clock.now = opens - DAY
     run_sync()
-    assert texts(site, l07["userid"], "your refresher") == []
+    assert texts(site, l07["userid"], "is open now") == []
     clock.now = opens + 3600
     run_sync()
-    assert len(texts(site, l07["userid"], "your refresher")) == 1
+    assert len(texts(site, l07["userid"], "is open now")) == 1
     clock.advance(days=2)
     run_sync()
-    assert len(texts(site, l07["userid"], "your refresher")) == 1
+    assert len(texts(site, l07["userid"], "is open now")) == 1
     assert len(texts(site, l07["userid"], "Customer conversation checklist")) == 1
 
 
@@ -112,15 +114,15 @@ def test_killed_between_enrolment_and_notification_finishes_without_enrolling_tw
 
     monkeypatch.setattr(Pusher, "_batched", die_before_messages)
     with pytest.raises(KeyboardInterrupt):
-        sync_once(site, tmp_path, clock)
+        sync_once(site, tmp_path, clock, since="2026-01-01")
     monkeypatch.setattr(Pusher, "_batched", real)
     l01 = load_scenario()["learners"]["learner01"]["userid"]
     assert site.enrolment(l01, REFRESHER) is not None
-    assert texts(site, l01, "your refresher") == []
+    assert texts(site, l01, "is open now") == []
 
     mark = len(site.calls)
     assert sync_once(site, tmp_path, clock).exit_code == 0
-    assert len(texts(site, l01, "your refresher")) == 1
+    assert len(texts(site, l01, "is open now")) == 1
     assert [p for fn, p in site.calls[mark:] if fn == "enrol_manual_enrol_users"] == []
 
 
@@ -173,15 +175,23 @@ def test_kickoff_reaches_new_learners_and_their_managers_once_named_correctly(
 def test_backfill_matches_sync_and_a_second_backfill_changes_nothing(
     tmp_path: Path, clock: Clock
 ) -> None:
+    # a sync whose start line is two months back, and a first sync that backfills them
     synced = SimulatedMoodle(generate_scenario(), clock=clock)
     backfilled = SimulatedMoodle(generate_scenario(), clock=clock)
-    assert sync_once(synced, tmp_path / "sync", clock).exit_code == 0
-    window = (SCENARIO_NOW - 60 * DAY, clock.now)
-    assert sync_once(backfilled, tmp_path / "backfill", clock, window=window).exit_code == 0
+    assert sync_once(synced, tmp_path / "sync", clock, since="2026-09-01").exit_code == 0
+    window = (SCENARIO_NOW - 90 * DAY, clock.now)
+    kinds = frozenset({"precheck", "followup", "insights"})
+    assert (
+        sync_once(backfilled, tmp_path / "backfill", clock, window=window, kinds=kinds).exit_code
+        == 0
+    )
     assert moodle_state(backfilled) == moodle_state(synced)
     digest = backfilled.state_digest()
     mark = len(backfilled.calls)
-    assert sync_once(backfilled, tmp_path / "backfill", clock, window=window).exit_code == 0
+    assert (
+        sync_once(backfilled, tmp_path / "backfill", clock, window=window, kinds=kinds).exit_code
+        == 0
+    )
     assert backfilled.state_digest() == digest
     assert not any(fn in WRITE_FUNCTIONS for fn, _ in backfilled.calls[mark:])
 
@@ -241,10 +251,11 @@ def test_a_mapping_change_is_seen_at_the_next_sync_not_the_next_reconciliation(
 
 
 def test_the_refresher_quiz_result_is_recorded_as_retention_once(
-    site: SimulatedMoodle, run_sync: Any, clock: Clock, settings: Settings
+    site: SimulatedMoodle, run_sync: Any, clock: Clock, settings: Settings, mapping_dir: Path
 ) -> None:
     from buyin.state import State
 
+    news_since(mapping_dir)
     l01 = load_scenario()["learners"]["learner01"]["userid"]
     run_sync()  # learner01 is enrolled in CC201, whose start date has passed
     clock.advance(hours=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 from buyin.cli import main
 from buyin.config import Settings
 from buyin.mapping import load_mapping
+from buyin.model.clock import day_of
 from buyin.model.snapshot import Course
 from buyin.simulator import SimulatedMoodle
 from buyin.simulator.model import Activity
@@ -68,6 +70,9 @@ def test_cc101_starter_is_valid_and_marks_every_guess(
     assert [t.name for t in programme.precheck.topics] == TOPICS
     assert programme.precheck.exclude == frozenset()
     assert programme.signoff is None  # written commented out
+    # the start line is the day it was written: older events are left to `buyin backfill`
+    assert programme.mapped_since == day_of(int(time.time()))
+    assert "buyin backfill --since DATE" in out.read_text()
     for topic in topics_of(out):
         assert topic["review"] is True
         assert "slots" not in topic  # the grading page is not in the service: unknown

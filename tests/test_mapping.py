@@ -91,6 +91,11 @@ def test_a_minimal_mapping_gets_the_defaults(tmp_path: Path) -> None:
 
 BROKEN = {
     "missing-program-id": (variant('id = "cc101"\n', ""), "program.id", "'id' is required"),
+    "unknown-working-day": (
+        variant('learner_role = "student"', 'learner_role = "student"\nworking_days = ["funday"]'),
+        "program.working_days[0]",
+        "'funday' is not one of",
+    ),
     "unknown-key": (
         variant("quiz = 9 ", "topcs = []\nquiz = 9 "),
         "precheck.topcs",

@@ -61,6 +61,62 @@ def test_a_programme_override_replaces_its_fragment_and_keeps_unknown_placeholde
     )
 
 
+@pytest.mark.parametrize(
+    ("recipient", "now", "expected"),
+    [
+        pytest.param(
+            None, 0, " Their refresher opens on Tuesday 15 December 2026.", id="no zone known: UTC"
+        ),
+        pytest.param(
+            {"lang": "en", "timezone": "99"},
+            0,
+            " Their refresher opens on Tuesday 15 December 2026.",
+            id="99, the site's default: UTC",
+        ),
+        pytest.param(
+            {"lang": "en", "timezone": "Pacific/Auckland"},
+            0,
+            " Their refresher opens on Wednesday 16 December 2026.",
+            id="the recipient's zone: their day",
+        ),
+        pytest.param(
+            {"lang": "xx", "timezone": "Nowhere/Atlantis"},
+            0,
+            " Their refresher opens on Tuesday 15 December 2026.",
+            id="an unknown language and zone: English and UTC",
+        ),
+        pytest.param(
+            None,
+            1797400000,
+            " Their refresher opened on Tuesday 15 December 2026.",
+            id="a date already past when sent: told as past",
+        ),
+        pytest.param(
+            None,
+            1797278400,
+            " Their refresher opens on Tuesday 15 December 2026.",
+            id="the day before: still to come",
+        ),
+    ],
+)
+def test_dates_are_the_readers_and_never_a_past_date_as_to_come(
+    recipient: dict[str, str] | None, now: int, expected: str
+) -> None:
+    opens = 1797364800  # Tuesday 15 December 2026 20:00 UTC (Wednesday 09:00 in Auckland)
+    data = {
+        "firstname": "Omar",
+        "learner": "Grace Hughes",
+        "username": "learner07",
+        "course": COURSE,
+        "refresher_opens": opens,
+        "now": now,
+    }
+    if recipient is not None:
+        data["recipient"] = recipient
+    text = render(MessageParams(touserid=6, template="followup.manager_note", data=data)).text
+    assert expected in text
+
+
 def test_an_unknown_template_is_named() -> None:
     with pytest.raises(KeyError, match="no message template 'nope'"):
         render(MessageParams(touserid=5, template="nope"))

@@ -33,7 +33,7 @@ def test_awaiting_learners_are_requested_for_their_own_managers_only(
     texts = [m.text for m in plugin_site.messages_to(MGR["mgr1"]) if "sign-off" in m.text]
     assert texts and "/local/buyin/index.php" in texts[0]
     # ... and calls it by the page's own name (issue #10)
-    assert '/local/buyin/index.php">Sign-off requests</a>' in texts[0]
+    assert '/local/buyin/index.php">your Sign-off requests page</a>' in texts[0]
     assert "course completion report" not in texts[0]
 
 

@@ -38,7 +38,8 @@ MGR = {name: int(uid) for name, uid in POLL["non_respondents"].items()} | {
 
 
 def poll_messages(site: SimulatedMoodle, userid: int, words: str) -> list[Any]:
-    return [m for m in site.messages_to(userid) if words in m.text]
+    """Messages with ``words`` (any case: a part of a merged message starts a sentence)."""
+    return [m for m in site.messages_to(userid) if words.lower() in m.text.lower()]
 
 
 def invitations(site: SimulatedMoodle, userid: int) -> list[Any]:

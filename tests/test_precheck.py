@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from buyin.simulator import SimulatedMoodle
-from support import load_scenario, precheck_messages, set_mapping
+from support import load_scenario, news_since, precheck_messages, set_mapping
 
 WRITES = {
     "core_completion_override_activity_completion_status",
@@ -80,16 +80,39 @@ def test_first_and_best_differ_for_learners_with_two_attempts(mapping_dir: Path)
     assert best.get(17) == {7, 8} and 17 not in first
 
 
-def test_each_finished_learner_gets_one_message(site: SimulatedMoodle, run_sync: Any) -> None:
+def test_the_first_sync_tells_only_who_had_something_completed_for_them(
+    site: SimulatedMoodle, run_sync: Any
+) -> None:
+    scenario = load_scenario()
+    run_sync()
+    # every pre-check was taken before the first sync (the start line): history, except
+    # for learner10, learner11 and learner16, whose activities this sync completed
+    told = {"learner10", "learner11", "learner16"}
+    for name, learner in scenario["learners"].items():
+        received = [m.text for m in precheck_messages(site, learner["userid"])]
+        assert len(received) == (name in told), name
+    (text,) = [m.text for m in precheck_messages(site, 19)]  # learner11
+    assert text.startswith("<p>Hi Kemi, on Monday 28 September 2026 you took the CC101 Pre-check")
+    assert "we have now marked their activities complete for you" in text
+    assert "<strong>Listening</strong> (100%): <a href=" in text
+    assert "Objections" not in text  # nothing was completed there: not news
+    assert "already complete" not in text
+
+
+def test_each_finished_learner_gets_one_message(
+    site: SimulatedMoodle, run_sync: Any, mapping_dir: Path
+) -> None:
+    news_since(mapping_dir)
     scenario = load_scenario()
     run_sync()
     finished = set(scenario["expected_summary"]["precheck_finished"])
+    complete = set(scenario["expected_summary"]["cc101_complete"])
     for name, learner in scenario["learners"].items():
         received = [m for m in precheck_messages(site, learner["userid"]) if m.useridfrom == 3]
-        if name in finished:
+        if name in finished - complete:
             assert len(received) == 1, name
         else:
-            assert received == [], name
+            assert received == [], name  # a learner whose course is complete: no pre-check news
     # learner11 (id 19) tested out of Listening, Questioning and Closing; focus on Objections
     text = precheck_messages(site, 19)[0].text
     for topic in ("Listening", "Questioning", "Closing", "Objections"):
@@ -130,7 +153,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(site: SimulatedMoodle, run_
     expected = expected_overrides("first")
     printed = [line for line in lines if "would complete " in line]
     assert len(printed) == sum(len(v) for v in expected.values())
-    assert sum("pre-check results" in line for line in lines) == 16
+    # the pre-checks are history: only the three learners with activities completed hear
+    assert sum("pre-check results" in line for line in lines) == 0
+    assert sum("activities completed from an earlier pre-check" in line for line in lines) == 3
 
 
 def test_second_sync_writes_nothing_and_new_attempt_is_acted_on_alone(

@@ -35,7 +35,7 @@ from buyin.push import Pusher, PushResult
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
 from buyin.sync import Syncer, SyncReport
-from support import Clock
+from support import Clock, news_since
 
 STUDENT, SIGNOFF = 5, 10
 CC101, CC201 = 2, 3
@@ -259,6 +259,7 @@ def test_600_learners_with_the_approvers_enrolment_refused(
     site = SimulatedMoodle(scenario, clock=clock)
     site.assignable_roles.discard(SIGNOFF)
     site.collide_same_learner = True
+    news_since(mapping_dir)  # the completions are news: the refresher enrolments are due
     mgr1 = next(u.id for u in site.state.users.values() if u.username == "mgr1")
     refused_key = f"enrol:u{mgr1}:c{CC101}:r{SIGNOFF}"
     settings = Settings(

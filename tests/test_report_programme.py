@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from buyin.cli import main
-from nine_weeks import ACTIVITIES, COURSE, QUIZ, START, NineWeeks, simulate
+from nine_weeks import ACTIVITIES, COURSE, QUIZ, START, NineWeeks
 from support import DAY, REPO
 
 pytest.importorskip("pygal")
@@ -32,8 +32,8 @@ BASELINE = "enrolled:2026-09-07..2026-09-20"
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NineWeeks]:
-    yield simulate(tmp_path_factory.mktemp("nine-weeks"))
+def sim(nine_weeks: NineWeeks) -> Iterator[NineWeeks]:
+    yield nine_weeks
 
 
 def cli(sim: NineWeeks, *args: str) -> str:

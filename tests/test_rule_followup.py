@@ -117,15 +117,26 @@ def test_refresher_enrolment_dates(
             Status.SKIPPED,
             False,
             False,
-            id="already enrolled there (enrolment skipped): nothing is announced",
+            id="already enrolled there before we tried (skipped, no attempt): nothing announced",
+        ),
+        pytest.param(
+            1,
+            Status.FAILED,
+            False,
+            True,
+            id="our enrolment whose answer was lost (failed): the message waits for it",
         ),
     ],
 )
 def test_refresher_open_message(
     delay: float, earlier: Status | None, scheduled: bool, sent: bool
 ) -> None:
+    # an enrolment Moodle held before the agent tried is skipped with no attempt
+    attempts = 0 if earlier == Status.SKIPPED else 1
     history = History(
-        ledger=ledger(entry(ENROL, kind=Kind.ENROL, status=earlier)) if earlier else ledger()
+        ledger=ledger(entry(ENROL, kind=Kind.ENROL, status=earlier, attempts=attempts))
+        if earlier
+        else ledger()
     )
 
     result = run(completed(), followup(job_aid=False, delay_days=delay), history)

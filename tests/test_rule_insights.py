@@ -31,6 +31,17 @@ DONE_AT = NOW - 2 * DAY
 SUMMARY = "message:insight-complete:u20:pcc101"
 
 
+def tested_out(*uids: int) -> list[Any]:
+    """Applied test-out overrides: time saved, something gained to tell."""
+    return [
+        entry(f"override:u{u}:cm1", kind=Kind.OVERRIDE, userid=u, reason={"minutes_saved": 15})
+        for u in uids
+    ]
+
+
+SAVED = History(ledger=ledger(*tested_out(20)))
+
+
 def completed(uid: int = 20, **overrides: Any) -> Learner:
     return learner(uid, completion=completion(signed=True, at=DONE_AT - 3600), **overrides)
 
@@ -61,15 +72,23 @@ def messages(result: RuleResult) -> list[tuple[str, int]]:
     ("subject", "history", "mapped_since", "insights", "expected"),
     [
         pytest.param(
-            completed(), History(), None, None, [(SUMMARY, 20)], id="a completion earns one summary"
+            completed(), SAVED, None, None, [(SUMMARY, 20)], id="a completion earns one summary"
+        ),
+        pytest.param(
+            completed(attempts=[attempt()]),
+            SAVED,
+            None,
+            None,
+            [(SUMMARY, 20)],
+            id="with pre-check scores: still one summary",
         ),
         pytest.param(
             completed(attempts=[attempt()]),
             History(),
             None,
             None,
-            [(SUMMARY, 20)],
-            id="with pre-check scores: still one summary",
+            [],
+            id="no post-assessment, retention or time saved: nothing gained to tell, none",
         ),
         pytest.param(
             completed(),
@@ -81,7 +100,7 @@ def messages(result: RuleResult) -> list[tuple[str, int]]:
         ),
         pytest.param(
             completed(),
-            History(ledger=ledger(entry(SUMMARY, status=Status.FAILED))),
+            History(ledger=ledger(entry(SUMMARY, status=Status.FAILED), *tested_out(20))),
             None,
             None,
             [(SUMMARY, 20)],
@@ -96,11 +115,11 @@ def messages(result: RuleResult) -> list[tuple[str, int]]:
             id="awaiting sign-off is not a completion",
         ),
         pytest.param(
-            completed(), History(), "2026-11-17", None, [], id="completed before mapped_since: none"
+            completed(), SAVED, "2026-11-17", None, [], id="completed before mapped_since: none"
         ),
         pytest.param(
             completed(),
-            History(),
+            SAVED,
             None,
             {"learner_summary": False},
             [],
@@ -121,7 +140,12 @@ def test_completion_message_once(
 
 
 def test_every_completed_learner_gets_their_own_summary() -> None:
-    result = run(completed(20), completed(21), learner(22))
+    result = run(
+        completed(20),
+        completed(21),
+        learner(22),
+        history=History(ledger=ledger(*tested_out(20, 21))),
+    )
 
     assert messages(result) == [(SUMMARY, 20), ("message:insight-complete:u21:pcc101", 21)]
 
@@ -150,3 +174,12 @@ def test_manager_digest_weekday(weekday: str, expected: list[tuple[str, int]]) -
     assert messages(result) == expected
     if expected:
         assert result.actions[0].reason["learners"] == [20]
+
+
+def test_no_weekly_digest_once_the_whole_team_has_finished() -> None:
+    digest = {"learner_summary": False, "manager_digest_weekday": "monday"}
+    in_progress = run(completed(20), learner(21), insights=digest)
+    finished = run(completed(20), completed(21), insights=digest)
+
+    assert messages(in_progress) == [("message:insight-team:u5:pcc101:2026-W47", 5)]
+    assert messages(finished) == []  # nothing in progress, nothing awaiting: nothing to follow

@@ -236,7 +236,19 @@ def test_one_digest_per_approver_lists_all_their_learners() -> None:
             6, [], [digest(5)], id="waiting less than escalate_after_days: the approver only"
         ),
         pytest.param(
-            8, [], [digest(4), digest(5)], id="waiting longer: the approver's own manager hears too"
+            30, [], [digest(5)], id="waiting long but never asked: the first request, no escalation"
+        ),
+        pytest.param(
+            8,
+            [digest_entry(5, {20: "direct"}, at=NOW - 8 * DAY)],
+            [digest(4), digest(5)],
+            id="asked escalate_after_days ago: the approver's own manager hears too",
+        ),
+        pytest.param(
+            8,
+            [digest_entry(6, {20: "direct"}, at=NOW - 8 * DAY)],
+            [digest(5)],
+            id="another approver was asked: this one's clock starts now",
         ),
         pytest.param(
             8,

@@ -35,7 +35,9 @@ def learner_id(name: str) -> int:
     return int(load_scenario()["learners"][name]["userid"])
 
 
-def test_awaiting_learners_reach_their_own_managers(site: SimulatedMoodle, run_sync: Any) -> None:
+def test_awaiting_learners_reach_their_own_managers(
+    site: SimulatedMoodle, run_sync: Any, clock: Any
+) -> None:
     scenario = load_scenario()
     awaiting = scenario["expected_summary"]["cc101_awaiting_signoff"]
     assert awaiting == ["learner02", "learner08", "learner13", "learner19"]
@@ -54,11 +56,15 @@ def test_awaiting_learners_reach_their_own_managers(site: SimulatedMoodle, run_s
         )
         assert fullname in texts[0]
         assert "/report/completion/index.php?course=2" in texts[0]
-    # learner08 (mgr2's report) has waited ~12 days > escalate_after_days = 7: mgr1 too
+    # learner08 (mgr2's report) finished ~12 days ago, but mgr2 was asked only now: the
+    # escalation clock starts with the request, so nobody is escalated on the first sync
+    assert not any("waited longer" in t for m in MGR.values() for t in digests(site, m))
     learner08 = scenario["learners"]["learner08"]
     name08 = f"{learner08['firstname']} {learner08['lastname']}"
-    assert name08 in digests(site, MGR["mgr1"])[0]
-    assert "waited longer than expected" in digests(site, MGR["mgr1"])[0]
+    clock.advance(days=7)  # escalate_after_days after the request: mgr1 hears too
+    run_sync()
+    assert name08 in digests(site, MGR["mgr1"])[-1]
+    assert "waited longer than expected" in digests(site, MGR["mgr1"])[-1]
     # learners not awaiting are in nobody's digest
     for name in ("learner03", "learner01", "learner07"):
         learner = scenario["learners"][name]
@@ -109,8 +115,9 @@ def test_reminders_follow_the_interval_escalation_happens_once(
         clock.advance(days=1)
         run_sync()
         seen[day] = len(digests(site, mgr3))
-    # remind_every_days = 3: the request on day 0, reminders on days 3 and 6, nothing between
-    assert seen == {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 3, 7: 3}
+    # remind_every_days = 3: the request on day 0 (a Monday), reminders on day 3 and, as
+    # day 6 is a Sunday, on the Monday after: working days only
+    assert seen == {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 2, 7: 3}
     assert "Reminder:" in digests(site, mgr3)[-1]
     # each escalated learner reached the escalation approver once, however many runs
     escalations = [
@@ -190,11 +197,13 @@ def test_suspended_manager_goes_to_the_fallback(
 
 
 def test_a_manager_chain_that_loops_escalates_to_the_fallback(
-    site: SimulatedMoodle, run_sync: Any, settings: Settings, mapping_dir: Path
+    site: SimulatedMoodle, run_sync: Any, settings: Settings, mapping_dir: Path, clock: Any
 ) -> None:
     # learner08's manager is mgr2; make mgr2's manager learner08 (a loop)
     site.set_profile_field(MGR["mgr2"], "manager", "learner08")
     set_mapping(mapping_dir, 'fallback_approver = "mgr1"', 'fallback_approver = "mgr3"')
+    run_sync()
+    clock.advance(days=7)
     run_sync()
     name08 = "{firstname} {lastname}".format(**load_scenario()["learners"]["learner08"])
     assert not any(name08 in t for t in site_texts(site, learner_id("learner08")))

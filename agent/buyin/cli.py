@@ -244,13 +244,16 @@ def sync(
 ) -> None:
     """One incremental pass over every programme (for cron: `buyin sync --quiet`)."""
     from buyin.logsetup import redact_secret
-    from buyin.sync import run_sync
+    from buyin.sync import backfill_hint, run_sync
 
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
     _quiet_logs(ctx, quiet, detail)
     with stopping_on_signals():
         report = run_sync(settings, dry_run=dry_run, program=program)
+    if dry_run:  # a first sync says what it leaves as history, and how to send it
+        for line in backfill_hint(report):
+            click.echo(line)
     _print_run(ctx, report, quiet=quiet, detail=detail, show_metrics=show_metrics)
 
 
@@ -271,6 +274,19 @@ def _day(value: str, option: str, *, end: bool = False) -> int:
 @click.option("--program", help="Only this programme id.")
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing in Moodle.")
 @click.option(
+    "--precheck", is_flag=True, help="Send the results of pre-checks taken inside the window."
+)
+@click.option(
+    "--followup",
+    is_flag=True,
+    help="Follow up completions inside the window (job aid, refresher, manager note).",
+)
+@click.option(
+    "--insights",
+    is_flag=True,
+    help="Tell learners who completed inside the window what they gained.",
+)
+@click.option(
     "--kickoff", is_flag=True, help="Also welcome learners who started inside the window."
 )
 @output_options
@@ -282,16 +298,21 @@ def backfill(
     until: str | None,
     program: str | None,
     dry_run: bool,
+    precheck: bool,
+    followup: bool,
+    insights: bool,
     kickoff: bool,
     detail: int,
     quiet: bool,
     show_metrics: bool,
 ) -> None:
-    """Apply the follow-up rules to completions inside a window, once.
+    """Send, once, the news of events inside a window that sync left as history.
 
-    For a programme mapped after it had run for months: completions before the
-    mapping's mapped_since are left alone by sync; backfill covers them. Safe to
-    interrupt and run again: what was done is not done twice.
+    Pre-checks, completions and starts before a programme's start line (mapped_since,
+    by default its first sync) are history: sync completes tested-out activities but
+    tells nobody. Choose what to send: --precheck, --followup, --insights, --kickoff
+    (without any of the first three: --followup --insights). Safe to interrupt and run
+    again: what was sent is not sent twice.
     """
     from buyin.logsetup import redact_secret
     from buyin.sync import run_sync, system_clock
@@ -303,6 +324,12 @@ def backfill(
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
     _quiet_logs(ctx, quiet, detail)
+    chosen = {
+        k
+        for k, on in (("precheck", precheck), ("followup", followup), ("insights", insights))
+        if on
+    }
+    kinds = frozenset(chosen or {"followup", "insights"}) | ({"kickoff"} if kickoff else set())
     if sys.stdout.isatty():
         with click.progressbar(length=1, label="learners", show_pos=True) as bar:
 
@@ -316,11 +343,11 @@ def backfill(
                 program=program,
                 window=(start, end),
                 progress=progress,
-                retro_kickoff=kickoff,
+                kinds=kinds,
             )
     else:  # under cron: no progress bar
         report = run_sync(
-            settings, dry_run=dry_run, program=program, window=(start, end), retro_kickoff=kickoff
+            settings, dry_run=dry_run, program=program, window=(start, end), kinds=kinds
         )
     _print_run(ctx, report, quiet=quiet, detail=detail, show_metrics=show_metrics)
 

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from buyin.errors import ConfigurationError, MappingError
+from buyin.model.clock import WORKING_DAYS
 from buyin.model.programme import (
     Followup,
     JobAid,
@@ -199,6 +200,8 @@ def parse_mapping(data: dict[str, Any], source: Path) -> Programme:
         enabled=bool(p.get("enabled", True)),
         learner_role=p.get("learner_role", "student"),
         mapped_since=p.get("mapped_since"),
+        working_days=tuple(p.get("working_days", WORKING_DAYS)),
+        sender=p.get("sender", ""),
         sponsor=p.get("sponsor", ""),
         sponsor_message=p.get("sponsor_message", ""),
         precheck=precheck,

@@ -125,6 +125,11 @@ def make_plan(
         )
         if already_true(orphan, snapshot) is not None:
             plan.verified.append(orphan)
+        elif orphan.kind == Kind.MESSAGE and entry.payload.get("text"):
+            # composed from what was true then, frozen before that run applied anything:
+            # sent as stored (the push reads the recipient's messages back first), even
+            # though this run's rules, seeing the killed run's writes, would not ask for it
+            plan.actions.append(orphan)
         else:
             plan.stale.append((orphan, "no longer needed"))
     return plan

@@ -185,7 +185,7 @@ class Pusher:
         if entry.status == Status.APPLIED:
             return True
         return entry.status == Status.SKIPPED and (
-            entry.kind == Kind.OVERRIDE or entry.attempts > 0
+            entry.kind == Kind.OVERRIDE or not entry.held_before_us
         )
 
     def _each(

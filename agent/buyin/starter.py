@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import Any
 
 from buyin.errors import BuyinError, ConfigurationError, TransientError
 from buyin.mapping import Ref, parse_mapping
+from buyin.model.clock import day_of
 from buyin.model.snapshot import Activity, Course
 from buyin.moodle.client import MoodleClient
 from buyin.moodle.fetch import SiteInfo, fetch_activities, resolve_course
@@ -153,9 +155,11 @@ def parse_grading_page(raw: Any) -> GradingPage | None:
 
 
 class StarterBuilder:
-    def __init__(self, client: MoodleClient) -> None:
+    def __init__(self, client: MoodleClient, today: str | None = None) -> None:
         self.client = client
         self.guesses: list[str] = []
+        #: the start line written in the mapping (YYYY-MM-DD): the day `buyin init` ran
+        self.today = today or day_of(int(time.time()))
 
     def _try(self, function: str, **params: Any) -> tuple[Any, str | None]:
         """Call an optional function: (answer, None) or (None, why it could not be used)."""
@@ -336,7 +340,7 @@ class StarterBuilder:
         exclude: list[int],
         by_cmid: Mapping[int, Activity] | None = None,
     ) -> Starter:
-        text = render(ident, course, quiz, why, topics, exclude, by_cmid or {})
+        text = render(ident, course, quiz, why, topics, exclude, by_cmid or {}, since=self.today)
         self.guesses.append("signoff: written commented out; uncomment and adjust to use it")
         # the file must load as it is written
         parse_mapping(tomllib.loads(text), Path(f"{ident}.toml"))
@@ -351,6 +355,8 @@ def render(
     topics: Sequence[StarterTopic],
     exclude: Sequence[int],
     by_cmid: Mapping[int, Activity],
+    *,
+    since: str,
 ) -> str:
     out = [
         f"# Starter mapping for {_line(course.shortname)} {_line(course.fullname)!r} "
@@ -363,6 +369,11 @@ def render(
         f"name = {_str(course.fullname)}",
         f"course = {_str(course.shortname) if course.shortname else course.id}",
         'learner_role = "student"',
+        "# the start line: pre-checks, completions and starts before it are history, sent",
+        "# only on purpose with `buyin backfill --since DATE --precheck/--followup/...`",
+        f"mapped_since = {_str(since)}",
+        '# working_days = ["monday", "tuesday", "wednesday", "thursday", "friday"]  # reminders',
+        '# sender = "owner-username"      # who messages are from (named in each message)',
         '# sponsor = "Name, title"        # named in kickoff messages',
         '# sponsor_message = ""',
     ]
@@ -429,8 +440,10 @@ def _poll_lines(topics: Sequence[StarterTopic]) -> list[str]:
     return out
 
 
-def build_starter(client: MoodleClient, course: Ref, quiz: Ref | None = None) -> Starter:
-    return StarterBuilder(client).build(course, quiz)
+def build_starter(
+    client: MoodleClient, course: Ref, quiz: Ref | None = None, *, today: str | None = None
+) -> Starter:
+    return StarterBuilder(client, today).build(course, quiz)
 
 
 def refuse_overwrite(path: Path, force: bool) -> None:

@@ -30,7 +30,7 @@ from buyin.errors import (
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
 from buyin.model.actions import Action, FiguresParams, Kind
-from buyin.model.clock import HOUR
+from buyin.model.clock import HOUR, day_of
 from buyin.model.history import HistoryPoint
 from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
 from buyin.model.names import Names
@@ -42,7 +42,14 @@ from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pul
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
 from buyin.report.pushed import pushed_figures
-from buyin.rules import History, RuleResult, evaluate, signoff
+from buyin.rules import (
+    BACKFILL_DEFAULT,
+    BACKFILL_KINDS,
+    History,
+    RuleResult,
+    evaluate,
+    signoff_records,
+)
 from buyin.rules.noops import silent_noops
 from buyin.state import RunLock, State
 from buyin.state.holder import RunHolder
@@ -69,6 +76,43 @@ class ProgrammeOutcome:
     reconciled: bool = False
     #: why the programme does (part of) nothing without an error (rules.noops)
     warnings: list[str] = field(default_factory=list)
+    #: news the rules left to ``buyin backfill`` (per kind, learner -> when)
+    held: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: the programme's first sync (nothing kept of it before this run)
+    first: bool = False
+
+
+#: how `buyin backfill` names each kind of news, and what it is
+BACKFILL_WORDS = {
+    "precheck": "pre-check results",
+    "followup": "follow-ups of completions (job aid, refresher, manager note)",
+    "insights": "what-you-gained messages",
+    "kickoff": "welcomes to learners who had already started",
+}
+
+
+def backfill_hint(report: SyncReport) -> list[str]:
+    """What a programme's first sync leaves to ``buyin backfill``, and the command that
+    would send it (printed by the first sync's dry run)."""
+    lines: list[str] = []
+    for outcome in report.outcomes:
+        held = {k: v for k, v in outcome.held.items() if v}
+        if not outcome.first or not held:
+            continue
+        since = min(t for who in held.values() for t in who.values())
+        lines.append(
+            f"{outcome.programme.id}: before its start line, left to `buyin backfill` "
+            "(nobody is told unless you send it):"
+        )
+        for kind in BACKFILL_KINDS:
+            if kind in held:
+                lines.append(f"  {BACKFILL_WORDS[kind]}: {len(held[kind])} learner(s)")
+        flags = " ".join(f"--{k}" for k in BACKFILL_KINDS if k in held)
+        lines.append(
+            f"  to send them: buyin backfill --since {day_of(since)} "
+            f"--program {outcome.programme.id} {flags} --dry-run (then without --dry-run)"
+        )
+    return lines
 
 
 @dataclass
@@ -151,6 +195,7 @@ class Syncer:
         self.window: tuple[int, int] | None = None
         self.progress: Callable[[int, int], None] | None = None
         self.retro_kickoff = False
+        self.kinds: frozenset[str] = BACKFILL_DEFAULT
 
     def run(
         self,
@@ -160,9 +205,11 @@ class Syncer:
         window: tuple[int, int] | None = None,
         progress: Callable[[int, int], None] | None = None,
         retro_kickoff: bool = False,
+        kinds: frozenset[str] = BACKFILL_DEFAULT,
     ) -> SyncReport:
-        """One pass. ``window`` makes it a backfill: completions (and starts) inside it
-        are processed even before ``mapped_since``, every learner is fetched."""
+        """One pass. ``window`` makes it a backfill: events of ``kinds`` inside it
+        (pre-checks, completions, starts) are news even before the start line, and
+        every learner is fetched."""
         programmes = load_programmes(self.settings.mapping_dir, program)
         started = time.monotonic()
         now = self.clock()
@@ -172,6 +219,7 @@ class Syncer:
         self.window = window
         self.progress = progress
         self.retro_kickoff = retro_kickoff
+        self.kinds = kinds
         report = SyncReport(
             run_id=self.state.start_run(mode, now),
             mode=mode,
@@ -267,6 +315,7 @@ class Syncer:
                 mapped_at=mapped_at,
                 window=self.window,
                 retro_kickoff=self.retro_kickoff,
+                kinds=self.kinds,
             )
             result = evaluate(snapshot, history, now)
             outcome.plan = make_plan(
@@ -285,6 +334,8 @@ class Syncer:
             return outcome
         outcome.undecided = result.undecided
         outcome.warnings = silent_noops(snapshot)
+        outcome.held = result.held
+        outcome.first = kept.mapped_at is None
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
         outcome.names = names_of(snapshot)
         outcome.reconciled = reconcile
@@ -393,7 +444,7 @@ class Syncer:
         ledger = self.state.ledger(program)
         records: dict[int, dict[str, Any]] = {}
         if snapshot.programme.signoff is not None:
-            found = signoff.records(snapshot, ledger, now)
+            found = signoff_records.records(snapshot, ledger, now)
             records = {uid: asdict(r) for uid, r in found.items()}
             self.state.save_signoffs(program, list(records.values()), now)
         points = learner_points(snapshot, ledger, records, result.facts)
@@ -487,8 +538,9 @@ def run_sync(
     window: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     retro_kickoff: bool = False,
+    kinds: frozenset[str] = BACKFILL_DEFAULT,
     session: requests.Session | None = None,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> SyncReport:
     """The `buyin sync` and `buyin backfill` entry point: mappings validated before
@@ -500,16 +552,19 @@ def run_sync(
         lock.acquire()
     try:
         state = State(settings.state_path)
-        holder = RunHolder(state, clock())
+        # the system clock as it is at call time (tests replace it)
+        now = clock or system_clock
+        holder = RunHolder(state, now())
         try:
             if not dry_run:
                 holder.take()
-            return Syncer(settings, client, state, clock=clock).run(
+            return Syncer(settings, client, state, clock=now).run(
                 dry_run=dry_run,
                 program=program,
                 window=window,
                 progress=progress,
                 retro_kickoff=retro_kickoff,
+                kinds=kinds,
             )
         finally:
             if not dry_run:

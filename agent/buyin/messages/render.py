@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from buyin.messages.templates import LANGUAGES
 from buyin.model.actions import MessageParams
@@ -27,8 +28,12 @@ class _Escaped(dict[str, str]):
 class Words:
     """One template's fragments (the programme's overrides first), filled on demand."""
 
-    def __init__(self, template: str, language: str, own: Mapping[str, str]) -> None:
+    def __init__(
+        self, template: str, language: str, own: Mapping[str, str], zone: tzinfo = UTC
+    ) -> None:
         table = LANGUAGES[language]
+        #: the reader's time zone: the days a message names are theirs
+        self.zone = zone
         if template not in table:
             raise KeyError(f"no message template {template!r} in language {language!r}")
         self.common = table["common"]
@@ -63,7 +68,15 @@ class Words:
         return self("percent", value=round(fraction * 100))
 
     def date(self, ts: int) -> str:
-        return datetime.fromtimestamp(ts, UTC).strftime(self.common["date"])
+        """A day in words ("Monday 9 November 2026": no zero-padded day)."""
+        moment = datetime.fromtimestamp(ts, self.zone)
+        return self(
+            "date",
+            weekday=self.common["weekdays"].split()[moment.weekday()],
+            day=moment.day,
+            month=self.common["months"].split()[moment.month - 1],
+            year=moment.year,
+        )
 
     def ago(self, seconds: float) -> str:
         days = int(seconds // DAY)
@@ -92,22 +105,25 @@ def _precheck(w: Words, d: Data) -> tuple[str, str]:
         "quiz": w("no_quiz") if d.get("quiz") is None else d["quiz"],
         "passmark": w.percent(d["passmark"]),
     }
+    # only what this attempt completed is said to be completed
+    done = [t for t in d["completed"] if t["activities"]]
+    known = [t for t in d["completed"] if not t["activities"]]
     parts = [w("intro", **values)]
-    if d["completed"]:
+    if done:
         items = [
             w(
                 "topic_done",
-                raw={
-                    "activities": ", ".join(w.link(a) for a in t["activities"])
-                    or w("already_complete")
-                },
+                raw={"activities": ", ".join(w.link(a) for a in t["activities"])},
                 topic=t["topic"],
                 score=w.percent(t["score"]),
             )
-            for t in d["completed"]
+            for t in done
         ]
         parts.append(w("tested_out", raw={"topics": w.html_list(items)}, **values))
-    else:
+    if known:
+        items = [w("topic_known", topic=t["topic"], score=w.percent(t["score"])) for t in known]
+        parts.append(w("known", raw={"topics": ", ".join(items)}, **values))
+    if not d["completed"]:
         parts.append(w("nothing_tested_out", **values))
     if d["focus"]:
         items = [
@@ -116,6 +132,29 @@ def _precheck(w: Words, d: Data) -> tuple[str, str]:
         parts.append(w("focus", raw={"topics": w.html_list(items)}, **values))
     parts.append(w("closing", raw={"courselink": w.link(d["course"])}, **values))
     return w.plain("summary"), "".join(parts)
+
+
+def _precheck_completed(w: Words, d: Data) -> tuple[str, str]:
+    """A pre-check taken before the start line: only what was completed for them now."""
+    items = [
+        w(
+            "topic_done",
+            raw={"activities": ", ".join(w.link(a) for a in t["activities"])},
+            topic=t["topic"],
+            score=w.percent(t["score"]),
+        )
+        for t in d["completed"]
+        if t["activities"]
+    ]
+    text = w(
+        "body",
+        raw={"topics": w.html_list(items), "courselink": w.link(d["course"])},
+        firstname=d["firstname"],
+        quiz=w("no_quiz") if d.get("quiz") is None else d["quiz"],
+        course=d["course"]["name"],
+        date=w.date(int(d["taken"])),
+    )
+    return w.plain("summary"), text
 
 
 def _kickoff_learner(w: Words, d: Data) -> tuple[str, str]:
@@ -155,6 +194,19 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     def line(p: Mapping[str, Any]) -> str:
         return w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
 
+    def confirms(p: Mapping[str, Any]) -> str:
+        """The learner's line with what the manager confirms by signing."""
+        out = line(p)
+        if p.get("tested_out"):
+            topics = ", ".join(
+                w("topic_score", topic=t["topic"], score=w.percent(t["score"]))
+                for t in p["tested_out"]
+            )
+            out += w("tested_out", raw={"topics": topics})
+        if p.get("post") is not None:
+            out += w("post", score=w.percent(float(p["post"])))
+        return out
+
     parts = [w("greeting", firstname=d["firstname"])]
     own = d["own"]
     if own:
@@ -163,7 +215,7 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
                 "own_one" if len(own) == 1 else "own_many",
                 raw={
                     "reminder": w("reminder") if d["reminder"] else "",
-                    "learners": w.html_list([line(p) for p in own]),
+                    "learners": w.html_list([confirms(p) for p in own]),
                 },
                 count=len(own),
                 course=d["course"]["name"],
@@ -175,6 +227,8 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
             for p in d["escalated"]
         ]
         parts.append(w("escalated", raw={"learners": w.html_list(items)}))
+    if own:
+        parts.append(w("confirm"))
     page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
     parts.append(w("sign", raw={"link": w.link(page)}))
     if d.get("needs_role"):
@@ -196,7 +250,7 @@ def _signoff_signed(w: Words, d: Data) -> tuple[str, str]:
 def _job_aid(w: Words, d: Data) -> tuple[str, str]:
     aid = d["aid"]
     text = w(
-        "body",
+        "body_more" if d.get("more") else "body",
         raw={
             "courselink": w.link(d["course"]),
             "aidlink": w.link({"url": aid["url"], "name": aid["title"]}),
@@ -215,12 +269,13 @@ def _refresher_open(w: Words, d: Data) -> tuple[str, str]:
 
 def _manager_note(w: Words, d: Data) -> tuple[str, str]:
     opens = d.get("refresher_opens")
+    when = ""
+    if opens:
+        past = int(opens) <= int(d.get("now", 0))
+        when = w("when_past" if past else "when", date=w.date(int(opens)))
     text = w(
         "body",
-        raw={
-            "courselink": w.link(d["course"]),
-            "when": w("when", date=w.date(int(opens))) if opens else "",
-        },
+        raw={"courselink": w.link(d["course"]), "when": when},
         firstname=d["firstname"],
         learner=d["learner"],
     )
@@ -228,30 +283,38 @@ def _manager_note(w: Words, d: Data) -> tuple[str, str]:
 
 
 def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
+    """What they gained: only from a post-assessment, a refresher score or time saved."""
     pre: Mapping[str, float] = d["pre"]
     post: Mapping[str, float] = d["post"]
-    parts = [w("intro", raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
-    improved = [t for t in post if t in pre]
-    if improved:
+    passmark = float(d.get("passmark", 0.8))
+    intro = "intro_more" if d.get("more") else "intro"
+    parts = [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    if post:
         items = []
-        for t in improved:
-            delta = round((post[t] - pre[t]) * 100)
-            change = w("gain", n=delta) if delta > 0 else w("steady") if delta == 0 else ""
-            line = w("progress_line", topic=t, pre=w.percent(pre[t]), post=w.percent(post[t]))
-            items.append(w("with_change", raw={"line": line, "change": change}) if change else line)
-        parts.append(w("progress", raw={"topics": w.html_list(items)}))
-    elif post or pre:
-        scores = post or pre
-        items = [w("score_line", topic=t, score=w.percent(v)) for t, v in scores.items()]
-        parts.append(w("final" if post else "pre", raw={"topics": w.html_list(items)}))
+        for t, after in post.items():
+            if t not in pre:
+                items.append(w("score_line", topic=t, score=w.percent(after)))
+                continue
+            delta = round((after - pre[t]) * 100)
+            if delta > 0:
+                change = w("gain", n=delta)
+            elif delta < 0:
+                change = w("dip")
+            else:
+                change = w("steady") if after >= passmark else w("again")
+            line = w("progress_line", topic=t, pre=w.percent(pre[t]), post=w.percent(after))
+            items.append(w("with_change", raw={"line": line, "change": change}))
+        parts.append(w("progress" if pre else "final", raw={"topics": w.html_list(items)}))
+    if d.get("retention") is not None:
+        parts.append(w("retention", score=w.percent(float(d["retention"]))))
     minutes, count = float(d["minutes"]), int(d["activities"])
     if minutes > 0:
         name = "saved_one" if count == 1 else "saved_many"
         parts.append(w(name, duration=w.duration(minutes), count=count))
     share = d.get("share")
-    if share is not None:
+    if share is not None and post:
         if share >= 0.5:
-            parts.append(w("ahead", basis=w("basis." + d["basis"]), share=w.percent(share)))
+            parts.append(w("ahead", basis=w("basis.post"), share=w.percent(share)))
         else:
             parts.append(w("encourage"))
     return w.plain("summary"), "".join(parts)
@@ -266,7 +329,7 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         scores = m.get("scores")
         detail = (
             w(
-                "scores",
+                "post_scores" if m.get("basis") == "post" else "scores",
                 raw={
                     "scores": ", ".join(
                         w("score", topic=t, score=w.percent(v)) for t, v in scores.items()
@@ -340,6 +403,7 @@ def _poll_answer(w: Words, d: Data) -> tuple[str, str]:
 #: how each template's parts are put together
 COMPOSERS: dict[str, Composer] = {
     "precheck.result": _precheck,
+    "precheck.completed": _precheck_completed,
     "kickoff.learner": _kickoff_learner,
     "kickoff.manager": _kickoff_manager,
     "signoff.digest": _signoff_digest,
@@ -355,6 +419,57 @@ COMPOSERS: dict[str, Composer] = {
 }
 
 
+def _continued(w: Words, text: str, firstname: str) -> str:
+    """A part after the first of a merged message, without its own greeting."""
+    greeting = "<p>" + w("hi", firstname=firstname)
+    if text.startswith(greeting + "</p>"):
+        return text[len(greeting) + 4 :]
+    if text.startswith(greeting + " "):
+        rest = text[len(greeting) + 1 :]
+        return "<p>" + rest[:1].upper() + rest[1:]
+    return text
+
+
+def reader(data: Mapping[str, Any], language: str) -> tuple[str, tzinfo]:
+    """The language and time zone a message is written in: the recipient's, where
+    Moodle told them (``lang``, ``timezone``) and the agent has them; else ``language``
+    and UTC (Moodle's "99", the site's default zone, is not in its web services)."""
+    who = data.get("recipient") or next(
+        (p["data"].get("recipient") for p in data.get("parts", ()) if p["data"].get("recipient")),
+        None,
+    )
+    if not who:
+        return language, UTC
+    lang = str(who.get("lang") or "").split("_")[0]
+    zone: tzinfo = UTC
+    name = str(who.get("timezone") or "")
+    if name and name != "99":
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC
+    return (lang if lang in LANGUAGES else language), zone
+
+
+def _inbox(
+    parts: list[Mapping[str, Any]],
+    own: Mapping[str, Mapping[str, str]],
+    language: str,
+    zone: tzinfo = UTC,
+) -> tuple[str, str]:
+    """Several messages for one person, as one: each part composed by its template
+    (a part after the first as a continuation: no second greeting)."""
+    summaries, texts = [], []
+    for i, part in enumerate(parts):
+        template = part["template"]
+        words = Words(template, language, own.get(template, {}), zone)
+        data = {**part["data"], "more": i > 0}
+        summary, text = COMPOSERS[template](words, data)
+        summaries.append(summary)
+        texts.append(text if i == 0 else _continued(words, text, str(data.get("firstname", ""))))
+    return " + ".join(summaries), "".join(texts)
+
+
 def render(
     params: MessageParams,
     own: Mapping[str, Mapping[str, str]] | None = None,
@@ -366,9 +481,17 @@ def render(
     ``own``: the programme's overridden fragments by template id (see
     :func:`buyin.messages.templates.overrides`).
     """
-    compose = COMPOSERS.get(params.template)
-    if compose is None:
-        raise KeyError(f"no message template {params.template!r}")
-    words = Words(params.template, language, (own or {}).get(params.template, {}))
-    summary, text = compose(words, params.data)
+    language, zone = reader(params.data, language)
+    if params.template == "inbox":
+        summary, text = _inbox(list(params.data["parts"]), own or {}, language, zone)
+    else:
+        compose = COMPOSERS.get(params.template)
+        if compose is None:
+            raise KeyError(f"no message template {params.template!r}")
+        words = Words(params.template, language, (own or {}).get(params.template, {}), zone)
+        summary, text = compose(words, params.data)
+    if params.data.get("sender"):
+        # Moodle sends as the token's user: the text says who it is from
+        common = Words("common", language, {})
+        text += common("from", sender=params.data["sender"])
     return replace(params, summary=summary, text=text)

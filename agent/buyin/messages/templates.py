@@ -24,8 +24,17 @@ EN: Table = {
         "item": "<li>{item}</li>",
         "strong": "<strong>{text}</strong>",
         "percent": "{value}%",
-        #: strftime format of a day
-        "date": "%A %d %B %Y",
+        #: how a message greets its reader (a merged message's later parts leave it out)
+        "hi": "Hi {firstname},",
+        #: who a message is from, where the programme names a sender (Moodle sends every
+        #: message from the agent's account)
+        "from": "<p>— {sender}. Questions? Reply to {sender} directly: this message was "
+        "sent for them by the training system.</p>",
+        #: a day: {weekday} {day} {month} {year}, the names from the two lists below
+        "date": "{weekday} {day} {month} {year}",
+        "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+        "months": "January February March April May June July August September October "
+        "November December",
         "days": "{n} days",
         "one_day": "1 day",
         "hours": "{n} hours",
@@ -46,8 +55,17 @@ EN: Table = {
         "focus": "<p>Focus your time on:</p>{topics}",
         "closing": "<p>Continue in {courselink}.</p>",
         "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
-        "already_complete": "already complete",
+        "known": "<p>You also know {topics}: nothing was left to complete there.</p>",
+        "topic_known": "<strong>{topic}</strong> ({score})",
         "topic_focus": "<strong>{topic}</strong>: you scored {score}",
+        "no_quiz": "pre-check",
+    },
+    "precheck.completed": {
+        "summary": "activities completed from an earlier pre-check",
+        "body": "<p>Hi {firstname}, on {date} you took the {quiz} in {course}. You already "
+        "knew these topics, so we have now marked their activities complete for you:</p>"
+        "{topics}<p>Continue in {courselink}.</p>",
+        "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
         "no_quiz": "pre-check",
     },
     "kickoff.learner": {
@@ -80,15 +98,23 @@ EN: Table = {
         "{course}:</p>{learners}",
         "reminder": "Reminder: ",
         "learner": "{name}: finished every activity {ago} ago",
+        "tested_out": "; tested out of {topics} on the pre-check",
+        "topic_score": "{topic} ({score})",
+        "post": "; post-assessment {score}",
+        "confirm": "<p>By signing off you confirm that each of them completed the course: "
+        "every activity is done, by them or, in a topic they tested out of, on their "
+        "pre-check score.</p>",
         "escalated": "<p>These learners have waited longer than expected for their manager's "
         "sign-off; please sign off or follow up:</p>{learners}",
         "escalated_learner": "{line} (manager {manager})",
-        "sign": "<p>Sign off in one click each: {link}</p>",
+        "sign": "<p>Sign off in one click each on the {link}.</p>",
         "needs_role": "<p>If the report does not open for you, ask your site administrator "
         "to enrol you in {course} with the sign-off role.</p>",
         # the link's words name the page it opens
-        "page.completion_report": "course completion report",
-        "page.plugin": "Sign-off requests",
+        "page.completion_report": "course completion report (every learner of the course: "
+        "find yours by name)",
+        "page.completion_report_team": "course completion report, showing your team",
+        "page.plugin": "your Sign-off requests page",
     },
     "signoff.signed": {
         "summary": "signed off",
@@ -100,6 +126,8 @@ EN: Table = {
         "summary": "job aid",
         "body": "<p>Well done, {firstname}: you have completed {courselink}.</p>"
         "<p>Keep this close for your next conversations: {aidlink}</p>",
+        # after another part of the same message (who signed off)
+        "body_more": "<p>Keep this close for your next conversations: {aidlink}</p>",
         "takeaway": "<p>{takeaway}</p>",
     },
     "followup.refresher_open": {
@@ -112,18 +140,23 @@ EN: Table = {
         "body": "<p>Hi {firstname}, {learner} has completed {courselink}.{when}</p>"
         "<p>Ask them which idea they will use first, and notice when they do.</p>",
         "when": " Their refresher opens on {date}.",
+        "when_past": " Their refresher opened on {date}.",
     },
     "insights.complete": {
         "summary": "what you gained",
         "intro": "<p>Hi {firstname}, congratulations on completing {courselink}! "
         "Here is what you gained.</p>",
-        "progress": "<p>Your progress per topic (pre-check → final):</p>{topics}",
+        "intro_more": "<p>What you gained:</p>",
+        "progress": "<p>Your progress per topic (pre-check → post-assessment):</p>{topics}",
         "progress_line": "<strong>{topic}</strong>: {pre} → {post}",
         "gain": "+{n} points",
-        "steady": "holding steady",
+        "steady": "you kept it",
+        "again": "worth another look: the job aid covers it",
+        "dip": "a little lower than at the pre-check, which happens: the job aid and the "
+        "refresher will help it settle",
+        "retention": "<p>On the refresher you scored {score}: that is what stuck.</p>",
         "with_change": "{line} ({change})",
-        "final": "<p>Your final scores per topic:</p>{topics}",
-        "pre": "<p>Your pre-check scores per topic:</p>{topics}",
+        "final": "<p>Your post-assessment scores per topic:</p>{topics}",
         "score_line": "<strong>{topic}</strong>: {score}",
         "saved_one": "<p>Testing out saved you about {duration}: {count} activity on topics "
         "you already knew were completed for you.</p>",
@@ -134,7 +167,6 @@ EN: Table = {
         "encourage": "<p>Every colleague starts from a different place: what counts is the "
         "ground you covered, and you finished the whole programme. Keep it up!</p>",
         "basis.post": "post-assessment",
-        "basis.precheck": "pre-check",
     },
     "insights.team": {
         "summary": "your team this week ({week})",
@@ -146,6 +178,7 @@ EN: Table = {
         "status.progress": "{done} of {total} activities done",
         "idle": ", no progress for {days} days",
         "scores": "pre-check {scores}",
+        "post_scores": "post-assessment {scores}",
         "score": "{topic} {score}",
         "no_scores": "no pre-check yet",
         "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off in the {link}.</p>",

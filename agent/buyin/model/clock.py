@@ -30,3 +30,14 @@ def day_of(ts: int) -> str:
 def iso(ts: int | None) -> str:
     """A unix time as ISO 8601 UTC (``2026-11-22T09:00:00Z``); ``""`` for none."""
     return "" if not ts else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+#: the days of the week, as the mapping names them (Monday first, like ``weekday()``)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: working days when the mapping names none
+WORKING_DAYS = WEEKDAYS[:5]
+
+
+def working_day(ts: int, days: tuple[str, ...] = WORKING_DAYS) -> bool:
+    """Whether ``ts`` falls on one of ``days`` (UTC)."""
+    return WEEKDAYS[datetime.fromtimestamp(ts, UTC).weekday()] in days

@@ -9,8 +9,8 @@ library only: the state (:mod:`buyin.state`) reads and writes these records.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,12 @@ class LedgerEntry:
     created_at: int
     updated_at: int
     applied_at: int | None
+
+    @property
+    def held_before_us(self) -> bool:
+        """Moodle held it before the agent ever tried (skipped with no attempt): someone
+        else did it. A write of ours whose answer was lost is skipped after an attempt."""
+        return self.status == Status.SKIPPED and self.attempts == 0
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,37 @@ class ProgrammeState:
     plugin: dict[str, Any] | None = None
 
 
+def parts_of(entry: LedgerEntry) -> list[LedgerEntry]:
+    """The messages a merged message carried (``reason.parts``: each part's key and
+    reason), each as an entry with the merged message's status and times."""
+    return [
+        replace(entry, key=str(part["key"]), reason=dict(part.get("reason", {})))
+        for part in entry.reason.get("parts", ())
+    ]
+
+
 class Ledger(Mapping[str, LedgerEntry]):
-    """The ledger by idempotency key, and the named questions asked of it."""
+    """The ledger by idempotency key, and the named questions asked of it.
+
+    A merged message (one a day per person: see :mod:`buyin.rules.inbox`) answers
+    for each message it carried: the questions below see its parts by their own
+    keys and reasons; the mapping itself holds only what was stored.
+    """
 
     def __init__(self, entries: Mapping[str, LedgerEntry] | None = None) -> None:
         self._entries: dict[str, LedgerEntry] = dict(entries or {})
+        self._parts: dict[str, LedgerEntry] = {}
+        for entry in self._entries.values():
+            for part in parts_of(entry):
+                if part.key not in self._entries:
+                    self._parts[part.key] = part
+
+    def _all(self) -> Iterable[LedgerEntry]:
+        """Every entry, the parts of merged messages in place of their merged entry."""
+        for entry in self._entries.values():
+            if not entry.reason.get("parts"):
+                yield entry
+        yield from self._parts.values()
 
     @classmethod
     def of(cls, entries: Mapping[str, LedgerEntry]) -> Ledger:
@@ -132,8 +164,40 @@ class Ledger(Mapping[str, LedgerEntry]):
     # -- one action --------------------------------------------------------------
 
     def status(self, key: str) -> Status | None:
-        entry = self._entries.get(key)
+        entry = self._entries.get(key) or self._parts.get(key)
         return None if entry is None else entry.status
+
+    def entry(self, key: str) -> LedgerEntry | None:
+        """The entry of ``key``: its own, or as a part of a merged message."""
+        return self._entries.get(key) or self._parts.get(key)
+
+    def part(self, key: str) -> LedgerEntry | None:
+        """The message ``key`` as a part of the merged message that carried it (with
+        that message's status), if one did."""
+        return self._parts.get(key)
+
+    def merged_into(self, key: str) -> LedgerEntry | None:
+        """The merged message's own entry that carried the message ``key``."""
+        return next(
+            (
+                e
+                for e in self._entries.values()
+                if any(p.get("key") == key for p in e.reason.get("parts", ()))
+            ),
+            None,
+        )
+
+    def messages_on(self, userid: int, day: str, day_of: Callable[[int], str]) -> list[str]:
+        """Keys of messages delivered to ``userid`` on ``day``."""
+        return [
+            e.key
+            for e in self._entries.values()
+            if e.kind == "message"
+            and e.userid == userid
+            and e.status == Status.APPLIED
+            and e.applied_at is not None
+            and day_of(e.applied_at) == day
+        ]
 
     def done(self, key: str) -> bool:
         """Applied, or skipped because Moodle already held it."""
@@ -144,11 +208,7 @@ class Ledger(Mapping[str, LedgerEntry]):
     def delivered(self, rule: str) -> list[LedgerEntry]:
         """Applied actions of one rule (by ``reason.rule``), oldest first."""
         return sorted(
-            (
-                e
-                for e in self._entries.values()
-                if e.status == Status.APPLIED and e.reason.get("rule") == rule
-            ),
+            (e for e in self._all() if e.status == Status.APPLIED and e.reason.get("rule") == rule),
             key=lambda e: (e.applied_at or 0, e.key),
         )
 
@@ -164,7 +224,7 @@ class Ledger(Mapping[str, LedgerEntry]):
         """Learners whose action of this kind and rule is done (applied or skipped)."""
         return frozenset(
             e.userid
-            for e in self._entries.values()
+            for e in self._all()
             if e.kind == kind and e.reason.get("rule") == rule and e.status in DONE
         )
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from buyin.model.clock import WORKING_DAYS
+
 Ref = int | str
 
 
@@ -107,6 +109,11 @@ class Programme:
     enabled: bool = True
     learner_role: Ref = "student"
     mapped_since: str | None = None
+    #: days reminders may go out (lower-case English day names)
+    working_days: tuple[str, ...] = WORKING_DAYS
+    #: username of the account messages are from (said in the text; Moodle sends them
+    #: from the token's user), e.g. the programme owner; "" for none
+    sender: str = ""
     sponsor: str = ""
     sponsor_message: str = ""
     precheck: Precheck | None = None

@@ -151,6 +151,10 @@ class Person:
     suspended: bool = False
     #: enrolment active (started, not ended, not suspended) and account not suspended
     active: bool = True
+    #: their language and time zone (Moodle's user fields ``lang`` and ``timezone``, "99"
+    #: for the site's default), where Moodle told them (``core_user_get_users_by_field``)
+    lang: str = ""
+    timezone: str = ""
 
 
 def _mark_json(m: Mark) -> dict[str, float]:

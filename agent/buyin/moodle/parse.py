@@ -48,6 +48,8 @@ def parse_person(user: Mapping[str, Any]) -> Person:
         custom=custom,
         lastcourseaccess=int(user.get("lastcourseaccess") or 0),
         suspended=bool(user.get("suspended", False)),
+        lang=str(user.get("lang") or ""),
+        timezone=str(user.get("timezone") or ""),
     )
 
 

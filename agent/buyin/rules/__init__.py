@@ -11,8 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from buyin.model.actions import Action
+from buyin.model.clock import parse_day_or_none
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
+
+#: what ``buyin backfill`` sends without a kind flag: the follow-up of completions
+BACKFILL_DEFAULT = frozenset({"followup", "insights"})
+#: every kind ``buyin backfill`` can send
+BACKFILL_KINDS = ("precheck", "followup", "insights", "kickoff")
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,33 @@ class History:
     ledger: Ledger = field(default_factory=Ledger)
     #: when this programme was first synced (its learners then were already there)
     mapped_at: int | None = None
-    #: backfill: reprocess completions inside this window
+    #: backfill: reprocess events inside this window (of the kinds in ``kinds``)
     window: tuple[int, int] | None = None
     #: backfill --kickoff: also welcome learners who started inside the window
     retro_kickoff: bool = False
+    #: what a backfill sends about the window: "precheck", "followup", "insights",
+    #: "kickoff" (``retro_kickoff`` adds "kickoff")
+    kinds: frozenset[str] = BACKFILL_DEFAULT
 
     def __post_init__(self) -> None:
         given: Mapping[str, LedgerEntry] = self.ledger
         object.__setattr__(self, "ledger", Ledger.of(given))
+        if self.retro_kickoff:
+            object.__setattr__(self, "kinds", self.kinds | {"kickoff"})
+
+    def start_line(self, snapshot: Snapshot) -> int | None:
+        """Where news starts: the mapping's ``mapped_since``, else the programme's first
+        sync. Events before it are history: nobody hears of them unless a backfill says so."""
+        return parse_day_or_none(snapshot.programme.mapped_since) or self.mapped_at
+
+    def in_scope(self, kind: str, at: int, snapshot: Snapshot) -> bool:
+        """Whether an event of ``kind`` (a pre-check, a completion) at ``at`` is news:
+        inside a backfill's window for the kinds it sends, else from the start line on."""
+        if self.window is not None and kind in self.kinds:
+            since, until = self.window
+            return since <= at <= until
+        start = self.start_line(snapshot)
+        return start is None or at >= start
 
     def applied(self, key: str) -> bool:
         """Applied, or skipped because Moodle already held it."""
@@ -53,6 +78,12 @@ class RuleResult:
     facts: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: future actions to list in the schedule (key -> (userid, due_at, payload))
     schedule: dict[str, tuple[int, int, dict[str, Any]]] = field(default_factory=dict)
+    #: news left to ``buyin backfill``: per kind, learner -> when it happened (before
+    #: the start line)
+    held: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def hold(self, kind: str, uid: int, at: int) -> None:
+        self.held.setdefault(kind, {})[uid] = at
 
     def merge(self, other: RuleResult) -> None:
         self.actions.extend(other.actions)
@@ -61,10 +92,12 @@ class RuleResult:
         for uid, facts in other.facts.items():
             self.facts.setdefault(uid, {}).update(facts)
         self.schedule.update(other.schedule)
+        for kind, who in other.held.items():
+            self.held.setdefault(kind, {}).update(who)
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
-    from buyin.rules import followup, insights, kickoff, poll, precheck, signoff
+    from buyin.rules import followup, inbox, insights, kickoff, poll, precheck, signoff
 
     result = RuleResult()
     if snapshot.programme.kickoff is not None and snapshot.programme.kickoff.enabled:
@@ -78,4 +111,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     if snapshot.programme.poll is not None:
         result.merge(poll.evaluate(snapshot, history, now))
     result.merge(insights.evaluate(snapshot, history, now))
+    sender = snapshot.programme.sender
+    if sender:  # named in every message: Moodle sends them from the token's user
+        who = snapshot.find("username", sender)
+        sender = who.fullname if who is not None else sender
+    result.actions = inbox.gather(result.actions, history, now, sender=sender)
     return result

@@ -14,7 +14,8 @@ course complete only at its next cron. Then, each optional in the mapping:
 - a note to the manager with the refresher date;
 - the refresher's quiz result, once there, recorded as the learner's retention.
 
-Completions before ``mapped_since`` are left alone by sync; ``buyin backfill``
+Completions before the start line (``mapped_since``, by default the programme's
+first sync) are history: sync leaves them alone; ``buyin backfill --followup``
 passes a window that covers them.
 """
 
@@ -23,8 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from buyin.model.actions import Action, EnrolParams, Kind
-from buyin.model.clock import DAY, parse_day_or_none
-from buyin.model.ledger import Status
+from buyin.model.clock import DAY
 from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
 from buyin.rules import History, RuleResult
@@ -39,18 +39,10 @@ def completed_at(learner: Learner) -> int | None:
     return completion.completion_time if completion is not None else None
 
 
-def in_scope(done: int, history: History, mapped_since: int | None) -> bool:
-    if history.window is not None:
-        since, until = history.window
-        return since <= done <= until
-    return mapped_since is None or done >= mapped_since
-
-
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     cfg = snapshot.programme.followup or Followup()
     result = RuleResult()
     program = snapshot.programme.id
-    mapped_since = parse_day_or_none(snapshot.programme.mapped_since)
     for uid, learner in sorted(snapshot.learners.items()):
         done = completed_at(learner)
         if done is None:
@@ -58,7 +50,8 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         result.facts.setdefault(uid, {})["completed_at"] = done
         if uid in snapshot.retention:
             result.facts[uid]["retention"] = {"overall": snapshot.retention[uid]}
-        if not in_scope(done, history, mapped_since):
+        if not history.in_scope("followup", done, snapshot):
+            result.hold("followup", uid, done)
             continue
         person = learner.person
         firstname = first_name(person)
@@ -111,8 +104,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                 )
             )
             result.facts[uid]["refresher_start"] = opens
-            # "skipped": they were already enrolled there, so we announce nothing
-            if refresher.notify_when_open and history.status(enrol_key) != Status.SKIPPED:
+            # enrolled there before we tried: not ours to announce
+            enrolled = history.ledger.entry(enrol_key)
+            if refresher.notify_when_open and not (enrolled and enrolled.held_before_us):
                 open_key = f"message:refresher-open:u{uid}:c{target.id}"
                 if now >= opens:
                     result.actions.append(
@@ -140,6 +134,8 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     "username": person.username,
                     "course": course,
                     "refresher_opens": opens,
+                    # a date before the message goes out is told as past, never as to come
+                    "now": now,
                 }
                 result.actions.append(
                     message(

@@ -1,18 +1,20 @@
 """Insight messages (SPEC §4.5, practice P4): pure, like every rule.
 
 - **Completion**: on a learner's final completion (every criterion met, so signed
-  off where the programme has sign-off) they get ONE message: their improvement per
-  topic (post − pre where a post score exists, else their pre-check scores), the time
-  testing out saved them, and where they stand among the programme's learners
-  (the share of colleagues whose post, else pre-check, average is below theirs),
-  worded kindly: "ahead of N%" only from 50% up, encouragement otherwise. Key
-  ``message:insight-complete:u{uid}:p{program}``. The same completions as the
-  follow-up's: from ``mapped_since`` on (every one without it), or those inside
-  a backfill's window. ``insights.learner_summary = false`` turns it off.
+  off where the programme has sign-off) they get ONE message, where there is a gain
+  to show: their change per topic (pre-check → post-assessment, kind words for a
+  drop), their refresher score, the time testing out saved them, and, on the
+  post-assessment only, where they stand among colleagues who took it ("ahead of N%"
+  from 50% up, encouragement otherwise); never a rank on what they knew before the
+  course. Nothing to show (no post-assessment, retention or time saved): no message.
+  Key ``message:insight-complete:u{uid}:p{program}``. The same completions as the
+  follow-up's: from the start line on, or those inside a backfill's window.
+  ``insights.learner_summary = false`` turns it off.
 - **Manager digest** (``insights.manager_digest_weekday``): once per manager per ISO
-  week, on or after that weekday: each direct report's scores per topic and progress,
-  who awaits their sign-off, who is stuck (no progress in 14 days). Key
-  ``message:insight-team:u{mgr}:p{program}:{YYYY-Www}``.
+  week, on or after that weekday, while someone in their team is still in progress
+  or awaits their sign-off: each direct report's progress and scores (post-assessment
+  where there is one, else pre-check), who awaits their sign-off, who is stuck (no
+  progress in 14 days). Key ``message:insight-team:u{mgr}:p{program}:{YYYY-Www}``.
 """
 
 from __future__ import annotations
@@ -20,17 +22,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from buyin.model.actions import Action
-from buyin.model.clock import DAY, parse_day_or_none
+from buyin.model.clock import DAY, WEEKDAYS
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
 from buyin.model.standing import STUCK_DAYS, ahead_of
 from buyin.rules import History, RuleResult
-from buyin.rules.followup import in_scope
 from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
 
 COMPLETE = "insight-complete"
 TEAM = "insight-team"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def iso_week(ts: int) -> str:
@@ -68,7 +68,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     cfg = snapshot.programme.insights
     result = RuleResult()
     if cfg.get("learner_summary", True):
-        result.actions.extend(completion_messages(snapshot, history, now))
+        result.actions.extend(completion_messages(snapshot, history, now, result))
     weekday = cfg.get("manager_digest_weekday")
     if weekday in WEEKDAYS and datetime.fromtimestamp(now, UTC).weekday() >= WEEKDAYS.index(
         weekday
@@ -80,12 +80,11 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
 # -- the learner's completion message ---------------------------------------------------
 
 
-def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[Action]:
+def completion_messages(
+    snapshot: Snapshot, history: History, now: int, held: RuleResult | None = None
+) -> list[Action]:
     program = snapshot.programme.id
-    since = snapshot.programme.mapped_since
-    mapped_since = parse_day_or_none(since)
-    # the cohort: everyone with a result, ranked by their post-assessment average where
-    # the programme maps one, else by their pre-check average
+    # the cohort: everyone with a post-assessment, ranked by its average
     standing: dict[int, float] = {}
     pre: dict[int, dict[str, float]] = {}
     post: dict[int, dict[str, float]] = {}
@@ -96,9 +95,8 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
         after = post_scores(snapshot, learner)
         if after:
             post[uid] = after
-        basis_scores = after or scores or {}
-        if basis_scores:
-            standing[uid] = sum(basis_scores.values()) / len(basis_scores)
+        if after:
+            standing[uid] = sum(after.values()) / len(after)
     actions = []
     for uid, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
@@ -108,21 +106,34 @@ def completion_messages(snapshot: Snapshot, history: History, now: int) -> list[
         key = f"message:{COMPLETE}:u{uid}:p{program}"
         if history.applied(key):
             continue
-        if not in_scope(done_at, history, mapped_since):
+        if not history.in_scope("insights", done_at, snapshot):
+            if held is not None:
+                held.hold("insights", uid, done_at)
             continue  # before mapped_since: left to `buyin backfill`, like the follow-up
         saved, activities = minutes_saved(history, uid)
+        retention = snapshot.retention.get(uid)
+        if uid not in post and retention is None and saved <= 0:
+            continue  # nothing gained to show: no post-assessment, retention or time saved
+        # a rank only on what they reached (the post-assessment), never on what they
+        # knew before the course
         share = None
-        if uid in standing:
-            share = ahead_of(standing[uid], (s for o, s in standing.items() if o != uid))
+        if uid in post:
+            share = ahead_of(
+                standing[uid], (s for o, s in standing.items() if o in post and o != uid)
+            )
         data = {
             "firstname": first_name(learner.person),
             "course": course_link(snapshot.course),
-            "pre": pre.get(uid, {}),
+            "pre": pre.get(uid, {}) if uid in post else {},
             "post": post.get(uid, {}),
+            "retention": retention,
+            "passmark": snapshot.programme.precheck.pass_mark
+            if snapshot.programme.precheck
+            else 0.8,
             "minutes": saved,
             "activities": activities,
             "share": share,
-            "basis": "post" if uid in post else "precheck",
+            "basis": "post",
         }
         reason = {
             "rule": COMPLETE,
@@ -154,6 +165,9 @@ def manager_digests(snapshot: Snapshot, now: int) -> list[Action]:
     for mid, team in sorted(teams.items()):
         boss = bosses[mid]
         data, reason = digest_data(snapshot, boss, team, now)
+        if all(m["status"] == "completed" for m in data["members"]):  # type: ignore[attr-defined]
+            continue  # the whole team finished: no report in progress, nothing to follow
+
         actions.append(
             message(
                 program,
@@ -189,7 +203,8 @@ def digest_data(
             "done": done,
             "total": len(tracked),
             "idle_days": None,
-            "scores": precheck_scores(snapshot, learner),
+            "scores": post_scores(snapshot, learner) or precheck_scores(snapshot, learner),
+            "basis": "post" if post_scores(snapshot, learner) else "precheck",
         }
         if completion is not None and completion.completion_time is not None:
             member["status"] = "completed"

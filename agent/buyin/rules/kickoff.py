@@ -34,7 +34,7 @@ def started_at(learner: Learner) -> int | None:
 def eligible(learner: Learner, history: History, mapped_since: int | None) -> bool:
     """New since the programme was mapped, or not started yet (or started in the window)."""
     started = started_at(learner)
-    if history.window is not None and history.retro_kickoff:
+    if history.window is not None and "kickoff" in history.kinds:
         since, until = history.window
         if started is not None and since <= started <= until:
             return True
@@ -62,6 +62,9 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         welcomed = history.applied(key)
         never_tried = history.status(key) is None
         if never_tried and not eligible(learner, history, mapped_since):
+            started = started_at(learner)
+            if started is not None:
+                result.hold("kickoff", uid, started)
             continue
         approver, _ = resolve_approver(snapshot, learner.person, who)
         manager = approver.person if approver and not approver.note else None

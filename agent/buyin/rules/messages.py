@@ -23,14 +23,18 @@ def message(
     reason: Mapping[str, Any],
     requires: tuple[str, ...] = (),
 ) -> Action:
-    """A message to ``to``: template ``template`` with ``data``."""
+    """A message to ``to``: template ``template`` with ``data`` (and, where Moodle told
+    them, the recipient's language and time zone, for the dates it shows)."""
+    facts = dict(data)
+    if to.lang or to.timezone:
+        facts["recipient"] = {"lang": to.lang, "timezone": to.timezone}
     return Action(
         key=key,
         kind=Kind.MESSAGE,
         program=program,
         userid=to.id,
         target=to.username,
-        params=MessageParams(touserid=to.id, template=template, data=dict(data)),
+        params=MessageParams(touserid=to.id, template=template, data=facts),
         reason=reason,
         requires=requires,
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from buyin.model.actions import Action, EnrolParams, Kind, RoleAssignParams
-from buyin.model.clock import DAY, parse_day, parse_day_or_none
+from buyin.model.clock import DAY, parse_day, parse_day_or_none, working_day
 from buyin.model.poll import PollAnswer, PollState
 from buyin.model.programme import Poll
 from buyin.model.snapshot import Learner, Person, Snapshot
@@ -99,9 +99,10 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         remind = f"message:{REMIND}:u{mid}:p{program}:{name}"
         if history.applied(remind):
             continue
-        invited_at = history.ledger[invite].applied_at or now
+        invited = history.ledger.entry(invite)
+        invited_at = (invited.applied_at if invited else None) or now
         due = invited_at + int(cfg.remind_after_days * DAY)
-        if now >= due:
+        if now >= due and working_day(now, snapshot.programme.working_days):
             result.actions.append(_reminder(snapshot, poll, manager, remind))
         else:
             result.schedule[remind] = (mid, due, {"rule": REMIND, "round": name})

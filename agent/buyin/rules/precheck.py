@@ -105,6 +105,27 @@ def post_scores(snapshot: Snapshot, learner: Learner) -> dict[str, float]:
     return {s.topic.name: round(s.fraction, 4) for s in scores}
 
 
+def evidence(snapshot: Snapshot, learner: Learner) -> dict[str, Any]:
+    """What a manager confirms by signing: the topics the learner tested out of (with
+    their pre-check scores) and their post-assessment score, where there is one."""
+    precheck = snapshot.programme.precheck
+    tested: list[dict[str, Any]] = []
+    if precheck is not None:
+        attempt = counting_attempt(learner.data.attempts, precheck.attempt)
+        scores = topic_scores(attempt, precheck) if attempt is not None else []
+        if not isinstance(scores, str):
+            tested = [
+                {"topic": s.topic.name, "score": s.fraction}
+                for s in scores
+                if s.fraction >= precheck.pass_mark
+            ]
+    post = post_scores(snapshot, learner)
+    return {
+        "tested_out": tested,
+        "post": round(sum(post.values()) / len(post), 4) if post else None,
+    }
+
+
 def undecidable(learner: Learner) -> str | None:
     if learner.person.suspended or not learner.person.active:
         return "enrolment not active or user suspended"
@@ -171,21 +192,62 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                 "tested_out": sorted(a.cmid for _, acts in completed for a in acts),
             }
         )
-        result.actions.append(
-            message(
-                program,
-                f"message:precheck:u{uid}:a{attempt.id}",
-                learner.person,
-                "precheck.result",
-                message_data(snapshot, learner, precheck, completed, focus),
-                {"rule": "precheck", "attempt": attempt.id},
-                # it says the activities were completed: only once they are
-                requires=tuple(
-                    f"override:u{uid}:cm{a.cmid}" for _, acts in completed for a in acts
-                ),
-            )
-        )
+        news = _message(snapshot, history, learner, attempt, completed, focus, result)
+        if news is not None:
+            result.actions.append(news)
     return result
+
+
+def _message(
+    snapshot: Snapshot,
+    history: History,
+    learner: Learner,
+    attempt: Attempt,
+    planned: list[tuple[TopicScore, list[Activity]]],
+    focus: list[TopicScore],
+    held: RuleResult,
+) -> Action | None:
+    """The learner's pre-check message, where it is news.
+
+    It lists only what this attempt completed (planned now, or applied by an earlier
+    run). A learner whose course is complete hears nothing; an attempt before the start
+    line is history: its learner hears of it only where something was completed for
+    them, in a note saying when the pre-check was (unless a backfill sends it whole).
+    """
+    precheck = snapshot.programme.precheck
+    assert precheck is not None
+    uid = learner.id
+    if learner.data.completion is not None and learner.data.completion.completion_time:
+        return None
+    earlier = {
+        int(e.payload.get("cmid", 0))
+        for e in history.ledger.applied("override").get(uid, [])
+        if e.reason.get("attempt") == attempt.id
+    }
+    completed = [
+        (score, [a for a in covered_activities(score.topic, snapshot, precheck) if a.cmid in earlier]
+         + acts)
+        for score, acts in planned
+    ]  # fmt: skip
+    data = message_data(snapshot, learner, precheck, completed, focus)
+    template = "precheck.result"
+    taken = attempt.timefinish or attempt.timestart
+    if not history.in_scope("precheck", taken, snapshot):
+        held.hold("precheck", uid, taken)
+        if not any(acts for _, acts in completed):
+            return None
+        template = "precheck.completed"
+        data["taken"] = taken
+    return message(
+        snapshot.programme.id,
+        f"message:precheck:u{uid}:a{attempt.id}",
+        learner.person,
+        template,
+        data,
+        {"rule": "precheck", "attempt": attempt.id},
+        # it says the activities were completed: only once they are
+        requires=tuple(f"override:u{uid}:cm{a.cmid}" for _, acts in planned for a in acts),
+    )
 
 
 def message_data(

@@ -13,14 +13,14 @@ course with the sign-off role). When the criterion turns complete the learner is
 told who signed off.
 
 Everything the rule knows of earlier runs comes from the ledger (which digests
-were delivered, to whom, listing whom): :func:`records` projects it into the
+were delivered, to whom, listing whom): :mod:`buyin.rules.signoff_records` projects it into the
 per-learner sign-off records that `status` and the reports read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from buyin.model.actions import (
@@ -32,7 +32,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
-from buyin.model.clock import DAY, day_of
+from buyin.model.clock import DAY, day_of, working_day
 from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
@@ -45,6 +45,7 @@ from buyin.model.snapshot import (
 )
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.precheck import evidence
 
 DIGEST = "signoff-digest"
 DONE = "signoff-done"
@@ -277,10 +278,27 @@ def _team_group(person: Person, snapshot: Snapshot) -> int | None:
 # -- the rule --------------------------------------------------------------------
 
 
+def first_asked(digests: Iterable[Delivered]) -> dict[tuple[int, int], int]:
+    """When each approver was first asked to sign for each learner: (learner, approver)."""
+    out: dict[tuple[int, int], int] = {}
+    for d in digests:
+        for uid, how in d.learners.items():
+            if how == "direct":
+                out.setdefault((uid, d.recipient), d.at)
+    return out
+
+
 def classify(
-    snapshot: Snapshot, cfg: Signoff, now: int, channel: SignoffChannel
+    snapshot: Snapshot,
+    cfg: Signoff,
+    now: int,
+    channel: SignoffChannel,
+    asked: Mapping[tuple[int, int], int],
 ) -> list[tuple[Learner, Pending | str]]:
-    """Per learner concerned: ``"signed"``, a :class:`Pending` request, or why undecided."""
+    """Per learner concerned: ``"signed"``, a :class:`Pending` request, or why undecided.
+
+    Escalation counts from when the approver was first asked (``asked``), never
+    from when the learner finished: nobody is escalated before being asked."""
     out: list[tuple[Learner, Pending | str]] = []
     for _, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
@@ -302,7 +320,8 @@ def classify(
             out.append((learner, f"awaiting sign-off, but {problem}"))
             continue
         item = Pending(learner, since, approver, note=approver.note)
-        if now - since >= cfg.escalate_after_days * DAY:
+        requested = asked.get((learner.id, approver.person.id))
+        if requested is not None and now - requested >= cfg.escalate_after_days * DAY:
             boss, why = escalation_target(snapshot, learner.person, approver.person, cfg)
             item.escalate_to = boss
             if why:
@@ -334,7 +353,7 @@ def evaluate(
         last_to[d.recipient] = max(last_to.get(d.recipient, 0), d.at)
 
     pending: list[Pending] = []
-    for learner, item in classify(snapshot, cfg, now, channel):
+    for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests)):
         if isinstance(item, Pending):
             pending.append(item)
         elif item == "signed":
@@ -363,7 +382,11 @@ def evaluate(
         # what lets them sign is wanted while anyone waits for them, digest due or not
         # (a refused enrolment is planned again, not forgotten until the next reminder)
         result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
-        due = bool(new) or now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
+        # a reminder goes on a working day only (the programme's working_days)
+        due = bool(new) or (
+            now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
+            and working_day(now, snapshot.programme.working_days)
+        )
         if not due:
             continue
         if cfg.team_groups:
@@ -375,7 +398,14 @@ def evaluate(
                 snapshot,
                 recipient,
                 items,
-                {"url": channel.link(snapshot, recipient, groupid), "page": channel.name},
+                {
+                    "url": channel.link(snapshot, recipient, groupid),
+                    # the link's words name where it goes: the team's view where filtered
+                    # the plugin's page lists only the approver's own requests, with or
+                    # without groups; the completion report is filtered to their group
+                    "page": channel.name
+                    + ("_team" if groupid and isinstance(channel, CompletionReportChannel) else ""),
+                },
                 now,
                 reminder=not new,
                 # the report opens only with the role, which the agent may not be allowed to give
@@ -447,8 +477,9 @@ def _digest(
         "now": now,
         "reminder": reminder,
         "count": len(learners),
+        # what they confirm by signing, per learner
         "own": [
-            {"name": p.learner.person.fullname, "since": p.since}
+            {"name": p.learner.person.fullname, "since": p.since, **evidence(snapshot, p.learner)}
             for p, how in items.values()
             if how == "direct"
         ],
@@ -505,101 +536,3 @@ def _signed_message(
         data,
         {"rule": DONE, "course": course.id, "approver": person.id if person else None},
     )
-
-
-# -- the records status and reports read ---------------------------------------------
-
-
-@dataclass
-class SignoffRecord:
-    userid: int
-    status: str  # awaiting | requested | reminded | escalated | signed | cancelled | undecided
-    approver: int | None = None
-    awaiting_since: int | None = None
-    requested_at: int | None = None
-    reminders: int = 0
-    escalated_to: int | None = None
-    escalated_at: int | None = None
-    signed_at: int | None = None
-    signed_by: int | None = None
-    latency_seconds: int | None = None
-    note: str = ""
-    extra: dict[str, int] = field(default_factory=dict)
-
-
-def records(
-    snapshot: Snapshot,
-    ledger: Mapping[str, LedgerEntry],
-    now: int,
-    channel: SignoffChannel | None = None,
-) -> dict[int, SignoffRecord]:
-    """Per learner, the sign-off request as the ledger and Moodle show it."""
-    cfg = snapshot.programme.signoff
-    if cfg is None:
-        return {}
-    channel = channel or channel_for(snapshot)
-    digests = delivered_digests(ledger, snapshot.course.id)
-    out: dict[int, SignoffRecord] = {}
-    requested: dict[int, list[Delivered]] = {}
-    escalated: dict[int, Delivered] = {}
-    for d in digests:
-        for uid, how in d.learners.items():
-            if how == "direct":
-                requested.setdefault(uid, []).append(d)
-            else:
-                escalated.setdefault(uid, d)
-    notes = {
-        learner.id: item.note if isinstance(item, Pending) else item
-        for learner, item in classify(snapshot, cfg, now, channel)
-        if item != "signed"
-    }
-    for uid, learner in snapshot.learners.items():
-        signed = channel.signed_at(learner)
-        since = awaiting_since(learner)
-        if signed is None and since is None:
-            continue
-        if signed is not None:
-            completion = learner.data.completion
-            others = [
-                c.timecompleted
-                for c in (completion.criteria if completion else ())
-                if c.type != CRITERIA_ROLE and c.timecompleted
-            ]
-            start = max(others) if others else None
-            approver, _ = resolve_approver(snapshot, learner.person, cfg)
-            out[uid] = SignoffRecord(
-                userid=uid,
-                status="signed",
-                approver=approver.person.id if approver else None,
-                awaiting_since=start,
-                requested_at=requested[uid][0].at if uid in requested else None,
-                reminders=max(0, len(requested.get(uid, [])) - 1),
-                escalated_to=escalated[uid].recipient if uid in escalated else None,
-                escalated_at=escalated[uid].at if uid in escalated else None,
-                signed_at=signed,
-                signed_by=signer_of(channel, learner),
-                latency_seconds=signed - start if start else None,
-            )
-            continue
-        approver, problem = resolve_approver(snapshot, learner.person, cfg)
-        sent = requested.get(uid, [])
-        status = "escalated" if uid in escalated else "reminded" if len(sent) > 1 else "requested"
-        out[uid] = SignoffRecord(
-            userid=uid,
-            status=status if sent else "awaiting" if approver else "undecided",
-            approver=approver.person.id if approver else None,
-            awaiting_since=since,
-            requested_at=sent[0].at if sent else None,
-            reminders=max(0, len(sent) - 1),
-            escalated_to=escalated[uid].recipient if uid in escalated else None,
-            escalated_at=escalated[uid].at if uid in escalated else None,
-            note=notes.get(uid, approver.note if approver else problem),
-        )
-    for uid in set(requested) - set(snapshot.learners):
-        out[uid] = SignoffRecord(userid=uid, status="cancelled", note="learner unenrolled")
-    for uid in set(requested) & set(snapshot.learners):
-        if uid not in out:
-            out[uid] = SignoffRecord(
-                userid=uid, status="cancelled", note="criteria no longer met (course reset?)"
-            )
-    return out

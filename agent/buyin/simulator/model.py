@@ -63,6 +63,9 @@ class User:
     auth: str = "manual"
     firstaccess: int = 0
     lastaccess: int = 0
+    lang: str = "en"
+    #: a zone name, or "99": the site's default
+    timezone: str = "99"
     #: custom profile fields by shortname (only non-empty values are stored)
     profile: dict[str, str] = field(default_factory=dict)
 

@@ -70,9 +70,9 @@ def get_users_by_field(
                 "auth": user.auth,
                 "suspended": user.suspended,
                 "confirmed": True,
-                "lang": "en",
+                "lang": user.lang,
                 "theme": "",
-                "timezone": "99",
+                "timezone": user.timezone,
                 "mailformat": 1,
                 "trackforums": 0,
             }
