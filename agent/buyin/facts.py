@@ -56,6 +56,7 @@ def history_points(
         facts = rule_facts.get(uid, {})
         points[uid] = HistoryPoint(
             enrolled=True,
+            enrolled_at=learner.person.enrolled_at,
             first_seen=learner.first_seen,
             username=learner.person.username,
             fullname=learner.person.fullname,

@@ -155,6 +155,8 @@ class Person:
     #: for the site's default), where Moodle told them (``core_user_get_users_by_field``)
     lang: str = ""
     timezone: str = ""
+    #: when their enrolment in the course began, where Moodle told us (local_buyin)
+    enrolled_at: int | None = None
 
 
 def _mark_json(m: Mark) -> dict[str, float]:

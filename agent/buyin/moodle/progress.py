@@ -103,7 +103,7 @@ def _access(item: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "suspended": bool(item.get("suspended")),
         "enrolments": [
-            [e["status"], e["enrolstatus"], e["timestart"], e["timeend"]]
+            [e["status"], e["enrolstatus"], e["timestart"], e["timeend"], e["timecreated"]]
             for e in item.get("enrolments") or []
         ],
     }

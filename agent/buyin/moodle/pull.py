@@ -252,10 +252,22 @@ def _active_from(access: Mapping[str, Any], people: list[Person], now: int) -> s
             return None
         if not known["suspended"] and any(
             status == 0 and enrolstatus == 0 and start <= now and (not end or end > now)
-            for status, enrolstatus, start, end in known["enrolments"]
+            for status, enrolstatus, start, end, *_ in known["enrolments"]
         ):
             active.add(person.id)
     return active
+
+
+def _enrolled_from(access: Mapping[str, Any]) -> dict[int, int]:
+    """When each user's enrolment in the course began, as Moodle holds it (its start,
+    else when it was made), from local_buyin's progress read; the earliest of several."""
+    starts: dict[int, int] = {}
+    for uid, known in access.items():
+        times = [int(e[2]) or (int(e[4]) if len(e) > 4 else 0) for e in known.get("enrolments", [])]
+        times = [t for t in times if t]
+        if times:
+            starts[int(uid)] = min(times)
+    return starts
 
 
 def pull(
@@ -327,7 +339,9 @@ def pull(
         learner_role = resolve_role(programme.learner_role, roles, where)
     if active is None:
         active = fetch_active_ids(client, course.id, page_size)
-    people = [replace(p, active=p.id in active) for p in enrolled]
+    # where local_buyin reads progress, Moodle's own enrolment start (reports' cohorts)
+    starts = _enrolled_from(read.access) if read is not None else {}
+    people = [replace(p, active=p.id in active, enrolled_at=starts.get(p.id)) for p in enrolled]
     learners = [p for p in people if learner_role in p.roles]
     # with local_buyin's progress read, its "since" is the change signal: no grade report
     grades = (
