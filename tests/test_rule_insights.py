@@ -31,7 +31,7 @@ DONE_AT = NOW - 2 * DAY
 SUMMARY = "message:insight-complete:u20:pcc101"
 
 
-def tested_out(*uids: int) -> list[Any]:
+def saved_overrides(*uids: int) -> list[Any]:
     """Applied test-out overrides: time saved, something gained to tell."""
     return [
         entry(f"override:u{u}:cm1", kind=Kind.OVERRIDE, userid=u, reason={"minutes_saved": 15})
@@ -39,7 +39,7 @@ def tested_out(*uids: int) -> list[Any]:
     ]
 
 
-SAVED = History(ledger=ledger(*tested_out(20)))
+SAVED = History(ledger=ledger(*saved_overrides(20)))
 
 
 def completed(uid: int = 20, **overrides: Any) -> Learner:
@@ -100,7 +100,7 @@ def messages(result: RuleResult) -> list[tuple[str, int]]:
         ),
         pytest.param(
             completed(),
-            History(ledger=ledger(entry(SUMMARY, status=Status.FAILED), *tested_out(20))),
+            History(ledger=ledger(entry(SUMMARY, status=Status.FAILED), *saved_overrides(20))),
             None,
             None,
             [(SUMMARY, 20)],
@@ -144,7 +144,7 @@ def test_every_completed_learner_gets_their_own_summary() -> None:
         completed(20),
         completed(21),
         learner(22),
-        history=History(ledger=ledger(*tested_out(20, 21))),
+        history=History(ledger=ledger(*saved_overrides(20, 21))),
     )
 
     assert messages(result) == [(SUMMARY, 20), ("message:insight-complete:u21:pcc101", 21)]
