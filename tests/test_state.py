@@ -679,3 +679,22 @@ def test_a_state_file_whose_table_lost_a_column_is_refused_naming_it(tmp_path: P
     assert result.exit_code == EXIT_STATE
     assert "holds a damaged table definition (signoffs lacks note)" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_json_column_holding_a_scalar_is_a_damaged_record(tmp_path: Path) -> None:
+    """Found by the fuzzer: learners.data set to `0` (valid JSON, not an object) ended
+    in an AttributeError inside the pull."""
+    path = tmp_path / "state.sqlite"
+    state = State(path)
+    state.save_learners("cc101", [CachedLearner("cc101", 9, "sig", {"activities": {}}, 1, 1, None)])
+    state.close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE learners SET data = '0'")
+    db.commit()
+    db.close()
+    state = State(path)
+    with pytest.raises(StateError) as caught:
+        state.cached_learners("cc101")
+    state.close()
+    assert "holds a damaged record" in str(caught.value)
+    assert "a JSON object was expected, not int" in str(caught.value)

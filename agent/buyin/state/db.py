@@ -167,6 +167,15 @@ def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON column that holds an object (every JSON column of the state does): anything
+    else is a damaged record (ValueError, which :func:`decoded` readers report)."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"a JSON object was expected, not {type(value).__name__}")
+    return value
+
+
 def from_row(cls: type[Record], row: sqlite3.Row, **decoded: Any) -> Record:
     """A stored record from its row: the columns named like its fields, then ``decoded``
     (the JSON and enum columns, converted) over them."""

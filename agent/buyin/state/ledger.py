@@ -8,20 +8,19 @@ rules and the history points share.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 
 from buyin.model.ledger import Ledger, LedgerEntry, Status
-from buyin.state.db import Database, decoded, dumps, from_row
+from buyin.state.db import Database, decoded, dumps, from_row, json_object
 
 
 def _entry(row: sqlite3.Row) -> LedgerEntry:
     return from_row(
         LedgerEntry,
         row,
-        payload=json.loads(row["payload"]),
-        reason=json.loads(row["reason"]),
+        payload=json_object(row["payload"]),
+        reason=json_object(row["reason"]),
         status=Status(row["status"]),
     )
 

@@ -20,13 +20,12 @@ from buyin.model.ledger import (
 )
 from buyin.model.names import Names
 from buyin.model.poll import PollState
-from buyin.state.db import decoded, dumps, from_row
+from buyin.state.db import decoded, dumps, from_row, json_object
 from buyin.state.ledger import LedgerTable
 
 
 def _json_or_none(text: str | None) -> dict[str, Any] | None:
-    value = None if text is None else json.loads(text)
-    return None if value is None else dict(value)
+    return None if text is None else json_object(text)
 
 
 def _dumps_or_none(value: Mapping[str, Any] | None) -> str | None:
@@ -55,7 +54,7 @@ class State(LedgerTable):
     @decoded
     def runs(self, limit: int = 10) -> list[RunRecord]:
         rows = self.select("runs", order="id DESC", limit=limit)
-        return [from_row(RunRecord, r, counts=json.loads(r["counts"])) for r in rows]
+        return [from_row(RunRecord, r, counts=json_object(r["counts"])) for r in rows]
 
     # -- schedule ------------------------------------------------------------------
 
@@ -88,7 +87,7 @@ class State(LedgerTable):
             from_row(
                 ScheduledItem,
                 r,
-                payload=json.loads(r["payload"]),
+                payload=json_object(r["payload"]),
                 status=ScheduleStatus(r["status"]),
             )
             for r in rows
@@ -103,7 +102,7 @@ class State(LedgerTable):
     @decoded
     def cached_learners(self, program: str) -> dict[int, CachedLearner]:
         rows = self.select("learners", program=program)
-        return {r["userid"]: from_row(CachedLearner, r, data=json.loads(r["data"])) for r in rows}
+        return {r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows}
 
     def save_learners(self, program: str, learners: Sequence[CachedLearner]) -> None:
         with self.transaction() as db:
@@ -189,7 +188,7 @@ class State(LedgerTable):
         rows = self.select(
             "history", "userid, at, data", order="at, id", program=program, userid=userid
         )
-        return [(r["userid"], r["at"], json.loads(r["data"])) for r in rows]
+        return [(r["userid"], r["at"], json_object(r["data"])) for r in rows]
 
     # -- per-programme state ---------------------------------------------------------
 
@@ -202,7 +201,7 @@ class State(LedgerTable):
         return from_row(
             ProgrammeState,
             r,
-            retention={int(k): float(v) for k, v in json.loads(r["retention"]).items()},
+            retention={int(k): float(v) for k, v in json_object(r["retention"]).items()},
             structure=_json_or_none(r["structure"]),
             directory=_json_or_none(r["directory"]),
             plugin=_json_or_none(r["plugin"]),
@@ -233,9 +232,10 @@ class State(LedgerTable):
         """The poll as the latest sync read it (the reports show it)."""
         self.set_meta(f"poll:{program}", json.dumps(poll.to_json(), sort_keys=True))
 
+    @decoded
     def poll(self, program: str) -> PollState | None:
         stored = self.get_meta(f"poll:{program}")
-        return None if stored is None else PollState.from_json(json.loads(stored))
+        return None if stored is None else PollState.from_json(json_object(stored))
 
     # -- names (what status prints instead of ids) -------------------------------------
 
@@ -246,6 +246,7 @@ class State(LedgerTable):
         kept.update(names)
         self.set_meta(f"names:{program}", json.dumps(kept.to_json(), sort_keys=True))
 
+    @decoded
     def names(self, program: str | None = None) -> Names:
         """One programme's names, or every programme's merged."""
         names = Names()
@@ -256,7 +257,7 @@ class State(LedgerTable):
         )
         for row in rows:
             try:
-                names.update(Names.from_json(json.loads(str(row["value"]))))
+                names.update(Names.from_json(json_object(str(row["value"]))))
             except ValueError:
                 continue  # a damaged record costs names, never the status
         return names
