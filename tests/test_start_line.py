@@ -172,3 +172,43 @@ def test_a_managers_dates_are_in_their_own_time_zone(
     (note,) = [m.text for m in site.messages_to(MANAGERS["mgr2"]) if "Grace Hughes has" in m.text]
     # Tuesday 15 December in UTC is already Wednesday there (core_user_get_users_by_field)
     assert "Their refresher opens on Wednesday 16 December 2026." in note
+
+
+@pytest.mark.parametrize("with_plugin", [False, True], ids=["core", "local_buyin"])
+def test_a_learners_dates_are_in_their_own_time_zone(
+    site: SimulatedMoodle, run_sync: Any, with_plugin: bool
+) -> None:
+    if with_plugin:
+        site.install_plugin()  # lang and timezone come with local_buyin_get_progress
+    # learner10 took the pre-check at 02:03 UTC on Sunday 27 September: Saturday in Honolulu
+    site.state.users[uid("learner10")].timezone = "Pacific/Honolulu"
+    run_sync()
+    (text,) = received(site, "learner10")
+    assert "on Saturday 26 September 2026" in text
+    # learner11 kept Moodle's "99" (the site's default): their day is in UTC
+    (text,) = received(site, "learner11")
+    assert "on Monday 28 September 2026" in text
+
+
+def test_core_asks_learners_time_zones_only_on_a_full_reconciliation(
+    site: SimulatedMoodle, run_sync: Any, clock: Clock
+) -> None:
+    def asked(mark: int) -> list[int]:
+        """How many learners each core_user_get_users_by_field call by id asked about."""
+        return [
+            len(params["values"])
+            for fn, params in site.calls[mark:]
+            if fn == "core_user_get_users_by_field" and params.get("field") == "id"
+        ]
+
+    mark = len(site.calls)
+    assert run_sync().outcomes[0].reconciled
+    assert asked(mark) == [24]  # the first sync: every learner, 100 a call
+    clock.advance(hours=2)
+    mark = len(site.calls)
+    assert not run_sync().outcomes[0].reconciled
+    assert asked(mark) == []  # a steady run: the learner cache has them
+    clock.advance(hours=23)
+    mark = len(site.calls)
+    assert run_sync().outcomes[0].reconciled
+    assert asked(mark) == [24]

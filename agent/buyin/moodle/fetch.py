@@ -308,6 +308,25 @@ def fetch_people(client: MoodleClient, match_by: str, values: Iterable[str]) -> 
     return people
 
 
+def fetch_locales(client: MoodleClient, userids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Each user's language and time zone (``lang``, ``timezone``: "99" for the site's
+    default), which core_enrol_get_enrolled_users does not give: 100 users a call."""
+    wanted = sorted(set(userids))
+    locales: dict[int, dict[str, str]] = {}
+    for start in range(0, len(wanted), 100):
+        answer = client.call(
+            "core_user_get_users_by_field",
+            field="id",
+            values=[str(i) for i in wanted[start : start + 100]],
+        )
+        for user in answer:
+            locales[int(user["id"])] = {
+                "lang": str(user.get("lang") or ""),
+                "timezone": str(user.get("timezone") or ""),
+            }
+    return locales
+
+
 def resolve_directory(
     client: MoodleClient,
     match_by: str,

@@ -9,6 +9,8 @@ Cost model (web-service round trips are what a run pays for):
   planned action to verify) or on a full reconciliation: activity completion
   (1), course completion (1), quiz attempts (1), and a review per new finished
   attempt only where the quiz has no grade items;
+- on a full reconciliation (the first sync too): the learners' language and time zone,
+  1 per 100 learners (kept in the learner cache);
 - per learner whose course completion others can change without the learner
   moving (awaiting sign-off): course completion (1).
 
@@ -52,6 +54,7 @@ from buyin.moodle.fetch import (
     fetch_completion,
     fetch_enrolled,
     fetch_learner,
+    fetch_locales,
     fetch_plugin_signoffs,
     fetch_quiz,
     fetch_retention,
@@ -270,6 +273,28 @@ def _enrolled_from(access: Mapping[str, Any]) -> dict[int, int]:
     return starts
 
 
+def _learner_locales(
+    client: MoodleClient, learner_ids: list[int], cache: PullCache, reconcile: bool
+) -> dict[int, dict[str, str]]:
+    """The learners' language and time zone on the core path: asked of Moodle on a full
+    reconciliation (the first sync or ``reconcile``), else as the learner cache kept them
+    (a learner first seen since then is in UTC until the next reconciliation)."""
+    if reconcile or not cache.learners:
+        return fetch_locales(client, learner_ids) if learner_ids else {}
+    kept: dict[int, dict[str, str]] = {}
+    for uid in learner_ids:
+        cached = cache.learners.get(uid)
+        locale = cached.data.get("locale") if cached else None
+        if locale:
+            kept[uid] = {"lang": str(locale["lang"]), "timezone": str(locale["timezone"])}
+    return kept
+
+
+def _with_locale(data: dict[str, Any], locale: Mapping[str, str] | None) -> dict[str, Any]:
+    """A learner's cached JSON, with their language and time zone where known."""
+    return {**data, "locale": dict(locale)} if locale else data
+
+
 def pull(
     client: MoodleClient,
     site: SiteInfo,
@@ -342,6 +367,19 @@ def pull(
     # where local_buyin reads progress, Moodle's own enrolment start (reports' cohorts)
     starts = _enrolled_from(read.access) if read is not None else {}
     people = [replace(p, active=p.id in active, enrolled_at=starts.get(p.id)) for p in enrolled]
+    locales: dict[int, dict[str, str]] = {}
+    if read is None:
+        # core: learners' language and time zone, asked on a full reconciliation only
+        # (local_buyin's progress read brings them), kept in the learner cache between runs
+        locales = _learner_locales(
+            client, [p.id for p in people if learner_role in p.roles], cache, reconcile
+        )
+        people = [
+            replace(p, lang=locales[p.id]["lang"], timezone=locales[p.id]["timezone"])
+            if p.id in locales
+            else p
+            for p in people
+        ]
     learners = [p for p in people if learner_role in p.roles]
     # with local_buyin's progress read, its "since" is the change signal: no grade report
     grades = (
@@ -437,7 +475,9 @@ def pull(
                 userid=person.id,
                 signature=signature,
                 # unchanged learners keep their cached JSON (no re-serialising)
-                data=data.to_json() if fresh or cached is None else cached.data,
+                data=_with_locale(data.to_json(), locales.get(person.id))
+                if fresh or cached is None
+                else cached.data,
                 first_seen=first_seen,
                 fetched_at=fetched_at,
                 undecided=cached.undecided if cached else None,

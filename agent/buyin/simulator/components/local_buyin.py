@@ -197,6 +197,8 @@ def _learner(site: SimulatedMoodle, page: _Page, userid: int) -> dict[str, Any]:
         "userid": userid,
         **_person(site, courseid, userid, page.profilefields),
         "suspended": state.users[userid].suspended,
+        "lang": state.users[userid].lang,
+        "timezone": state.users[userid].timezone,
         "lastcourseaccess": state.lastcourseaccess.get((userid, courseid), 0),
         "enrolments": [
             {

@@ -137,7 +137,8 @@ class progress_reader {
         foreach ($ids as $id) {
             $learners[$id] = [
                 'userid' => $id, 'username' => '', 'firstname' => '', 'lastname' => '', 'fullname' => '', 'email' => '',
-                'idnumber' => '', 'suspended' => false, 'lastcourseaccess' => 0, 'roles' => [], 'groups' => [],
+                'idnumber' => '', 'suspended' => false, 'lang' => '', 'timezone' => '', 'lastcourseaccess' => 0,
+                'roles' => [], 'groups' => [],
                 'customfields' => [], 'enrolments' => [], 'activities' => [],
                 'completion' => ['timecompleted' => null, 'criteria' => []], 'attempts' => [],
             ];
@@ -148,7 +149,7 @@ class progress_reader {
         $namefields = \core_user\fields::for_name()->get_sql('u', false, '', '', false)->selects;
         $rs = $DB->get_recordset_sql("SELECT ue.id, ue.userid, ue.status, ue.timestart, ue.timeend, ue.timecreated,
                                               e.enrol, e.status AS enrolstatus, ul.timeaccess, u.suspended,
-                                              u.username, u.email, u.idnumber, $namefields
+                                              u.username, u.email, u.idnumber, u.lang, u.timezone, $namefields
                                          FROM {user_enrolments} ue
                                          JOIN {enrol} e ON e.id = ue.enrolid
                                          JOIN {user} u ON u.id = ue.userid
@@ -165,6 +166,9 @@ class progress_reader {
             $learner['fullname'] = fullname($row, !empty($identity['viewfullnames']));
             $learner['email'] = !empty($identity['email']) ? $row->email : '';
             $learner['idnumber'] = !empty($identity['idnumber']) ? $row->idnumber : '';
+            // Their language and time zone, for the dates in their messages ("99": the site's default).
+            $learner['lang'] = (string) $row->lang;
+            $learner['timezone'] = (string) $row->timezone;
             $learner['enrolments'][] = [
                 'enrol' => $row->enrol, 'status' => (int) $row->status, 'enrolstatus' => (int) $row->enrolstatus,
                 'timestart' => (int) $row->timestart, 'timeend' => (int) $row->timeend,

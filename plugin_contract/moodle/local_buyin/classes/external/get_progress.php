@@ -143,6 +143,10 @@ class get_progress extends external_api {
                     VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'suspended' => new external_value(PARAM_BOOL, 'The account is suspended',
                     VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'lang' => new external_value(PARAM_RAW, 'Preferred language (user.lang)',
+                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
+                'timezone' => new external_value(PARAM_RAW, 'Time zone (user.timezone; 99: the site default)',
+                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'lastcourseaccess' => $int('Last access to the course (0: never)'),
                 'roles' => new external_multiple_structure(new external_single_structure([
                     'roleid' => $int('Role id'),
