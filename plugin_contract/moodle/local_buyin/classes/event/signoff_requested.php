@@ -20,22 +20,16 @@ namespace local_buyin\event;
  * A manager's sign-off of a learner's course completion was requested (or re-requested after a cancellation).
  *
  * objectid: the local_buyin_signoff row; relateduserid: the learner; context: the course.
- * other: managerid (both), decision (signoff_decided: signed or rejected).
+ * other: managerid.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
-class signoff_requested extends \core\event\base {
+class signoff_requested extends signoff_event {
 
-    /**
-     * Init.
-     */
-    protected function init(): void {
-        $this->data['crud'] = 'c';
-        $this->data['edulevel'] = self::LEVEL_TEACHING;
-        $this->data['objecttable'] = 'local_buyin_signoff';
-    }
+    /** @var string a request made */
+    protected const CRUD = 'c';
 
     /**
      * Localised name.
@@ -53,45 +47,5 @@ class signoff_requested extends \core\event\base {
      */
     public function get_description(): string {
         return "The user with id '$this->userid' asked the user with id '{$this->other['managerid']}' to sign off the completion of the user with id '$this->relateduserid' in the course with id '$this->courseid'.";
-    }
-
-    /**
-     * Where the decision is made.
-     *
-     * @return \moodle_url
-     */
-    public function get_url(): \moodle_url {
-        return new \moodle_url('/local/buyin/index.php');
-    }
-
-    /**
-     * The mapping of objectid for backup and restore.
-     *
-     * @return array
-     */
-    public static function get_objectid_mapping(): array {
-        return ['db' => 'local_buyin_signoff', 'restore' => \core\event\base::NOT_MAPPED];
-    }
-
-    /**
-     * The mapping of 'other' ids for backup and restore.
-     *
-     * @return array
-     */
-    public static function get_other_mapping(): array {
-        return ['managerid' => ['db' => 'user', 'restore' => 'user']];
-    }
-
-    /**
-     * Check the data.
-     */
-    protected function validate_data(): void {
-        parent::validate_data();
-        if (!isset($this->relateduserid)) {
-            throw new \coding_exception('relateduserid (the learner) must be set');
-        }
-        if (!isset($this->other['managerid'])) {
-            throw new \coding_exception("other['managerid'] must be set");
-        }
     }
 }
