@@ -80,9 +80,11 @@ class Pusher:
             agent_userid=agent_userid,
             previously_planned=doubtful,
             planned_texts={
-                key: str(entry.payload.get("text", ""))
+                key: str(entry.payload["text"])
                 for key in doubtful
-                if (entry := state.entry(key)) is not None and entry.kind == Kind.MESSAGE
+                if (entry := state.entry(key)) is not None
+                and entry.kind == Kind.MESSAGE
+                and entry.payload.get("text")  # an empty text would match any empty message
             },
         )
         self.result = PushResult()
@@ -232,7 +234,8 @@ class Pusher:
         for start in range(0, len(actions), size):
             batch = list(actions[start : start + size])
             for action in batch:
-                self._planned(action)
+                if action.kind != Kind.MESSAGE:  # messages were recorded (frozen) in push()
+                    self._planned(action)
             self._apply_or_split(batch, apply)
 
     def _apply_or_split(

@@ -388,7 +388,9 @@ class Syncer:
         ]
         ledger = self.state.ledger(programme.id)
         kept = {k: e for k, e in ledger.items() if e.kind == Kind.FIGURES}
-        return make_plan(programme.id, actions, kept, snapshot)
+        return make_plan(
+            programme.id, actions, kept, snapshot, give_up_after=self.settings.retry_failed_runs
+        )
 
     def _hold_lease(self, program: str, now: int) -> BuyinError | None:
         """Take or renew the programme's lease in Moodle (local_buyin): None when this

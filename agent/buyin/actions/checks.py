@@ -1,31 +1,16 @@
-"""How each kind reads for people, and how to tell Moodle already holds it (pure)."""
+"""How to tell Moodle already holds what an action would do, per kind (pure)."""
 
 from __future__ import annotations
 
 from buyin.model.actions import (
     Action,
     EnrolParams,
-    FiguresParams,
     GroupAddParams,
-    MessageParams,
     OverrideParams,
     RoleAssignParams,
     SignoffRequestParams,
 )
 from buyin.model.snapshot import Snapshot
-
-
-def describe(action: Action) -> str:
-    p = action.params
-    if isinstance(p, OverrideParams):
-        return f"complete activity {p.cmid} for {action.target}"
-    if isinstance(p, MessageParams):
-        return f"message {action.target}: {p.summary}".rstrip(": ")
-    if isinstance(p, EnrolParams):
-        return f"enrol {action.target} in course {p.courseid} (role {p.roleid}, from {p.timestart})"
-    if isinstance(p, FiguresParams):
-        return f"save the {p.role} figures of {action.target} for local_buyin's pages"
-    return f"{action.kind.value} {action.target}"
 
 
 def never(action: Action, snapshot: Snapshot) -> str | None:

@@ -37,8 +37,6 @@ FIGURES_BATCH = items_per_call(5, cap=500)
 @dataclass(frozen=True)
 class ActionSpec:
     kind: Kind
-    #: how it reads in a plan
-    describe: Callable[[Action], str]
     #: why Moodle already holds it (then it is not pushed), or None
     already_true: Callable[[Action, Snapshot], str | None]
     #: applies a batch, returning each action's own outcome
@@ -67,7 +65,6 @@ SPECS: dict[Kind, ActionSpec] = {
     for spec in (
         ActionSpec(
             Kind.OVERRIDE,
-            checks.describe,
             checks.activity_complete,
             apply.override,
             1,
@@ -75,10 +72,9 @@ SPECS: dict[Kind, ActionSpec] = {
             plugin_apply=apply.override_bulk,
             plugin_batch=OVERRIDE_BATCH,
         ),
-        ActionSpec(Kind.ENROL, checks.describe, checks.holds_role, apply.enrol, ENROL_BATCH, True),
+        ActionSpec(Kind.ENROL, checks.holds_role, apply.enrol, ENROL_BATCH, True),
         ActionSpec(
             Kind.ROLE_ASSIGN,
-            checks.describe,
             checks.holds_role,
             apply.assign_roles,
             ROLE_BATCH,
@@ -86,7 +82,6 @@ SPECS: dict[Kind, ActionSpec] = {
         ),
         ActionSpec(
             Kind.GROUP_CREATE,
-            checks.describe,
             checks.never,
             apply.create_groups,
             GROUP_CREATE_BATCH,
@@ -94,7 +89,6 @@ SPECS: dict[Kind, ActionSpec] = {
         ),
         ActionSpec(
             Kind.GROUP_ADD,
-            checks.describe,
             checks.in_group,
             apply.add_to_groups,
             GROUP_ADD_BATCH,
@@ -102,20 +96,15 @@ SPECS: dict[Kind, ActionSpec] = {
         ),
         ActionSpec(
             Kind.SIGNOFF_REQUEST,
-            checks.describe,
             checks.signoff_requested,
             apply.request_signoffs,
             SIGNOFF_BATCH,
             False,
         ),
-        ActionSpec(
-            Kind.MESSAGE, checks.describe, checks.never, apply.send_messages, MESSAGE_BATCH, False
-        ),
+        ActionSpec(Kind.MESSAGE, checks.never, apply.send_messages, MESSAGE_BATCH, False),
         # pushed after the sync's own actions and history (buyin.sync), where the plugin
         # has local_buyin_save_figures; nothing in Moodle tells they are held but the ledger
-        ActionSpec(
-            Kind.FIGURES, checks.describe, checks.never, apply.save_figures, FIGURES_BATCH, False
-        ),
+        ActionSpec(Kind.FIGURES, checks.never, apply.save_figures, FIGURES_BATCH, False),
     )
 }
 

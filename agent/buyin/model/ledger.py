@@ -245,7 +245,7 @@ class Ledger(Mapping[str, LedgerEntry]):
         return {
             e.userid
             for e in self._entries.values()
-            if e.status in UNSETTLED and e.kind != "figures"
+            if e.status in UNSETTLED and e.kind != "figures"  # Kind.FIGURES
         }
 
     def in_doubt(self) -> set[str]:
