@@ -36,4 +36,6 @@ def test_the_history_keeps_moodles_enrolment_start_where_the_plugin_reads_progre
 
 def test_without_the_plugin_the_history_says_it_does_not_know(run_sync: Any, settings: Any) -> None:
     assert run_sync().exit_code == 0
-    assert all(p.enrolled_at is None for p in _points(settings.state_path).values())
+    points = _points(settings.state_path)
+    assert points
+    assert all(p.enrolled_at is None for p in points.values())

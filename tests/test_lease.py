@@ -204,15 +204,9 @@ def test_a_live_holder_refuses_and_a_dead_one_is_taken_over(tmp_path: Path) -> N
         other.take()
         with pytest.raises(LockedError, match=f"pid {os.getppid()} on "):
             RunHolder(state, 1001).take()
-        # its process is gone: stale, taken over
-        gone = subprocess.run(
-            [sys.executable, "-c", "import os; print(os.getpid())"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        # its process is gone (a pid past any pid_max: never reused): stale, taken over
         with state.transaction() as db:
-            db.execute("UPDATE run_holder SET pid = ?", (int(gone.stdout),))
+            db.execute("UPDATE run_holder SET pid = ?", (PAST_PID_MAX,))
         mine = RunHolder(state, 1002)
         mine.take()
         row = state.row("SELECT pid FROM run_holder")

@@ -4,6 +4,7 @@ learners, a pre-check quiz with no attempts. Sync still exits 0; its summary and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,11 @@ def no_attempts(site: SimulatedMoodle, mappings: Path) -> None:
     ids=["signoff role held by nobody", "no learners", "quiz without attempts"],
 )
 def test_a_silent_noop_is_a_warning_in_the_summary_and_in_status(
-    site: SimulatedMoodle, settings: Settings, setup: object, said: str
+    site: SimulatedMoodle,
+    settings: Settings,
+    setup: Callable[[SimulatedMoodle, Path], None],
+    said: str,
 ) -> None:
-    assert callable(setup)
     setup(site, settings.mapping_dir)
     synced = cli(settings, site, "sync")
     assert synced.exit_code == 0, synced.output

@@ -234,7 +234,9 @@ def test_one_learners_overrides_never_collide_at_concurrency_8(
         for cm in cmids
         if site.activity_state(u, cm) == 0
     ]
+    assert overrides
     result, _ = push(*overrides, concurrency=8)
+    assert site.peak_writing >= 2  # different learners' overrides did run at once
     assert site.collisions == 0
     assert not result.failed
     assert all(

@@ -104,6 +104,8 @@ class SimulatedMoodle:
         #: override calls refused that way
         self.collisions = 0
         self._writing: set[int] = set()
+        #: the most learners' writes in flight at once (shows calls did overlap)
+        self.peak_writing = 0
         self._lock = threading.RLock()
         #: the theme revision in image URLs
         self.themerev = self.state.now + 5
@@ -156,6 +158,7 @@ class SimulatedMoodle:
                 self.calls.append((function, fields))
                 return error_answer(collision_error(), as_json, self.debug)
             self._writing.add(learner)
+            self.peak_writing = max(self.peak_writing, len(self._writing))
         try:
             return self._handle(fields, function, as_json)
         finally:
