@@ -84,7 +84,7 @@ def describe_params(kind: Kind, userid: int, target: str, p: Params, names: Name
     if isinstance(p, GroupAddParams):
         return f"add {who} to group {_after_arrow(target)!r} in {names.course(p.courseid)}"
     assert isinstance(p, SignoffRequestParams)
-    return f"ask {names.person(p.managerid)} to sign off {who} on local_buyin's page"
+    return f"ask {names.person(p.managerid)} to sign off {who} on their Sign-off requests page"
 
 
 def describe_action(action: Action, names: Names) -> str:
@@ -338,7 +338,11 @@ def _signoffs(state: State, echo: Echo, names: Names, now: int) -> None:
         echo(f"  {program}: approver {who}:")
         for row in rows:
             since = row["awaiting_since"]
-            age = f"waiting {(now - int(since)) / DAY:.0f} days" if since and now else "waiting"
+            age = (
+                f"waiting {plural(round((now - int(since)) / DAY), 'day')}"
+                if since and now
+                else "waiting"
+            )
             parts = [names.person(int(row["userid"])), str(row["status"]), age]
             if row["reminders"]:
                 parts.append(plural(int(row["reminders"]), "reminder"))

@@ -436,7 +436,10 @@ def retry(ctx: click.Context, program: str | None, keys: tuple[str, ...]) -> Non
     unknown = sorted(set(keys) - set(reset))
     for key in reset:
         click.echo(f"will retry {key}")
-    click.echo(f"{len(reset)} failed action(s) will be tried again by the next sync")
+    click.echo(
+        f"{len(reset)} failed {'action' if len(reset) == 1 else 'actions'} will be tried "
+        "again by the next sync"
+    )
     if unknown:
         raise click.UsageError(
             f"no failed action {', '.join(unknown)}"

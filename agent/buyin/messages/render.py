@@ -233,7 +233,8 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     parts.append(w("sign", raw={"link": w.link(page)}))
     if d.get("needs_role"):
         parts.append(w("needs_role", course=d["course"]["name"]))
-    summary = w.plain("summary_reminder" if d["reminder"] else "summary", count=d["count"])
+    key = "summary_reminder" if d["reminder"] else "summary"
+    summary = w.plain(key + ("_one" if d["count"] == 1 else ""), count=d["count"])
     return summary, "".join(parts)
 
 
@@ -364,8 +365,11 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
 
 def _poll_invite(w: Words, d: Data) -> tuple[str, str]:
     text = w(
-        "body",
-        raw={"courselink": w.link(d["course"]), "polllink": w.link(d["poll"])},
+        "body_one" if d["count"] == 1 else "body",
+        raw={
+            "courselink": w.link(d["course"]),
+            "ask": w("ask", raw={"polllink": w.link(d["poll"])}),
+        },
         firstname=d["firstname"],
         count=d["count"],
     )

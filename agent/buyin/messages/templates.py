@@ -89,8 +89,10 @@ EN: Table = {
         "tip3": "When they finish, sit down together and agree one thing to apply on the job.",
     },
     "signoff.digest": {
-        "summary": "sign-off request ({count} learner(s))",
-        "summary_reminder": "sign-off reminder ({count} learner(s))",
+        "summary": "sign-off request ({count} learners)",
+        "summary_one": "sign-off request (1 learner)",
+        "summary_reminder": "sign-off reminder ({count} learners)",
+        "summary_reminder_one": "sign-off reminder (1 learner)",
         "greeting": "<p>Hi {firstname},</p>",
         "own_one": "<p>{reminder}{count} of your team is waiting for your sign-off in "
         "{course}:</p>{learners}",
@@ -187,15 +189,17 @@ EN: Table = {
     },
     "poll.invite": {
         "summary": "poll invitation",
-        "body": "<p>Hi {firstname}, {count} of your team are taking {courselink}.</p>"
-        "<p>Which problems should it solve for your team? Tell us in two minutes: {polllink}. "
-        "Your answer shapes what the training stresses, and later you will see how your "
-        "team's scores moved on exactly those topics.</p>",
+        "body": "<p>Hi {firstname}, {count} of your team are taking {courselink}.</p>{ask}",
+        "body_one": "<p>Hi {firstname}, 1 of your team is taking {courselink}.</p>{ask}",
+        # the link's words are the activity's name (often a question): nothing after it
+        "ask": "<p>Which problems should it solve for your team? Tell us in two minutes:</p>"
+        "<p>{polllink}</p><p>Your answer shapes what the training stresses, and later you "
+        "will see how your team's scores moved on exactly those topics.</p>",
     },
     "poll.remind": {
         "summary": "poll reminder",
         "body": "<p>Hi {firstname}, a reminder: what should {course} solve for your team? "
-        "Two minutes: {polllink}.</p>",
+        "Two minutes:</p><p>{polllink}</p>",
     },
     "poll.answer": {
         "summary": "what you asked for",
