@@ -155,7 +155,7 @@ def test_status_names_approvers_learners_and_dates(
     out = invoke(settings, "status").stdout
     assert "  cc101: approver mgr2 (Omar Haddad):" in out
     # no escalation on the first sync: the clock starts when the approver is first asked
-    assert "learner08 (Hiro Ito), requested, waiting 20 days" in out
+    assert "learner08 (Hiro Ito), requested, waiting 12 days" in out
     assert "cc101: pre-check attempt in progress (1): learner17 (Qian Ruan)" in out
     assert re.search(
         r"cc101: message to learner07 \(Grace Hughes\): refresher open \(CC201\), "

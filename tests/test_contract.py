@@ -327,12 +327,14 @@ def _mutations(response: Any) -> st.SearchStrategy[Any]:
                     spots.extend((node, i) for i in range(len(node)))
                     stack.extend(node)
             if not spots:
-                return draw(replacements)
+                return copy.deepcopy(draw(replacements))
             parent, key = draw(st.sampled_from(spots))
             if isinstance(parent, dict) and draw(st.booleans()):
                 del parent[key]
             else:
-                parent[key] = draw(replacements)
+                # a copy: sampled_from hands out the same object every time, and a shared
+                # dict put inside itself by a later mutation made a cycle (endless walk)
+                parent[key] = copy.deepcopy(draw(replacements))
         return doc
 
     return mutate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from buyin.model.snapshot import Course
 from buyin.simulator import SimulatedMoodle
 from buyin.simulator.model import Activity
 from buyin.starter import programme_id
+from support import Clock
 
 GRADING_PAGE = "mod_quiz_get_edit_grading_page_data"
 TOPICS = ["Listening", "Questioning", "Objections", "Closing"]
@@ -56,7 +56,7 @@ def topics_of(path: Path) -> list[dict[str, Any]]:
 
 
 def test_cc101_starter_is_valid_and_marks_every_guess(
-    site: SimulatedMoodle, settings: Settings, tmp_path: Path
+    site: SimulatedMoodle, settings: Settings, tmp_path: Path, clock: Clock
 ) -> None:
     site.service_functions.discard(GRADING_PAGE)  # as in the buyin service
     out = tmp_path / "starter.toml"
@@ -71,7 +71,7 @@ def test_cc101_starter_is_valid_and_marks_every_guess(
     assert programme.precheck.exclude == frozenset()
     assert programme.signoff is None  # written commented out
     # the start line is the day it was written: older events are left to `buyin backfill`
-    assert programme.mapped_since == day_of(int(time.time()))
+    assert programme.mapped_since == day_of(clock())
     assert "buyin backfill --since DATE" in out.read_text()
     for topic in topics_of(out):
         assert topic["review"] is True

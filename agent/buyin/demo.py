@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import requests
 
+from buyin import sync
 from buyin.config import Secret, Settings
 from buyin.model.actions import MessageParams
 from buyin.moodle.client import MoodleClient
@@ -76,7 +76,7 @@ def learner_summary(report: SyncReport, echo: Echo) -> None:
 
 
 def run_demo(echo: Echo, *, learners: int = 24, keep: Path | None = None) -> int:
-    now = int(time.time())
+    now = sync.system_clock()
     site = SimulatedMoodle(generate_scenario(learners=learners, now=now), clock=lambda: now)
     workdir = keep or Path(tempfile.mkdtemp(prefix="buyin-demo-"))
     settings = _settings(site, workdir)

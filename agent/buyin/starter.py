@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from buyin import sync
 from buyin.errors import BuyinError, ConfigurationError, TransientError
 from buyin.mapping import Ref, parse_mapping
 from buyin.model.clock import day_of
@@ -159,7 +159,7 @@ class StarterBuilder:
         self.client = client
         self.guesses: list[str] = []
         #: the start line written in the mapping (YYYY-MM-DD): the day `buyin init` ran
-        self.today = today or day_of(int(time.time()))
+        self.today = today or day_of(sync.system_clock())
 
     def _try(self, function: str, **params: Any) -> tuple[Any, str | None]:
         """Call an optional function: (answer, None) or (None, why it could not be used)."""
