@@ -1,6 +1,7 @@
 """The live tier: `doctor` and a read-only dry-run sync against a real Moodle.
 
-Runs only when MOODLE_URL and MOODLE_TOKEN are set (and is skipped otherwise):
+Runs only when MOODLE_URL and MOODLE_TOKEN are set (and is skipped otherwise), against
+any site; the tests that write (tests/live/) need the project's own site:
 
     MOODLE_URL=https://moodle.example.org MOODLE_TOKEN=... pytest -m live
 
@@ -54,4 +55,13 @@ def test_dry_run_sync_against_the_live_site_changes_nothing(live_args: list[str]
     assert TOKEN not in result.output
     assert result.exit_code in (0, 1), result.output
     assert "dry run: nothing was changed in Moodle" in result.output
+    assert "metrics run=" not in result.output  # printed on request only (--metrics, -v)
+
+
+def test_dry_run_prints_its_calls_on_request(live_args: list[str]) -> None:
+    result = CliRunner().invoke(
+        main, [*live_args, "sync", "--dry-run", "--metrics"], env={"BUYIN_TOKEN": TOKEN}
+    )
+    assert result.exit_code in (0, 1), result.output
     assert "metrics run=" in result.output
+    assert "core_webservice_get_site_info=" in result.output

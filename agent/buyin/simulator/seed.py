@@ -249,6 +249,9 @@ LEAD100_PROGRESS: dict[int, list[tuple[int, int]]] = {
 
 LEARNERS_ENROLLED_AT = GENERATED_AT - 60 * DAY
 MANAGERS_ENROLLED_AT = GENERATED_AT - 75 * DAY
+#: managers' manual enrolment in CC101 with the sign-off role (the real site's, 10 days
+#: before the learners'; found by the live comparison, tests/live)
+APPROVERS_ENROLLED_AT = GENERATED_AT - 70 * DAY
 COURSE_START = GENERATED_AT - 90 * DAY
 #: site objects were created one second after generated_at, quiz attempts graded two seconds after
 SITE_CREATED = GENERATED_AT + 1
@@ -433,7 +436,7 @@ def generate_scenario(
         )
         if approver_enrolled or number != 1:
             state.enrolments[(userid, 2)] = Enrolment(
-                userid, 2, [ROLE_SIGNOFF], t(LEARNERS_ENROLLED_AT), 0, 0, t(LEARNERS_ENROLLED_AT)
+                userid, 2, [ROLE_SIGNOFF], t(APPROVERS_ENROLLED_AT), 0, 0, t(APPROVERS_ENROLLED_AT)
             )
         state.enrolments[(userid, 4)] = Enrolment(
             userid, 4, [ROLE_STUDENT], t(MANAGERS_ENROLLED_AT), 0, 0, t(MANAGERS_ENROLLED_AT)
