@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from live_support import OWN_SITE, SITE_SH, TOKEN, URL, RealMoodle, Steps, WallClock
+from live_support import OWN_SITE, SITE_SH, TOKEN, URL, PluginSite, RealMoodle, Steps, WallClock
 
 
 @pytest.fixture
@@ -35,3 +35,25 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Steps]:
     moodle = own_site()
     moodle.reset()
     yield Steps(moodle, tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> PluginSite:
+    """site.sh reset, local_buyin from the checkout installed with Moodle's upgrade, its
+    service enabled as the README tells an admin (scripts/enable_plugin_service.php);
+    the database then saved, so each module starts from it in seconds."""
+    moodle = own_site()
+    moodle.reset()
+    out = moodle.install_plugin()
+    token = moodle.enable_plugin_service()
+    dump = tmp_path_factory.mktemp("plugin-site") / "moodle.dump"
+    moodle.save(dump)
+    return PluginSite(dump, out, token)
+
+
+@pytest.fixture(scope="module")
+def plugin_steps(plugin_site: PluginSite, tmp_path_factory: pytest.TempPathFactory) -> Steps:
+    """The plugin site as installed (restored), for one module's steps."""
+    moodle = own_site()
+    moodle.restore(plugin_site.dump)
+    return Steps(moodle, tmp_path_factory.mktemp("live-plugin"), plugin_site.token)

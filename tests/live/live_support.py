@@ -99,6 +99,31 @@ class RealMoodle:
         found = re.findall(r"^export ([A-Z_]+)=(.*)$", self.sh("env"), re.M)
         return {name: " ".join(shlex.split(value)) for name, value in found}
 
+    # --- a saved state (the plugin's install takes Moodle's full upgrade, ~40 s: once) ---
+    def _pg(self, tool: str, *args: str) -> None:
+        site = os.environ.get("MOODLE_SITE_DIR", "/tmp/moodle-site")
+        subprocess.run(
+            [tool, "-h", f"{site}/pg/run", "-p", "5433", "-U", "moodle", *args],
+            check=True, capture_output=True, timeout=300,
+        )
+
+    def save(self, path: Path) -> None:
+        """Keep the database as it is now (the plugin's code stays in the site)."""
+        self._pg("pg_dump", "-Fc", "-d", "moodle", "-f", str(path))
+
+    def restore(self, path: Path, plugin: Path = PLUGIN) -> None:
+        """Back to a saved database, with ``plugin``'s code in the site (another test may
+        have reset it or installed another version), caches purged."""
+        site = os.environ.get("MOODLE_SITE_DIR", "/tmp/moodle-site")
+        code = Path(site) / "moodle" / "public" / "local" / "buyin"
+        shutil.rmtree(code, ignore_errors=True)
+        shutil.copytree(plugin, code)
+        self._pg("psql", "-X", "-q", "-d", "postgres", "-c", "drop database if exists moodle with (force)")
+        self._pg("psql", "-X", "-q", "-d", "postgres", "-c", "create database moodle owner moodle encoding 'UTF8' template template0")
+        self._pg("pg_restore", "--no-owner", "-j", "2", "-d", "moodle", str(path))
+        self.sh("php", f"{site}/moodle/admin/cli/purge_caches.php")
+        self.env = self._read_env()
+
     def install_plugin(self, source: Path = PLUGIN) -> str:
         """Moodle's upgrade installs (or upgrades) the folder; the output is Moodle's."""
         return self.sh("plugin", str(source), timeout=600)
@@ -439,20 +464,25 @@ def simulated_holding_of(site: Any, url: str) -> Holding:
 
 @dataclass
 class Steps:
-    """One reset site for a module's steps, and its agents."""
+    """One site for a module's steps, and its agents."""
 
     moodle: RealMoodle
     tmp: Path
     plugin_token: str = ""
 
     def agent(self, *, plugin: bool, name: str = "agent") -> Agent:
-        token = self.moodle.token
-        if plugin:
-            if not self.plugin_token:
-                out = self.moodle.install_plugin()
-                assert "error" not in out.lower(), out
-                self.plugin_token = self.moodle.enable_plugin_service()
-            token = self.plugin_token
+        token = self.plugin_token if plugin else self.moodle.token
+        assert token, "the plugin is not installed on this site"
         workdir = self.tmp / name
         write_mappings(workdir / "mappings")
         return Agent(self.moodle, workdir, token)
+
+
+@dataclass
+class PluginSite:
+    """The scenario with local_buyin from the checkout installed by Moodle's upgrade and
+    its service set up (made once a session, then restored from a dump for each module)."""
+
+    dump: Path
+    install_output: str
+    token: str
