@@ -12,21 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from live_support import OWN_SITE, SITE_SH, TOKEN, URL, PluginSite, RealMoodle, Steps, WallClock
+from live_support import PluginSite, Steps, WallClock, own_site
 
 
 @pytest.fixture
 def clock() -> WallClock:
     """The root conftest's frozen clock, replaced: the real site runs on real time."""
     return WallClock()
-
-
-def own_site() -> RealMoodle:
-    if not (URL and TOKEN):
-        pytest.skip("MOODLE_URL and MOODLE_TOKEN are not set")
-    if not OWN_SITE:
-        pytest.skip(f"needs the project's own site ({SITE_SH}) serving MOODLE_URL")
-    return RealMoodle(URL, TOKEN)
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,15 @@ needs_own_site = pytest.mark.skipif(
 )
 
 
+def own_site() -> RealMoodle:
+    """The project's own site (skips the test otherwise)."""
+    if not (URL and TOKEN):
+        pytest.skip("MOODLE_URL and MOODLE_TOKEN are not set")
+    if not OWN_SITE:
+        pytest.skip(f"needs the project's own site ({SITE_SH}) serving MOODLE_URL")
+    return RealMoodle(URL, TOKEN)
+
+
 class MoodleError(AssertionError):
     pass
 
