@@ -495,3 +495,154 @@ class PluginSite:
     dump: Path
     install_output: str
     token: str
+
+
+# --- the simulated Moodle against the real one, call by call ------------------------
+
+
+@dataclass
+class Exchange:
+    """One web-service call the agent made, and the real site's answer."""
+
+    at: float
+    function: str
+    body: str
+    answer: str
+
+
+class Recorder:
+    """A loopback proxy in front of the real site: the agent talks to it, it forwards
+    each call to Moodle and keeps the exchange (in the order the calls reached it)."""
+
+    def __init__(self, target: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Lock, Thread
+        from urllib.parse import parse_qs
+
+        self.exchanges: list[Exchange] = []
+        lock = Lock()
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                text = body.decode("utf-8")
+                at = time.time()
+                answer = requests.post(
+                    f"{target}{self.path}",
+                    data=body,
+                    headers={"Content-Type": self.headers.get("Content-Type", "")},
+                    timeout=120,
+                )
+                function = parse_qs(text).get("wsfunction", [""])[0]
+                with lock:
+                    recorder.exchanges.append(Exchange(at, function, text, answer.text))
+                data = answer.content
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class SetClock:
+    """The simulated site's clock, set to the moment each recorded call reached Moodle."""
+
+    now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+#: answers' fields whose value is the site's own, not the scenario's: their presence and type
+#: are compared, not their value
+VOLATILE_KEYS: dict[str, str] = {
+    "msgid": "a new row's id (the site's sequence)",
+    "conversationid": "a new row's id (the site's sequence)",
+    "userprivateaccesskey": "a per-user secret",
+    "cacherev": "moved by every purge of caches (site.sh reset purges)",
+    "usermaxuploadfilesize": "PHP's upload_max_filesize where the site runs",
+    "functions": "the token's service: the site's buyin service holds more than the agent calls",
+}
+#: (function prefix, field): not compared, and why
+SITE_HISTORY: dict[tuple[str, str], str] = {
+    ("core_message_get_messages", "fullmessage"): "Moodle's html_to_text (html2text: lists as "
+    "tab-star, lines wrapped at 75 columns), approximated by the simulator; the agent reads text",
+    ("mod_feedback_", "timemodified"): "the live site's poll was rebuilt when its dump was made "
+    "(29 s after its day); the lab's, whose captures the simulator reproduces, days later",
+}
+#: the theme revision in image URLs (moved by every purge of caches)
+THEME_REV = re.compile(r"(\\?/theme\\?/image\.php\\?/[a-z_]+\\?/[a-z_]+\\?/)\d+(\\?/)")
+#: times stamped by the site while answering: equal within this many seconds
+TIME_SLACK = 5
+
+
+def compare(real: Any, simulated: Any, path: str = "$", function: str = "") -> list[str]:
+    """Where the simulated answer differs from the real one: keys, types, values."""
+    if isinstance(real, dict):
+        if not isinstance(simulated, dict):
+            return [f"{path}: real an object, simulated {type(simulated).__name__}"]
+        problems = []
+        if set(real) != set(simulated):
+            return [
+                f"{path}: keys only real {sorted(set(real) - set(simulated))}, "
+                f"only simulated {sorted(set(simulated) - set(real))}"
+            ]
+        for key in real:
+            if key in VOLATILE_KEYS:
+                if type(real[key]) is not type(simulated[key]):
+                    problems.append(f"{path}.{key}: real {type(real[key]).__name__}, simulated {type(simulated[key]).__name__}")
+                continue
+            problems += compare(real[key], simulated[key], f"{path}.{key}", function)
+        return problems
+    if isinstance(real, list):
+        if not isinstance(simulated, list):
+            return [f"{path}: real a list, simulated {type(simulated).__name__}"]
+        if len(real) != len(simulated):
+            return [f"{path}: real {len(real)} items, simulated {len(simulated)}"]
+        return [p for i, (a, b) in enumerate(zip(real, simulated, strict=True)) for p in compare(a, b, f"{path}[{i}]", function)]
+    if type(real) is not type(simulated) and not (
+        isinstance(real, int | float) and isinstance(simulated, int | float) and not isinstance(real, bool)
+        and not isinstance(simulated, bool)
+    ):
+        return [f"{path}: real {real!r} ({type(real).__name__}), simulated {simulated!r} ({type(simulated).__name__})"]
+    key = path.rsplit(".", 1)[-1].split("[")[0]
+    if any(function.startswith(f) and key == k for f, k in SITE_HISTORY):
+        return []
+    if isinstance(real, str) and isinstance(simulated, str):
+        real, simulated = THEME_REV.sub(r"\1REV\2", real), THEME_REV.sub(r"\1REV\2", simulated)
+    if ("time" in key or "date" in key) and isinstance(real, int) and isinstance(simulated, int) and real and simulated:
+        return [] if abs(real - simulated) <= TIME_SLACK else [f"{path}: real {real}, simulated {simulated}"]
+    if real != simulated:
+        return [f"{path}: real {real!r}, simulated {simulated!r}"]
+    return []
+
+
+def replay(exchanges: list[Exchange], moodle: RealMoodle, *, plugin: bool) -> dict[str, list[str]]:
+    """Each recorded call sent, in order, to the simulated Moodle seeded with the same
+    scenario at the moment it reached the real one: the differences, by function."""
+    from urllib.parse import parse_qs
+
+    site = simulated_site(moodle, plugin=plugin)
+    site.url = moodle.url
+    clock = SetClock()
+    site._clock = clock
+    found: dict[str, list[str]] = {}
+    for exchange in exchanges:
+        clock.now = int(exchange.at)
+        token = parse_qs(exchange.body)["wstoken"][0]
+        _status, _headers, text = site.handle(exchange.body.replace(token, site.token))
+        problems = compare(json.loads(exchange.answer), json.loads(text), "$", exchange.function)
+        found.setdefault(exchange.function, []).extend(problems)
+    return found

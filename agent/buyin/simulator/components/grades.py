@@ -22,7 +22,7 @@ def _grade_formatted(quiz: Quiz | None, grade: float | None) -> str:
     if grade >= quiz.gradepass:
         icon = '<i class="icon fa fa-check text-success fa-fw inline"  title="Pass" role="img" aria-label="Pass"></i>'
     else:
-        icon = '<i class="icon fa fa-times text-danger fa-fw inline"  title="Fail" role="img" aria-label="Fail"></i>'
+        icon = '<i class="icon fa fa-xmark text-danger fa-fw inline"  title="Fail" role="img" aria-label="Fail"></i>'
     return icon + text
 
 
@@ -38,41 +38,44 @@ def _user_grades(site: SimulatedMoodle, course: Course, user: User) -> dict[str,
         grade, when = graded if graded is not None else (None, None)
         if grade is not None:
             total = (total or 0.0) + grade
-        items.append(
-            {
-                "id": quiz.gradeitemid,
-                "itemname": quiz.name,
-                "itemtype": "mod",
-                "itemmodule": "quiz",
-                "iteminstance": quiz.id,
-                "itemnumber": 0,
-                "idnumber": quiz.idnumber,
-                "categoryid": course.gradecategoryid,
-                "outcomeid": None,
-                "scaleid": None,
-                "locked": False,
-                "cmid": quiz.cmid,
-                "weightraw": num(round(quiz.grade / total_max, 5) if total_max else 0),
-                "weightformatted": f"{(quiz.grade / total_max * 100) if total_max else 0:.2f} %",
-                "graderaw": num(grade),
-                "gradedatesubmitted": when,
-                "gradedategraded": when,
-                "gradehiddenbydate": False,
-                "gradeneedsupdate": False,
-                "gradeishidden": False,
-                "gradeislocked": False,
-                "gradeisoverridden": False,
-                "gradeformatted": _grade_formatted(quiz, grade),
-                "grademin": 0,
-                "grademax": num(quiz.grade),
-                "rangeformatted": f"0&ndash;{num(quiz.grade)}",
-                "percentageformatted": f"{grade / quiz.grade * 100:.2f} %"
-                if grade is not None
-                else "-",
-                "feedback": "",
-                "feedbackformat": 2,
-            }
-        )
+        item: dict[str, Any] = {
+            "id": quiz.gradeitemid,
+            "itemname": quiz.name,
+            "itemtype": "mod",
+            "itemmodule": "quiz",
+            "iteminstance": quiz.id,
+            "itemnumber": 0,
+            "idnumber": quiz.idnumber,
+            "categoryid": course.gradecategoryid,
+            "outcomeid": None,
+            "scaleid": None,
+            "locked": False,
+            "cmid": quiz.cmid,
+            "weightraw": num(round(quiz.grade / total_max, 5) if total_max else 0),
+            "weightformatted": f"{(quiz.grade / total_max * 100) if total_max else 0:.2f} %",
+            "graderaw": num(grade),
+            "gradedatesubmitted": when,
+            "gradedategraded": when,
+            "gradehiddenbydate": False,
+            "gradeneedsupdate": False,
+            "gradeishidden": False,
+            "gradeislocked": False,
+            "gradeisoverridden": False,
+            "gradeformatted": _grade_formatted(quiz, grade),
+            "grademin": 0,
+            "grademax": num(quiz.grade),
+            "rangeformatted": f"0&ndash;{num(quiz.grade)}",
+            "percentageformatted": f"{grade / quiz.grade * 100:.2f} %"
+            if grade is not None
+            else "-",
+            "feedback": "",
+            # no grade row yet (no graded attempt): Moodle's report shows no weight and
+            # the row's default format (found on the real site, tests/live)
+            "feedbackformat": 2 if grade is not None else 0,
+        }
+        if grade is None:
+            del item["weightraw"], item["weightformatted"]
+        items.append(item)
     total_time = (
         site.state.course_grade_times.get((user.id, course.id)) if total is not None else None
     )
@@ -105,7 +108,7 @@ def _user_grades(site: SimulatedMoodle, course: Course, user: User) -> dict[str,
             if total is not None and total_max
             else "-",
             "feedback": "",
-            "feedbackformat": 2,
+            "feedbackformat": 2 if total is not None else 0,
         }
     )
     return {

@@ -109,7 +109,8 @@ def _page(
     return _Page(
         courseid,
         tuple(a.cmid for a in activities),
-        tuple(a for a in activities if a.completion),
+        # the plugin reads course_modules ordered by id (not the course page's order)
+        tuple(sorted((a for a in activities if a.completion), key=lambda a: a.cmid)),
         named,
         attempts,
         profilefields,

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import invalid
 from ..lookups import get_user, picture
 from ..model import Message
 from ..render import html_to_text
+
+_LINK = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
+_REL = re.compile(r'\brel="([^"]*)"')
+
+
+def blank_target(html: str) -> str:
+    """Moodle's message_format_message_text (format_text with blanktarget): every link
+    opens in a new tab without a referrer. A sent message is stored as sent; its text
+    in the answers of send_instant_messages and get_messages is formatted this way."""
+
+    def link(match: re.Match[str]) -> str:
+        attrs = match.group(1)
+        if re.search(r"\btarget\s*=", attrs):
+            return match.group(0)
+        rel = _REL.search(attrs)
+        if rel is None:
+            return f'<a{attrs} target="_blank" rel="noreferrer">'
+        if "noreferrer" not in rel.group(1):
+            attrs = attrs.replace(rel.group(0), f'rel="{(rel.group(1) + " noreferrer").strip()}"')
+        return f'<a{attrs} target="_blank">'
+
+    return _LINK.sub(link, html)
+
 
 if TYPE_CHECKING:
     from ..site import SimulatedMoodle
@@ -62,7 +86,7 @@ def send_instant_messages(
             result["clientmsgid"] = message.clientmsgid
         result.update(
             {
-                "text": message.text,
+                "text": blank_target(message.text),
                 "timecreated": message.timecreated,
                 "conversationid": message.conversationid,
                 "useridfrom": sender,
@@ -91,7 +115,7 @@ def _message_dict(site: SimulatedMoodle, message: Message) -> dict[str, Any]:
         "useridfrom": message.useridfrom,
         "useridto": message.useridto,
         "subject": f"New message from {fromname}",
-        "text": message.text,
+        "text": blank_target(message.text),
         "fullmessage": html_to_text(message.text),
         "fullmessageformat": message.textformat,
         "fullmessagehtml": message.text,

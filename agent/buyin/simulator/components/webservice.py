@@ -53,7 +53,9 @@ def get_site_info(site: SimulatedMoodle, serviceshortnames: list[str]) -> dict[s
         "siteurl": site.url,
         "userpictureurl": picture(site),
         "functions": functions,
-        "downloadfiles": 1,
+        # the lab's buyin service allowed file downloads; local_buyin's predefined service
+        # (the token's, once the plugin is installed) does not (db/services.php)
+        "downloadfiles": 0 if "local_buyin_get_progress" in site.service_functions else 1,
         "uploadfiles": 0,
         "release": site.state.release,
         "version": site.state.version,
