@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from live_support import PluginSite, Steps, WallClock, own_site
 
 

@@ -11,15 +11,14 @@ The agent runs here on the wall clock, as Moodle does: the site's "now" is the r
 from __future__ import annotations
 
 import json
-import shlex
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,7 +32,9 @@ from support import REPO
 
 URL = os.environ.get("MOODLE_URL", "").rstrip("/")
 TOKEN = os.environ.get("MOODLE_TOKEN", "")
-SITE_SH = Path(os.environ.get("MOODLE_SITE_SH") or REPO.parent / "shared" / "moodle" / "site" / "site.sh")
+SITE_SH = Path(
+    os.environ.get("MOODLE_SITE_SH") or REPO.parent / "shared" / "moodle" / "site" / "site.sh"
+)
 PLUGIN = REPO / "plugin_contract" / "moodle" / "local_buyin"
 PHP = Path(__file__).parent / "php"
 AGENT = [sys.executable, "-c", "from buyin.cli import main; main()"]
@@ -41,7 +42,9 @@ AGENT = [sys.executable, "-c", "from buyin.cli import main; main()"]
 CC101, CC201, LEAD100 = 2, 3, 4
 AGENT_USERID = 3
 
-needs_site = pytest.mark.skipif(not (URL and TOKEN), reason="MOODLE_URL and MOODLE_TOKEN are not set")
+needs_site = pytest.mark.skipif(
+    not (URL and TOKEN), reason="MOODLE_URL and MOODLE_TOKEN are not set"
+)
 
 
 class WallClock:
@@ -113,7 +116,9 @@ class RealMoodle:
         site = os.environ.get("MOODLE_SITE_DIR", "/tmp/moodle-site")
         subprocess.run(
             [tool, "-h", f"{site}/pg/run", "-p", "5433", "-U", "moodle", *args],
-            check=True, capture_output=True, timeout=300,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
 
     def save(self, path: Path) -> None:
@@ -127,8 +132,24 @@ class RealMoodle:
         code = Path(site) / "moodle" / "public" / "local" / "buyin"
         shutil.rmtree(code, ignore_errors=True)
         shutil.copytree(plugin, code)
-        self._pg("psql", "-X", "-q", "-d", "postgres", "-c", "drop database if exists moodle with (force)")
-        self._pg("psql", "-X", "-q", "-d", "postgres", "-c", "create database moodle owner moodle encoding 'UTF8' template template0")
+        self._pg(
+            "psql",
+            "-X",
+            "-q",
+            "-d",
+            "postgres",
+            "-c",
+            "drop database if exists moodle with (force)",
+        )
+        self._pg(
+            "psql",
+            "-X",
+            "-q",
+            "-d",
+            "postgres",
+            "-c",
+            "create database moodle owner moodle encoding 'UTF8' template template0",
+        )
         self._pg("pg_restore", "--no-owner", "-j", "2", "-d", "moodle", str(path))
         self.sh("php", f"{site}/moodle/admin/cli/purge_caches.php")
         self.env = self._read_env()
@@ -186,14 +207,20 @@ class RealMoodle:
     def login(self, username: str, password: str | None = None) -> requests.Session:
         if password is None:
             password = self.env[
-                "MOODLE_MANAGER_PASSWORD" if username.startswith("mgr") else "MOODLE_LEARNER_PASSWORD"
+                "MOODLE_MANAGER_PASSWORD"
+                if username.startswith("mgr")
+                else "MOODLE_LEARNER_PASSWORD"
             ]
         session = requests.Session()
         page = session.get(f"{self.url}/login/index.php", timeout=60)
         token = re.search(r'name="logintoken" value="([^"]*)"', page.text)
         answer = session.post(
             f"{self.url}/login/index.php",
-            data={"username": username, "password": password, "logintoken": token[1] if token else ""},
+            data={
+                "username": username,
+                "password": password,
+                "logintoken": token[1] if token else "",
+            },
             timeout=60,
         )
         assert "login/index.php" not in answer.url, f"{username} could not log in"
@@ -381,8 +408,6 @@ def write_mappings(directory: Path) -> Path:
     return directory
 
 
-
-
 def difference(got: Holding, want: Holding, *, only_shared: bool = False) -> list[str]:
     """What differs between two holdings, named (empty: the same); ``only_shared``: the
     parts both hold (the simulated site's holding has no course completions)."""
@@ -400,7 +425,9 @@ def difference(got: Holding, want: Holding, *, only_shared: bool = False) -> lis
             if isinstance(a, list) and isinstance(b, list):
                 only_got = [x for x in a if x not in b]
                 only_want = [x for x in b if x not in a]
-                problems.append(f"{key}: only in the first {only_got}, only in the second {only_want}")
+                problems.append(
+                    f"{key}: only in the first {only_got}, only in the second {only_want}"
+                )
             else:
                 problems.append(f"{key}: {a!r} != {b!r}")
     return problems
@@ -539,7 +566,9 @@ class Recorder:
                     recorder.exchanges.append(Exchange(at, function, text, answer.text))
                 data = answer.content
                 self.send_response(answer.status_code)
-                self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                self.send_header(
+                    "Content-Type", answer.headers.get("Content-Type", "application/json")
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -602,7 +631,9 @@ def compare(real: Any, simulated: Any, path: str = "$", function: str = "") -> l
         for key in real:
             if key in VOLATILE_KEYS:
                 if type(real[key]) is not type(simulated[key]):
-                    problems.append(f"{path}.{key}: real {type(real[key]).__name__}, simulated {type(simulated[key]).__name__}")
+                    problems.append(
+                        f"{path}.{key}: real {type(real[key]).__name__}, simulated {type(simulated[key]).__name__}"
+                    )
                 continue
             problems += compare(real[key], simulated[key], f"{path}.{key}", function)
         return problems
@@ -611,19 +642,37 @@ def compare(real: Any, simulated: Any, path: str = "$", function: str = "") -> l
             return [f"{path}: real a list, simulated {type(simulated).__name__}"]
         if len(real) != len(simulated):
             return [f"{path}: real {len(real)} items, simulated {len(simulated)}"]
-        return [p for i, (a, b) in enumerate(zip(real, simulated, strict=True)) for p in compare(a, b, f"{path}[{i}]", function)]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(real, simulated, strict=True))
+            for p in compare(a, b, f"{path}[{i}]", function)
+        ]
     if type(real) is not type(simulated) and not (
-        isinstance(real, int | float) and isinstance(simulated, int | float) and not isinstance(real, bool)
+        isinstance(real, int | float)
+        and isinstance(simulated, int | float)
+        and not isinstance(real, bool)
         and not isinstance(simulated, bool)
     ):
-        return [f"{path}: real {real!r} ({type(real).__name__}), simulated {simulated!r} ({type(simulated).__name__})"]
+        return [
+            f"{path}: real {real!r} ({type(real).__name__}), simulated {simulated!r} ({type(simulated).__name__})"
+        ]
     key = path.rsplit(".", 1)[-1].split("[")[0]
     if any(function.startswith(f) and key == k for f, k in SITE_HISTORY):
         return []
     if isinstance(real, str) and isinstance(simulated, str):
         real, simulated = THEME_REV.sub(r"\1REV\2", real), THEME_REV.sub(r"\1REV\2", simulated)
-    if ("time" in key or "date" in key) and isinstance(real, int) and isinstance(simulated, int) and real and simulated:
-        return [] if abs(real - simulated) <= TIME_SLACK else [f"{path}: real {real}, simulated {simulated}"]
+    if (
+        ("time" in key or "date" in key)
+        and isinstance(real, int)
+        and isinstance(simulated, int)
+        and real
+        and simulated
+    ):
+        return (
+            []
+            if abs(real - simulated) <= TIME_SLACK
+            else [f"{path}: real {real}, simulated {simulated}"]
+        )
     if real != simulated:
         return [f"{path}: real {real!r}, simulated {simulated!r}"]
     return []

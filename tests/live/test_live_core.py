@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from live_support import Holding, Steps, difference, simulated_holding, time_shift
+
 from support import DAY, load_scenario
 
 pytestmark = pytest.mark.live
@@ -117,7 +117,8 @@ def test_each_aced_topic_is_completed_by_the_agent_and_nothing_else(core: CoreRu
 
 def test_refreshers_open_thirty_days_after_each_completion(core: CoreRun) -> None:
     enrolled = {
-        key[0]: (roles, start) for key, roles, start, _status in core.after_sync.rest["enrolments and roles"]
+        key[0]: (roles, start)
+        for key, roles, start, _status in core.after_sync.rest["enrolments and roles"]
         if key[1] == CC201
     }
     before = {key[0] for key, *_ in core.fresh.rest["enrolments and roles"] if key[1] == CC201}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from live_support import (
     Agent,
     Exchange,
@@ -28,17 +27,32 @@ pytestmark = pytest.mark.live
 #: what the agent calls on each path in a first sync, a read-back of its messages (what it
 #: does after an interrupted run) and, with the plugin, `buyin release-lease`
 CORE = {
-    "core_webservice_get_site_info", "core_course_get_courses_by_field", "core_course_get_contents",
-    "mod_quiz_get_quizzes_by_courses", "core_enrol_get_enrolled_users", "core_user_get_users_by_field",
-    "gradereport_user_get_grade_items", "mod_quiz_get_user_quiz_attempts",
-    "core_completion_get_activities_completion_status", "core_completion_get_course_completion_status",
-    "core_completion_override_activity_completion_status", "core_message_send_instant_messages",
-    "core_message_get_messages", "enrol_manual_enrol_users", "mod_feedback_get_feedbacks_by_courses",
-    "mod_feedback_get_items", "mod_feedback_get_non_respondents", "mod_feedback_get_responses_analysis",
+    "core_webservice_get_site_info",
+    "core_course_get_courses_by_field",
+    "core_course_get_contents",
+    "mod_quiz_get_quizzes_by_courses",
+    "core_enrol_get_enrolled_users",
+    "core_user_get_users_by_field",
+    "gradereport_user_get_grade_items",
+    "mod_quiz_get_user_quiz_attempts",
+    "core_completion_get_activities_completion_status",
+    "core_completion_get_course_completion_status",
+    "core_completion_override_activity_completion_status",
+    "core_message_send_instant_messages",
+    "core_message_get_messages",
+    "enrol_manual_enrol_users",
+    "mod_feedback_get_feedbacks_by_courses",
+    "mod_feedback_get_items",
+    "mod_feedback_get_non_respondents",
+    "mod_feedback_get_responses_analysis",
 }
 PLUGIN = {
-    "local_buyin_get_progress", "local_buyin_complete_activities", "local_buyin_request_signoffs",
-    "local_buyin_get_signoffs", "local_buyin_save_figures", "local_buyin_acquire_lease",
+    "local_buyin_get_progress",
+    "local_buyin_complete_activities",
+    "local_buyin_request_signoffs",
+    "local_buyin_get_signoffs",
+    "local_buyin_save_figures",
+    "local_buyin_acquire_lease",
     "local_buyin_release_lease",
 }
 
@@ -59,11 +73,21 @@ def record(moodle: RealMoodle, steps: Steps, token: str, name: str) -> list[Exch
             released = agent.run("release-lease")
             assert released.code == 0, released.out + released.err
         via = RealMoodle(recorder.url, token)
-        for (userid,) in moodle.sql("select distinct useridto from mdl_notifications where useridfrom = 3 union "
-                                     "select mcm.userid from mdl_messages m join mdl_message_conversation_members mcm "
-                                     "on mcm.conversationid = m.conversationid and mcm.userid <> 3 where m.useridfrom = 3"):
-            via.call("core_message_get_messages", useridto=int(userid), useridfrom=3, type="conversations",
-                     read=2, newestfirst=1, limitfrom=0, limitnum=50)
+        for (userid,) in moodle.sql(
+            "select distinct useridto from mdl_notifications where useridfrom = 3 union "
+            "select mcm.userid from mdl_messages m join mdl_message_conversation_members mcm "
+            "on mcm.conversationid = m.conversationid and mcm.userid <> 3 where m.useridfrom = 3"
+        ):
+            via.call(
+                "core_message_get_messages",
+                useridto=int(userid),
+                useridfrom=3,
+                type="conversations",
+                read=2,
+                newestfirst=1,
+                limitfrom=0,
+                limitnum=50,
+            )
     finally:
         recorder.close()
     return recorder.exchanges
@@ -92,6 +116,10 @@ def test_the_simulated_answer_is_the_real_one(
 
 
 @pytest.mark.parametrize("path", ["core", "plugin"])
-def test_every_function_called_is_compared(differences: dict[str, dict[str, list[str]]], path: str) -> None:
+def test_every_function_called_is_compared(
+    differences: dict[str, dict[str, list[str]]], path: str
+) -> None:
     expected = CORE | PLUGIN if path == "plugin" else CORE
-    assert set(differences[path]) - expected == set(), "a function the agent calls is not listed here"
+    assert set(differences[path]) - expected == set(), (
+        "a function the agent calls is not listed here"
+    )

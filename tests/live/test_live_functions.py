@@ -10,9 +10,9 @@ import json
 from typing import Any
 
 import pytest
+from live_support import RealMoodle, Steps
 
 from buyin.moodle.contract import validate_response
-from live_support import RealMoodle, Steps
 from support import load_scenario
 
 pytestmark = pytest.mark.live
@@ -25,13 +25,17 @@ MGR1 = SCENARIO["managers"]["mgr1"]["userid"]
 
 #: a valid call of every function of local_buyin (what the agent sends)
 CALLS: dict[str, dict[str, Any]] = {
-    "local_buyin_request_signoffs": {"requests": [{"courseid": CC101, "userid": L02, "managerid": MGR1}]},
+    "local_buyin_request_signoffs": {
+        "requests": [{"courseid": CC101, "userid": L02, "managerid": MGR1}]
+    },
     "local_buyin_get_signoffs": {"since": 0, "courseid": CC101},
     "local_buyin_record_signoff": {"courseid": CC101, "userid": L02, "decision": "rejected"},
     "local_buyin_get_progress": {"courseid": CC101, "quizids": [1], "profilefields": ["manager"]},
     "local_buyin_complete_activities": {"items": [{"userid": L08, "cmid": 1, "newstate": 1}]},
     "local_buyin_save_figures": {
-        "items": [{"courseid": CC101, "userid": L08, "role": "learner", "managerid": 6, "figures": "{}"}]
+        "items": [
+            {"courseid": CC101, "userid": L08, "role": "learner", "managerid": 6, "figures": "{}"}
+        ]
     },
     "local_buyin_acquire_lease": {"programme": "livetest", "holder": "live-test", "seconds": 600},
     "local_buyin_release_lease": {"programme": "livetest", "holder": "live-test"},
@@ -61,7 +65,9 @@ def _plugin_rows(moodle: RealMoodle) -> list[list[str]]:
 def _refused(answer: Any) -> str:
     """Moodle's error, or (functions answering per item) every item refused."""
     if isinstance(answer, dict) and isinstance(answer.get("items"), list) and answer["items"]:
-        codes = {item.get("warningcode") for item in answer["items"] if item.get("status") is not True}
+        codes = {
+            item.get("warningcode") for item in answer["items"] if item.get("status") is not True
+        }
         assert len(codes) == 1 and len(answer["items"]) == 1, json.dumps(answer)[:500]
         return str(codes.pop())
     assert isinstance(answer, dict) and "exception" in answer, json.dumps(answer)[:500]
@@ -95,14 +101,22 @@ def test_a_learner_cannot_decide_even_their_own_request(
 ) -> None:
     moodle, tokens = site
     before = _plugin_rows(moodle)
-    _refused(moodle.call("local_buyin_record_signoff", tokens["learner02"], **CALLS["local_buyin_record_signoff"]))
+    _refused(
+        moodle.call(
+            "local_buyin_record_signoff", tokens["learner02"], **CALLS["local_buyin_record_signoff"]
+        )
+    )
     assert _plugin_rows(moodle) == before
 
 
 def test_the_agent_cannot_decide_for_a_manager(site: tuple[RealMoodle, dict[str, str]]) -> None:
     moodle, tokens = site
     before = _plugin_rows(moodle)
-    _refused(moodle.call("local_buyin_record_signoff", tokens["agent"], **CALLS["local_buyin_record_signoff"]))
+    _refused(
+        moodle.call(
+            "local_buyin_record_signoff", tokens["agent"], **CALLS["local_buyin_record_signoff"]
+        )
+    )
     assert _plugin_rows(moodle) == before
 
 
@@ -112,7 +126,13 @@ def test_a_manager_cannot_decide_another_teams_request(
     moodle, tokens = site
     before = _plugin_rows(moodle)
     code = _refused(
-        moodle.call("local_buyin_record_signoff", tokens["mgr2"], courseid=CC101, userid=L02, decision="signed")
+        moodle.call(
+            "local_buyin_record_signoff",
+            tokens["mgr2"],
+            courseid=CC101,
+            userid=L02,
+            decision="signed",
+        )
     )
     assert code == "notyourrequest"
     assert _plugin_rows(moodle) == before
@@ -125,7 +145,10 @@ def test_a_manager_cannot_decide_another_teams_request(
         ("local_buyin_get_progress", {"courseid": CC101, "limit": "many"}),
         ("local_buyin_acquire_lease", {"programme": "a b/c", "holder": "x", "seconds": 600}),
         ("local_buyin_request_signoffs", {}),
-        ("local_buyin_complete_activities", {"items": [{"userid": L08, "cmid": "one", "newstate": 1}]}),
+        (
+            "local_buyin_complete_activities",
+            {"items": [{"userid": L08, "cmid": "one", "newstate": 1}]},
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
@@ -143,7 +166,15 @@ def test_a_decision_other_than_signed_or_rejected_is_refused(
 ) -> None:
     moodle, tokens = site
     before = _plugin_rows(moodle)
-    _refused(moodle.call("local_buyin_record_signoff", tokens["mgr1"], courseid=CC101, userid=L02, decision="maybe"))
+    _refused(
+        moodle.call(
+            "local_buyin_record_signoff",
+            tokens["mgr1"],
+            courseid=CC101,
+            userid=L02,
+            decision="maybe",
+        )
+    )
     assert _plugin_rows(moodle) == before
 
 
@@ -152,9 +183,14 @@ def test_the_manager_decides_their_own_request_and_nothing_else_moves(
 ) -> None:
     moodle, tokens = site
     others = [r for r in _plugin_rows(moodle) if not (r[0] == "signoff" and r[2] == str(L02))]
-    answer = moodle.call("local_buyin_record_signoff", tokens["mgr1"], **CALLS["local_buyin_record_signoff"])
+    answer = moodle.call(
+        "local_buyin_record_signoff", tokens["mgr1"], **CALLS["local_buyin_record_signoff"]
+    )
     assert answer.get("status") is True, answer
-    assert moodle.value(f"select status from mdl_local_buyin_signoff where userid = {L02}") == "rejected"
+    assert (
+        moodle.value(f"select status from mdl_local_buyin_signoff where userid = {L02}")
+        == "rejected"
+    )
     after = [r for r in _plugin_rows(moodle) if not (r[0] == "signoff" and r[2] == str(L02))]
     assert after == others
 

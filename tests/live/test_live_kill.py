@@ -9,7 +9,6 @@ import signal
 import time
 
 import pytest
-
 from live_support import Holding, PluginSite, RealMoodle, Steps, difference
 
 pytestmark = pytest.mark.live
@@ -55,6 +54,8 @@ def test_the_sync_was_killed_half_way(runs: tuple[Holding, Holding, int, int]) -
     assert 0 < landed < total
 
 
-def test_the_next_sync_ends_as_an_uninterrupted_run(runs: tuple[Holding, Holding, int, int]) -> None:
+def test_the_next_sync_ends_as_an_uninterrupted_run(
+    runs: tuple[Holding, Holding, int, int],
+) -> None:
     want, got, _landed, _total = runs
     assert difference(got, want) == []

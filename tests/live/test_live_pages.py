@@ -17,8 +17,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from live_support import RealMoodle, Steps, php_problems
+
 from support import load_scenario
 
 pytestmark = pytest.mark.live
@@ -26,7 +26,11 @@ pytestmark = pytest.mark.live
 SCENARIO = load_scenario()
 LEARNERS = SCENARIO["learners"]
 MANAGERS = SCENARIO["managers"]
-PAGES = {"signoff": "/local/buyin/index.php", "myresults": "/local/buyin/myresults.php", "myteam": "/local/buyin/myteam.php"}
+PAGES = {
+    "signoff": "/local/buyin/index.php",
+    "myresults": "/local/buyin/myresults.php",
+    "myteam": "/local/buyin/myteam.php",
+}
 PEOPLE = ("mgr1", "mgr2", "learner02", "learner08")
 
 
@@ -58,7 +62,9 @@ def moodle(plugin_steps: Steps) -> RealMoodle:
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 @pytest.mark.parametrize("who", PEOPLE)
-def test_no_php_notice_or_warning(pages: dict[tuple[str, str], tuple[int, str]], who: str, page: str) -> None:
+def test_no_php_notice_or_warning(
+    pages: dict[tuple[str, str], tuple[int, str]], who: str, page: str
+) -> None:
     status, html = pages[(who, page)]
     assert status in (200, 303), (status, html[:500])
     assert php_problems(html) == []
@@ -118,16 +124,27 @@ def axe_violations(html: str, url: str, tmp_path: Path) -> list[dict[str, object
         " return n.html.slice(0, 200); })}; })); document.body.appendChild(pre); });</script>"
     )
     page = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)  # Moodle's JS needs its session
-    page = page.replace("<head>", f'<head><base href="{url}">', 1).replace("</body>", runner + "</body>", 1)
+    page = page.replace("<head>", f'<head><base href="{url}">', 1).replace(
+        "</body>", runner + "</body>", 1
+    )
     file = tmp_path / "page.html"
     file.write_text(page)
     dom = subprocess.run(
         [
-            str(_chromium()), "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            "--virtual-time-budget=20000", "--dump-dom", file.as_uri(),
+            str(_chromium()),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            file.as_uri(),
         ],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     found = re.search(r'<pre id="axe-verdict">(.*?)</pre>', dom, re.S)
     assert found, "axe-core gave no verdict"
@@ -138,12 +155,20 @@ def axe_violations(html: str, url: str, tmp_path: Path) -> list[dict[str, object
 
 
 @pytest.mark.skipif(
-    not (os.environ.get("AXE_CORE_JS") and Path(os.environ["AXE_CORE_JS"]).is_file() and _chromium()),
+    not (
+        os.environ.get("AXE_CORE_JS") and Path(os.environ["AXE_CORE_JS"]).is_file() and _chromium()
+    ),
     reason="needs AXE_CORE_JS (axe.min.js from npm's axe-core) and Chromium",
 )
-@pytest.mark.parametrize(("who", "page"), [("mgr1", "signoff"), ("mgr1", "myteam"), ("learner02", "myresults")])
+@pytest.mark.parametrize(
+    ("who", "page"), [("mgr1", "signoff"), ("mgr1", "myteam"), ("learner02", "myresults")]
+)
 def test_the_page_passes_axe_core(
-    pages: dict[tuple[str, str], tuple[int, str]], moodle: RealMoodle, who: str, page: str, tmp_path: Path
+    pages: dict[tuple[str, str], tuple[int, str]],
+    moodle: RealMoodle,
+    who: str,
+    page: str,
+    tmp_path: Path,
 ) -> None:
     _status, html = pages[(who, page)]
     assert axe_violations(html, f"{moodle.url}{PAGES[page]}", tmp_path) == []

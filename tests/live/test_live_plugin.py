@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-
 from live_support import (
     Forms,
     Holding,
@@ -20,6 +19,7 @@ from live_support import (
     php_problems,
     simulated_holding,
 )
+
 from support import DAY, load_scenario
 
 pytestmark = pytest.mark.live

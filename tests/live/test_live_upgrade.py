@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from live_support import PLUGIN, Agent, RealMoodle, own_site, php_problems, write_mappings
+
 from support import REPO
 
 pytestmark = pytest.mark.live
@@ -29,7 +29,9 @@ def previous_release(target: Path) -> Path:
     try:
         archive = subprocess.run(
             ["git", "-C", str(REPO), "archive", PREVIOUS, "plugin_contract/moodle/local_buyin"],
-            capture_output=True, check=True, timeout=60,
+            capture_output=True,
+            check=True,
+            timeout=60,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip(f"local_buyin 0.3.0 needs the git history ({PREVIOUS})")
@@ -47,7 +49,9 @@ def rows(moodle: RealMoodle) -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def upgraded(tmp_path_factory: pytest.TempPathFactory) -> tuple[RealMoodle, dict[str, Any], dict[str, Any], str, Agent]:
+def upgraded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[RealMoodle, dict[str, Any], dict[str, Any], str, Agent]:
     moodle = own_site()
     tmp = tmp_path_factory.mktemp("upgrade")
     old = previous_release(tmp / "old")
@@ -58,7 +62,9 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> tuple[RealMoodle, dict
     write_mappings(agent.mappings)
     agent.sync()
     mgr1 = moodle.user_tokens("mgr1")["mgr1"]
-    decided = moodle.call("local_buyin_record_signoff", mgr1, courseid=2, userid=10, decision="signed")
+    decided = moodle.call(
+        "local_buyin_record_signoff", mgr1, courseid=2, userid=10, decision="signed"
+    )
     assert decided.get("status") is True, decided
     before = rows(moodle)
     out = moodle.install_plugin(PLUGIN)
@@ -67,7 +73,11 @@ def upgraded(tmp_path_factory: pytest.TempPathFactory) -> tuple[RealMoodle, dict
 
 def test_the_previous_release_left_rows_to_keep(upgraded: Any) -> None:
     _moodle, before, _after, _out, _agent = upgraded
-    assert before["local_buyin_signoff"] and before["local_buyin_figures"] and before["local_buyin_lease"]
+    assert (
+        before["local_buyin_signoff"]
+        and before["local_buyin_figures"]
+        and before["local_buyin_lease"]
+    )
     assert "signed" in {r["status"] for r in before["local_buyin_signoff"]}
 
 
@@ -78,7 +88,9 @@ def test_moodles_upgrade_succeeds_without_notices(upgraded: Any) -> None:
     if version[1] != "2026120300":  # the checkout is a newer release than 0.3.0
         assert "completed successfully" in out
     assert php_problems(out) == []
-    installed = moodle.value("select value from mdl_config_plugins where plugin = 'local_buyin' and name = 'version'")
+    installed = moodle.value(
+        "select value from mdl_config_plugins where plugin = 'local_buyin' and name = 'version'"
+    )
     assert installed == version[1]
 
 
@@ -96,4 +108,6 @@ def test_the_agent_goes_on_after_the_upgrade(upgraded: Any) -> None:
     moodle, before, _after, _out, agent = upgraded
     agent.sync()
     requests = rows(moodle)["local_buyin_signoff"]
-    assert sorted(r["userid"] for r in requests) == sorted(r["userid"] for r in before["local_buyin_signoff"])
+    assert sorted(r["userid"] for r in requests) == sorted(
+        r["userid"] for r in before["local_buyin_signoff"]
+    )
