@@ -10,7 +10,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +29,17 @@ from buyin.errors import (
 )
 from buyin.facts import learner_points
 from buyin.mapping import Programme, load_programmes
-from buyin.model.actions import Action, FiguresParams, Kind
-from buyin.model.clock import HOUR, day_of
+from buyin.model.actions import Action, FiguresParams, Kind, params_to_json
+from buyin.model.clock import HOUR
 from buyin.model.history import HistoryPoint
-from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
+from buyin.model.ledger import (
+    CachedLearner,
+    Ledger,
+    LedgerEntry,
+    ProgrammeState,
+    ScheduleStatus,
+    Status,
+)
 from buyin.model.names import Names
 from buyin.model.snapshot import Directory, LearnerData, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
@@ -44,7 +51,6 @@ from buyin.push import Pusher, PushResult
 from buyin.report.pushed import pushed_figures
 from buyin.rules import (
     BACKFILL_DEFAULT,
-    BACKFILL_KINDS,
     History,
     RuleResult,
     evaluate,
@@ -80,39 +86,23 @@ class ProgrammeOutcome:
     held: dict[str, dict[int, int]] = field(default_factory=dict)
     #: the programme's first sync (nothing kept of it before this run)
     first: bool = False
+    #: the figures of local_buyin's pages: planned (a dry run's too) and pushed
+    figures: Plan | None = None
+    figures_pushed: PushResult | None = None
 
+    @property
+    def stops(self) -> list[BuyinError]:
+        """What stopped the programme or one of its pushes."""
+        found = [self.error] if self.error is not None else []
+        for pushed in (self.pushed, self.figures_pushed):
+            if pushed is not None and pushed.stopped_by is not None:
+                found.append(pushed.stopped_by)
+        return found
 
-#: how `buyin backfill` names each kind of news, and what it is
-BACKFILL_WORDS = {
-    "precheck": "pre-check results",
-    "followup": "follow-ups of completions (job aid, refresher, manager note)",
-    "insights": "what-you-gained messages",
-    "kickoff": "welcomes to learners who had already started",
-}
-
-
-def backfill_hint(report: SyncReport) -> list[str]:
-    """What a programme's first sync leaves to ``buyin backfill``, and the command that
-    would send it (printed by the first sync's dry run)."""
-    lines: list[str] = []
-    for outcome in report.outcomes:
-        held = {k: v for k, v in outcome.held.items() if v}
-        if not outcome.first or not held:
-            continue
-        since = min(t for who in held.values() for t in who.values())
-        lines.append(
-            f"{outcome.programme.id}: before its start line, left to `buyin backfill` "
-            "(nobody is told unless you send it):"
-        )
-        for kind in BACKFILL_KINDS:
-            if kind in held:
-                lines.append(f"  {BACKFILL_WORDS[kind]}: {len(held[kind])} learner(s)")
-        flags = " ".join(f"--{k}" for k in BACKFILL_KINDS if k in held)
-        lines.append(
-            f"  to send them: buyin backfill --since {day_of(since)} "
-            f"--program {outcome.programme.id} {flags} --dry-run (then without --dry-run)"
-        )
-    return lines
+    @property
+    def unreachable(self) -> bool:
+        """Moodle failed temporarily past the client's retries (the run ends, exit 75)."""
+        return any(isinstance(e, TransientError) for e in self.stops)
 
 
 @dataclass
@@ -145,12 +135,7 @@ class SyncReport:
     def exit_code(self) -> int:
         if self.error is not None:
             return exit_code_for(self.error)
-        codes = [exit_code_for(o.error) for o in self.outcomes if o.error is not None]
-        codes += [
-            exit_code_for(o.pushed.stopped_by)
-            for o in self.outcomes
-            if o.pushed and o.pushed.stopped_by
-        ]
+        codes = [exit_code_for(e) for o in self.outcomes for e in o.stops]
         if codes:
             return max(codes)
         return EXIT_ACTIONS_FAILED if self.failed else EXIT_OK
@@ -179,6 +164,28 @@ class SyncReport:
         )
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line asked of one run."""
+
+    dry_run: bool = False
+    #: only this programme id
+    program: str | None = None
+    #: a backfill's window: events of ``kinds`` inside it are news before the start line
+    window: tuple[int, int] | None = None
+    retro_kickoff: bool = False
+    kinds: frozenset[str] = BACKFILL_DEFAULT
+    #: ``progress(done, total)`` as learners are read (the command line's progress bar)
+    progress: Callable[[int, int], None] | None = None
+
+    @property
+    def mode(self) -> str:
+        """How the run record names it: sync, dry-run, backfill, backfill-dry-run."""
+        if self.window is None:
+            return "dry-run" if self.dry_run else "sync"
+        return "backfill-dry-run" if self.dry_run else "backfill"
+
+
 class Syncer:
     def __init__(
         self,
@@ -192,10 +199,6 @@ class Syncer:
         self.client = client
         self.state = state
         self.clock = clock
-        self.window: tuple[int, int] | None = None
-        self.progress: Callable[[int, int], None] | None = None
-        self.retro_kickoff = False
-        self.kinds: frozenset[str] = BACKFILL_DEFAULT
 
     def run(
         self,
@@ -210,265 +213,268 @@ class Syncer:
         """One pass. ``window`` makes it a backfill: events of ``kinds`` inside it
         (pre-checks, completions, starts) are news even before the start line, and
         every learner is fetched."""
-        programmes = load_programmes(self.settings.mapping_dir, program)
+        options = RunOptions(dry_run, program, window, retro_kickoff, kinds, progress)
+        return self.run_with(options)
+
+    def run_with(self, options: RunOptions) -> SyncReport:
+        """Every programme of the mapping, one :class:`ProgrammeRun` each; a temporary
+        failure that outlasts the client's retries ends the run (exit 75) once the
+        programme it hit has saved what it did."""
+        programmes = load_programmes(self.settings.mapping_dir, options.program)
         started = time.monotonic()
         now = self.clock()
-        mode = ("backfill" if window else "sync") + ("-dry-run" if dry_run else "")
-        if mode == "sync-dry-run":
-            mode = "dry-run"
-        self.window = window
-        self.progress = progress
-        self.retro_kickoff = retro_kickoff
-        self.kinds = kinds
         report = SyncReport(
-            run_id=self.state.start_run(mode, now),
-            mode=mode,
+            run_id=self.state.start_run(options.mode, now),
+            mode=options.mode,
             started_at=now,
             metrics=self.client.metrics,
         )
         try:
             site = SiteInfo.fetch(self.client)
             for programme in programmes:
-                report.outcomes.append(
-                    self._programme(programme, site, report.run_id, now, dry_run)
-                )
+                outcome = ProgrammeRun(self, programme, site, report.run_id, now, options).run()
+                report.outcomes.append(outcome)
+                if outcome.unreachable:
+                    break  # Moodle is down: the next run resumes with the others
         except BuyinError as exc:  # unreachable site (75) or a site-wide set-up error (78)
             report.error = exc
         except Interrupted as exc:  # SIGTERM/SIGINT: recorded as such, then the exit
             report.seconds = time.monotonic() - started
-            self.state.finish_run(
-                report.run_id,
-                self.clock(),
-                f"interrupted ({exc.name})",
-                report.counts(),
-                report.metrics_line(),
-            )
+            self._finish(report, f"interrupted ({exc.name})")
             raise
         report.seconds = time.monotonic() - started
-        outcome = "ok" if report.exit_code == EXIT_OK else f"exit {report.exit_code}"
+        self._finish(report, "ok" if report.exit_code == EXIT_OK else f"exit {report.exit_code}")
+        return report
+
+    def _finish(self, report: SyncReport, outcome: str) -> None:
         self.state.finish_run(
             report.run_id, self.clock(), outcome, report.counts(), report.metrics_line()
         )
-        return report
 
-    def _programme(
-        self, programme: Programme, site: SiteInfo, run_id: int, now: int, dry_run: bool
-    ) -> ProgrammeOutcome:
-        outcome = ProgrammeOutcome(programme)
-        if not dry_run and offers_leases(site.functions):
-            outcome.error = self._hold_lease(programme.id, now)
-            if outcome.error is not None:
-                log.error("%s: %s", programme.id, outcome.error)
-                return outcome
-        ledger = self.state.ledger(programme.id)
-        cache = self.state.cached_learners(programme.id)
-        kept = self.state.programme(programme.id)
-        last = kept.reconciled_at
-        reconcile = (
-            self.window is not None
+
+class ProgrammeRun:
+    """One programme's pass, in named steps:
+    lease → read → decide → plan → push → save → figures.
+
+    A dry run stops after ``plan`` (which plans the figures too, from the history
+    this run would save); a refusal in read/decide/plan ends the programme with its
+    error; a temporary failure before the push ends the run (nothing done, nothing
+    to save)."""
+
+    def __init__(
+        self,
+        syncer: Syncer,
+        programme: Programme,
+        site: SiteInfo,
+        run_id: int,
+        now: int,
+        options: RunOptions,
+    ) -> None:
+        self.settings = syncer.settings
+        self.client = syncer.client
+        self.state = syncer.state
+        self.programme = programme
+        self.site = site
+        self.run_id = run_id
+        self.now = now
+        self.options = options
+        self.outcome = ProgrammeOutcome(programme)
+        # what the state kept of the programme (read once, by `recall`)
+        self.ledger = Ledger()
+        self.cache: dict[int, CachedLearner] = {}
+        self.kept = ProgrammeState(programme.id)
+
+    def run(self) -> ProgrammeOutcome:
+        if not self.lease():
+            return self.outcome
+        self.recall()
+        try:
+            pulled = self.read()
+            result = self.decide(pulled.snapshot)
+            self.plan(pulled.snapshot, result)
+        except TransientError:
+            raise
+        except BuyinError as exc:
+            log.error("%s: %s", self.programme.id, exc)
+            self.outcome.error = exc
+            return self.outcome
+        if self.options.dry_run:
+            return self.outcome
+        pusher = self.push()
+        self.save(pulled, result)
+        self.figures(pusher, pulled.snapshot)
+        return self.outcome
+
+    # -- the steps -----------------------------------------------------------------
+
+    def lease(self) -> bool:
+        """Take or renew the programme's lease in Moodle (local_buyin) where the site
+        offers leases: False (the refusal naming who holds it) when another agent does."""
+        if self.options.dry_run or not offers_leases(self.site.functions):
+            return True
+        program = self.programme.id
+        key = f"lease:{program}"  # when this agent last took or renewed it (its own clock)
+        if self.now - int(self.state.get_meta(key) or 0) < RENEW_AFTER:
+            return True  # ours for long enough: renewed by a later run
+        lease = acquire_lease(self.client, program, agent_holder(self.state))
+        if not lease.acquired:
+            until = datetime.fromtimestamp(lease.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
+            self.outcome.error = LeaseHeldError(program, lease.holder, until)
+            log.error("%s: %s", program, self.outcome.error)
+            return False
+        self.state.set_meta(key, str(self.now))
+        return True
+
+    def recall(self) -> None:
+        """What earlier runs kept: the ledger, the learner cache, the programme's state."""
+        self.ledger = self.state.ledger(self.programme.id)
+        self.cache = self.state.cached_learners(self.programme.id)
+        self.kept = self.state.programme(self.programme.id)
+
+    @property
+    def reconcile(self) -> bool:
+        """A full read this run: a backfill, the first sync, or reconcile_hours since the last."""
+        last = self.kept.reconciled_at
+        return (
+            self.options.window is not None
             or last is None
-            or now - last >= self.settings.reconcile_hours * HOUR
+            or self.now - last >= self.settings.reconcile_hours * HOUR
         )
-        mapped_at = kept.mapped_at if kept.mapped_at is not None else now
+
+    def read(self) -> Pulled:
+        """The snapshot from Moodle, what earlier runs kept saving calls."""
+        kept, ledger, now = self.kept, self.ledger, self.now
         needs = FollowupNeeds(
             settled=ledger.settled_learners("enrol", "followup"),
             retention=bool(ledger.started_enrolments("followup", now) - set(kept.retention)),
             known_retention=kept.retention,
         )
-        unsettled = ledger.unsettled_learners()
-        try:
-            # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
-            awaiting = (
-                set()
-                if uses_plugin(programme, site)
-                else {
-                    uid
-                    for uid, c in cache.items()
-                    if (comp := LearnerData.from_json(c.data).completion) is not None
-                    and comp.awaiting_signoff
-                }
-            )
-            pulled = pull(
-                self.client,
-                site,
-                programme,
-                PullCache(
-                    learners=cache,
-                    structure=kept.structure,
-                    directory=Directory.from_json(kept.directory),
-                    plugin=kept.plugin,
-                ),
-                PullOptions(
-                    now=now,
-                    reconcile=reconcile,
-                    force_full=frozenset(unsettled),
-                    poll_completion=frozenset(awaiting),
-                    needs=needs,
-                    concurrency=self.settings.concurrency,
-                    page_size=self.settings.page_size,
-                    progress=self.progress,
-                ),
-            )
-            snapshot = pulled.snapshot
-            history = History(
-                ledger=ledger,
-                mapped_at=mapped_at,
-                window=self.window,
-                retro_kickoff=self.retro_kickoff,
-                kinds=self.kinds,
-            )
-            result = evaluate(snapshot, history, now)
-            outcome.plan = make_plan(
-                programme.id,
-                result.actions,
-                # the figures for the plugin's pages are planned apart, after the history
-                {k: e for k, e in ledger.items() if e.kind != Kind.FIGURES},
-                snapshot,
-                give_up_after=self.settings.retry_failed_runs,
-            )
-        except TransientError:
-            raise
-        except BuyinError as exc:
-            log.error("%s: %s", programme.id, exc)
-            outcome.error = exc
-            return outcome
+        # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
+        awaiting = (
+            set()
+            if uses_plugin(self.programme, self.site)
+            else {
+                uid
+                for uid, c in self.cache.items()
+                if (comp := LearnerData.from_json(c.data).completion) is not None
+                and comp.awaiting_signoff
+            }
+        )
+        cache = PullCache(
+            learners=self.cache,
+            structure=kept.structure,
+            directory=Directory.from_json(kept.directory),
+            plugin=kept.plugin,
+        )
+        options = PullOptions(
+            now=now,
+            reconcile=self.reconcile,
+            force_full=frozenset(ledger.unsettled_learners()),
+            poll_completion=frozenset(awaiting),
+            needs=needs,
+            concurrency=self.settings.concurrency,
+            page_size=self.settings.page_size,
+            progress=self.options.progress,
+        )
+        return pull(self.client, self.site, self.programme, cache, options)
+
+    def decide(self, snapshot: Snapshot) -> RuleResult:
+        """The rules: what should be true, from the snapshot and the history."""
+        history = History(
+            ledger=self.ledger,
+            mapped_at=self.kept.mapped_at if self.kept.mapped_at is not None else self.now,
+            window=self.options.window,
+            retro_kickoff=self.options.retro_kickoff,
+            kinds=self.options.kinds,
+        )
+        return evaluate(snapshot, history, self.now)
+
+    def plan(self, snapshot: Snapshot, result: RuleResult) -> None:
+        """What to push (what the ledger and Moodle do not hold yet); a dry run also
+        plans the figures, from the history this run would save."""
+        outcome = self.outcome
+        outcome.plan = make_plan(
+            self.programme.id,
+            result.actions,
+            # the figures for the plugin's pages are planned apart, from the history
+            {k: e for k, e in self.ledger.items() if e.kind != Kind.FIGURES},
+            snapshot,
+            give_up_after=self.settings.retry_failed_runs,
+        )
         outcome.undecided = result.undecided
         outcome.warnings = silent_noops(snapshot)
         outcome.held = result.held
-        outcome.first = kept.mapped_at is None
+        outcome.first = self.kept.mapped_at is None
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
         outcome.names = names_of(snapshot)
-        outcome.reconciled = reconcile
-        if dry_run:
-            return outcome
+        outcome.reconciled = self.reconcile
+        if self.options.dry_run and self.site.saves_figures:
+            # as if every planned action were applied: what the real run would push
+            after = as_applied(self.ledger, outcome.plan, self.now)
+            _, points = run_points(snapshot, after, result, self.now)
+            history = self.state.history(self.programme.id)
+            history += [(uid, self.now, point) for uid, point in points.items()]
+            outcome.figures = figures_plan(snapshot, history, after, self.settings)
+
+    def push(self) -> Pusher:
+        """The plan, applied in Moodle, every outcome recorded in the ledger."""
+        assert self.outcome.plan is not None
         pusher = Pusher(
             self.client,
             self.state,
-            run_id,
-            now,
-            agent_userid=site.userid,
+            self.run_id,
+            self.now,
+            agent_userid=self.site.userid,
             concurrency=self.settings.concurrency,
             # a killed run's actions, and messages whose failure may have hidden a delivery
-            previously_planned=ledger.in_doubt(),
-            plugin=site.bulk_overrides,
+            previously_planned=self.ledger.in_doubt(),
+            plugin=self.site.bulk_overrides,
         )
-        outcome.pushed = pusher.push(outcome.plan)
-        self._save(pulled, result, outcome.pushed, run_id, now, reconcile)
-        if site.saves_figures and outcome.pushed.stopped_by is None:
-            pusher.push(self._figures_plan(snapshot))
-        return outcome
+        self.outcome.pushed = pusher.push(self.outcome.plan)
+        return pusher
 
-    def _figures_plan(self, snapshot: Snapshot) -> Plan:
-        """What local_buyin's My team and My results pages show, from the history just
-        saved: only what the ledger does not hold as pushed (its key names its content)."""
-        programme = snapshot.programme
-        rows = [
-            (uid, at, HistoryPoint.from_json(data))
-            for uid, at, data in self.state.history(programme.id)
-        ]
-        precheck = programme.precheck
-        courseid = snapshot.course.id
-        actions = [
-            Action(
-                key=f"figures:c{courseid}:{row.role[0]}{row.userid}:{row.digest}",
-                kind=Kind.FIGURES,
-                program=programme.id,
-                userid=row.userid,
-                target=row.name or f"user {row.userid}",
-                params=FiguresParams(courseid, row.role, row.managerid, row.figures, row.digest),
-                reason={"rule": "figures"},
-            )
-            for row in pushed_figures(
-                rows,
-                programme=programme.name or programme.id,
-                topics=[t.name for t in precheck.topics] if precheck else [],
-                pass_mark=precheck.pass_mark if precheck else None,
-                poll=snapshot.poll,
-            )
-        ]
-        ledger = self.state.ledger(programme.id)
-        kept = {k: e for k, e in ledger.items() if e.kind == Kind.FIGURES}
-        return make_plan(
-            programme.id, actions, kept, snapshot, give_up_after=self.settings.retry_failed_runs
-        )
-
-    def _hold_lease(self, program: str, now: int) -> BuyinError | None:
-        """Take or renew the programme's lease in Moodle (local_buyin): None when this
-        agent holds it, else the refusal naming who does."""
-        key = f"lease:{program}"  # when this agent last took or renewed it (its own clock)
-        if now - int(self.state.get_meta(key) or 0) < RENEW_AFTER:
-            return None  # ours for long enough: renewed by a later run
-        lease = acquire_lease(self.client, program, agent_holder(self.state))
-        if not lease.acquired:
-            until = datetime.fromtimestamp(lease.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            return LeaseHeldError(program, lease.holder, until)
-        self.state.set_meta(key, str(now))
-        return None
-
-    def _save(
-        self,
-        pulled: Pulled,
-        result: RuleResult,
-        pushed: PushResult,
-        run_id: int,
-        now: int,
-        reconciled: bool,
-    ) -> None:
+    def save(self, pulled: Pulled, result: RuleResult) -> None:
+        """The learner cache, the history, the schedule and what is kept of the
+        programme, in one transaction: a kill leaves all of it or none of it."""
+        pushed = self.outcome.pushed
+        assert pushed is not None
         saved = [
-            CachedLearner(
-                program=r.program,
-                userid=r.userid,
+            replace(
+                r,
                 # a learner this run changed is refetched next run (we changed their state)
                 signature="" if r.userid in pushed.touched else r.signature,
-                data=r.data,
-                first_seen=r.first_seen,
-                fetched_at=r.fetched_at,
                 undecided=result.undecided.get(r.userid),
             )
             for r in pulled.rows
         ]
-        # one transaction: a kill leaves all of the programme's outcome or none of it
         with self.state.transaction():
-            self._save_outcome(pulled, result, saved, run_id, now, reconciled)
+            self._save_outcome(pulled, result, saved)
 
-    def _save_outcome(
-        self,
-        pulled: Pulled,
-        result: RuleResult,
-        saved: list[CachedLearner],
-        run_id: int,
-        now: int,
-        reconciled: bool,
-    ) -> None:
-        snapshot = pulled.snapshot
-        program = snapshot.programme.id
+    def figures(self, pusher: Pusher, snapshot: Snapshot) -> None:
+        """What local_buyin's My team and My results pages show, from the history just
+        saved (not after a push that stopped: the next run pushes them)."""
+        pushed = self.outcome.pushed
+        if not self.site.saves_figures or pushed is None or pushed.stopped_by is not None:
+            return
+        program = self.programme.id
+        plan = figures_plan(
+            snapshot, self.state.history(program), self.state.ledger(program), self.settings
+        )
+        self.outcome.figures = plan
+        self.outcome.figures_pushed = pusher.push(plan)
+
+    # -- saving ----------------------------------------------------------------------
+
+    def _save_outcome(self, pulled: Pulled, result: RuleResult, saved: list[CachedLearner]) -> None:
+        snapshot, program, now = pulled.snapshot, self.programme.id, self.now
         self.state.save_learners(program, saved)
-        ledger = self.state.ledger(program)
-        records: dict[int, dict[str, Any]] = {}
+        ledger = self.state.ledger(program)  # as the push left it
+        records, points = run_points(snapshot, ledger, result, now)
         if snapshot.programme.signoff is not None:
-            found = signoff_records.records(snapshot, ledger, now)
-            records = {uid: asdict(r) for uid, r in found.items()}
             self.state.save_signoffs(program, list(records.values()), now)
-        points = learner_points(snapshot, ledger, records, result.facts)
         if points:
-            self.state.add_history(run_id, program, points, now)
-        for key, (userid, due_at, payload) in result.schedule.items():
-            self.state.schedule(
-                key=key,
-                program=program,
-                kind="message",
-                userid=userid,
-                due_at=due_at,
-                payload=payload,
-                now=now,
-            )
-        wanted = set(result.schedule) | {a.key for a in result.actions}
-        for item in self.state.scheduled(program):
-            if ledger.status(item.key) == Status.APPLIED:
-                self.state.set_schedule_status(item.key, ScheduleStatus.DONE)
-            elif item.key not in wanted:
-                # the rules no longer ask for it (enrolment left as is, learner gone)
-                self.state.set_schedule_status(item.key, ScheduleStatus.CANCELLED)
+            self.state.add_history(self.run_id, program, points, now)
+        self._save_schedule(result, ledger)
         if snapshot.poll is not None:
             self.state.save_poll(program, snapshot.poll)
         self.state.save_names(program, names_of(snapshot))
@@ -481,9 +487,99 @@ class Syncer:
                 plugin=kept.plugin if pulled.plugin is None else pulled.plugin,
                 retention={**kept.retention, **snapshot.retention},
                 mapped_at=now if kept.mapped_at is None else kept.mapped_at,
-                reconciled_at=now if reconciled else kept.reconciled_at,
+                reconciled_at=now if self.outcome.reconciled else kept.reconciled_at,
             )
         )
+
+    def _save_schedule(self, result: RuleResult, ledger: Ledger) -> None:
+        program = self.programme.id
+        for key, (userid, due_at, payload) in result.schedule.items():
+            self.state.schedule(
+                key=key,
+                program=program,
+                kind="message",
+                userid=userid,
+                due_at=due_at,
+                payload=payload,
+                now=self.now,
+            )
+        wanted = set(result.schedule) | {a.key for a in result.actions}
+        for item in self.state.scheduled(program):
+            if ledger.status(item.key) == Status.APPLIED:
+                self.state.set_schedule_status(item.key, ScheduleStatus.DONE)
+            elif item.key not in wanted:
+                # the rules no longer ask for it (enrolment left as is, learner gone)
+                self.state.set_schedule_status(item.key, ScheduleStatus.CANCELLED)
+
+
+def run_points(
+    snapshot: Snapshot, ledger: Ledger, result: RuleResult, now: int
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The sign-off records and the history points a run saves (pure)."""
+    records: dict[int, dict[str, Any]] = {}
+    if snapshot.programme.signoff is not None:
+        found = signoff_records.records(snapshot, ledger, now)
+        records = {uid: asdict(r) for uid, r in found.items()}
+    return records, learner_points(snapshot, ledger, records, result.facts)
+
+
+def as_applied(ledger: Ledger, plan: Plan, now: int) -> Ledger:
+    """The ledger as a push applying every planned action would leave it (a dry run's
+    guess at the history the real run saves)."""
+    entries = dict(ledger.items())
+    for action in [*plan.actions, *plan.verified]:
+        entries[action.key] = LedgerEntry(
+            key=action.key,
+            program=action.program,
+            kind=action.kind,
+            userid=action.userid,
+            target=action.target,
+            payload=params_to_json(action.params),
+            reason=dict(action.reason),
+            status=Status.APPLIED,
+            attempts=1,
+            last_error=None,
+            created_at=now,
+            updated_at=now,
+            applied_at=now,
+        )
+    return Ledger(entries)
+
+
+def figures_plan(
+    snapshot: Snapshot,
+    history: Sequence[tuple[int, int, Mapping[str, Any]]],
+    ledger: Ledger,
+    settings: Settings,
+) -> Plan:
+    """The figures of local_buyin's My team and My results pages, from the history:
+    only what the ledger does not hold as pushed (its key names its content)."""
+    programme = snapshot.programme
+    rows = [(uid, at, HistoryPoint.from_json(data)) for uid, at, data in history]
+    precheck = programme.precheck
+    courseid = snapshot.course.id
+    actions = [
+        Action(
+            key=f"figures:c{courseid}:{row.role[0]}{row.userid}:{row.digest}",
+            kind=Kind.FIGURES,
+            program=programme.id,
+            userid=row.userid,
+            target=row.name or f"user {row.userid}",
+            params=FiguresParams(courseid, row.role, row.managerid, row.figures, row.digest),
+            reason={"rule": "figures"},
+        )
+        for row in pushed_figures(
+            rows,
+            programme=programme.name or programme.id,
+            topics=[t.name for t in precheck.topics] if precheck else [],
+            pass_mark=precheck.pass_mark if precheck else None,
+            poll=snapshot.poll,
+        )
+    ]
+    kept = {k: e for k, e in ledger.items() if e.kind == Kind.FIGURES}
+    return make_plan(
+        programme.id, actions, kept, snapshot, give_up_after=settings.retry_failed_runs
+    )
 
 
 def names_of(snapshot: Snapshot) -> Names:
