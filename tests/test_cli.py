@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import responses
 from click.testing import CliRunner, Result
 
@@ -12,13 +11,6 @@ from buyin.cli import main
 from buyin.config import Settings
 from buyin.simulator import SimulatedMoodle
 from buyin.state import RunLock
-
-
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    monkeypatch.setattr("buyin.moodle.client._sleep", waits.append)
-    return waits
 
 
 def invoke(settings: Settings, *args: str, token: str | None = None) -> Result:

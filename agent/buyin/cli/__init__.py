@@ -21,7 +21,14 @@ import click
 
 from buyin import __version__
 from buyin.config import Settings, load_settings
-from buyin.errors import EXIT_STATE, BuyinError, Interrupted, StateError, exit_code_for
+from buyin.errors import (
+    EXIT_STATE,
+    BuyinError,
+    Interrupted,
+    StateError,
+    exit_code_for,
+    exit_table,
+)
 from buyin.logsetup import setup_logging
 from buyin.model.clock import DAY, parse_day
 
@@ -31,6 +38,9 @@ if TYPE_CHECKING:
     from buyin.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: the exit table under `--help` (\b: click keeps the lines as they are)
+EXIT_CODES = "\b\nExit codes:\n" + exit_table()
 
 
 def fail(error: BuyinError) -> NoReturn:
@@ -86,7 +96,7 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
     return load_settings(merged, config_file=obj.get("config"))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="buyin")
 @click.option("-c", "--config", type=click.Path(path_type=Path), help="buyin.toml to read.")
 @click.option("--url", help="Moodle site URL (overrides BUYIN_URL and the file).")
@@ -226,7 +236,7 @@ def _exit_run(report: SyncReport) -> NoReturn:
     sys.exit(report.exit_code)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing in Moodle.")
 @click.option("--program", help="Only this programme id.")
 @output_options
@@ -266,7 +276,7 @@ def _day(value: str, option: str, *, end: bool = False) -> int:
     return start + (DAY - 1 if end else 0)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.option("--since", required=True, help="First day of the window (YYYY-MM-DD).")
 @click.option("--until", help="Last day of the window (YYYY-MM-DD); default today.")
 @click.option("--program", help="Only this programme id.")
