@@ -36,8 +36,7 @@ EXIT_TABLE: Final[tuple[tuple[str, str], ...]] = (
     (str(EXIT_STATE), "the state database is damaged or unusable"),
     (
         str(EXIT_UNREACHABLE),
-        "Moodle failed temporarily past every retry: what was done is saved, "
-        "the next run resumes",
+        "Moodle failed temporarily past every retry: what was done is saved, the next run resumes",
     ),
     (str(EXIT_CONFIG), "configuration or permission error (nothing pushed)"),
     ("130 / 143", "stopped by SIGINT / SIGTERM (the next sync resumes)"),
