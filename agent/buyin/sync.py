@@ -41,9 +41,9 @@ from buyin.model.ledger import (
     Status,
 )
 from buyin.model.names import Names
-from buyin.model.snapshot import Directory, LearnerData, Snapshot
+from buyin.model.snapshot import Directory, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
-from buyin.moodle.fetch import SiteInfo, uses_plugin
+from buyin.moodle.fetch import SiteInfo
 from buyin.moodle.lease import RENEW_AFTER, acquire_lease, offers_leases, release_lease
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
@@ -216,11 +216,15 @@ class Syncer:
         options = RunOptions(dry_run, program, window, retro_kickoff, kinds, progress)
         return self.run_with(options)
 
-    def run_with(self, options: RunOptions) -> SyncReport:
-        """Every programme of the mapping, one :class:`ProgrammeRun` each; a temporary
-        failure that outlasts the client's retries ends the run (exit 75) once the
-        programme it hit has saved what it did."""
-        programmes = load_programmes(self.settings.mapping_dir, options.program)
+    def run_with(
+        self, options: RunOptions, programmes: list[Programme] | None = None
+    ) -> SyncReport:
+        """Every programme of the mapping (``programmes``: as loaded and validated by
+        the caller), one :class:`ProgrammeRun` each; a temporary failure that outlasts
+        the client's retries ends the run (exit 75) once the programme it hit has
+        saved what it did."""
+        if programmes is None:
+            programmes = load_programmes(self.settings.mapping_dir, options.program)
         started = time.monotonic()
         now = self.clock()
         report = SyncReport(
@@ -283,6 +287,8 @@ class ProgrammeRun:
         self.ledger = Ledger()
         self.cache: dict[int, CachedLearner] = {}
         self.kept = ProgrammeState(programme.id)
+        # the ledger as the push left it (read once more, by `save`; the figures use it)
+        self.pushed_ledger = Ledger()
 
     def run(self) -> ProgrammeOutcome:
         if not self.lease():
@@ -349,17 +355,6 @@ class ProgrammeRun:
             retention=bool(ledger.started_enrolments("followup", now) - set(kept.retention)),
             known_retention=kept.retention,
         )
-        # awaiting sign-off: others may sign at any time (the plugin reports decisions itself)
-        awaiting = (
-            set()
-            if uses_plugin(self.programme, self.site)
-            else {
-                uid
-                for uid, c in self.cache.items()
-                if (comp := LearnerData.from_json(c.data).completion) is not None
-                and comp.awaiting_signoff
-            }
-        )
         cache = PullCache(
             learners=self.cache,
             structure=kept.structure,
@@ -370,7 +365,6 @@ class ProgrammeRun:
             now=now,
             reconcile=self.reconcile,
             force_full=frozenset(ledger.unsettled_learners()),
-            poll_completion=frozenset(awaiting),
             needs=needs,
             concurrency=self.settings.concurrency,
             page_size=self.settings.page_size,
@@ -456,10 +450,8 @@ class ProgrammeRun:
         pushed = self.outcome.pushed
         if not self.site.saves_figures or pushed is None or pushed.stopped_by is not None:
             return
-        program = self.programme.id
-        plan = figures_plan(
-            snapshot, self.state.history(program), self.state.ledger(program), self.settings
-        )
+        history = self.state.history(self.programme.id)
+        plan = figures_plan(snapshot, history, self.pushed_ledger, self.settings)
         self.outcome.figures = plan
         self.outcome.figures_pushed = pusher.push(plan)
 
@@ -468,7 +460,7 @@ class ProgrammeRun:
     def _save_outcome(self, pulled: Pulled, result: RuleResult, saved: list[CachedLearner]) -> None:
         snapshot, program, now = pulled.snapshot, self.programme.id, self.now
         self.state.save_learners(program, saved)
-        ledger = self.state.ledger(program)  # as the push left it
+        ledger = self.pushed_ledger = self.state.ledger(program)  # as the push left it
         records, points = run_points(snapshot, ledger, result, now)
         if snapshot.programme.signoff is not None:
             self.state.save_signoffs(program, list(records.values()), now)
@@ -643,7 +635,7 @@ def run_sync(
 ) -> SyncReport:
     """The `buyin sync` and `buyin backfill` entry point: mappings validated before
     anything, the lock (unless dry-run), the state, the client, one run."""
-    load_programmes(settings.mapping_dir, program)
+    programmes = load_programmes(settings.mapping_dir, program)  # validated once, here
     client = MoodleClient.from_settings(settings, session=session, sleep=sleep)
     lock = RunLock(settings.state_path)
     if not dry_run:
@@ -656,14 +648,8 @@ def run_sync(
         try:
             if not dry_run:
                 holder.take()
-            return Syncer(settings, client, state, clock=now).run(
-                dry_run=dry_run,
-                program=program,
-                window=window,
-                progress=progress,
-                retro_kickoff=retro_kickoff,
-                kinds=kinds,
-            )
+            options = RunOptions(dry_run, program, window, retro_kickoff, kinds, progress)
+            return Syncer(settings, client, state, clock=now).run_with(options, programmes)
         finally:
             if not dry_run:
                 holder.clear()
