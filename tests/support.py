@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import responses
+from click.testing import CliRunner, Result
 
+from buyin.cli import main
 from buyin.config import Secret, Settings
 from buyin.moodle.client import MoodleClient
 from buyin.simulator import SimulatedMoodle
@@ -114,3 +116,18 @@ def sync_once(site: SimulatedMoodle, workdir: Path, clock: Clock, **kw: Any) -> 
             return Syncer(settings, client, state, clock=clock).run(**kw)
         finally:
             state.close()
+
+
+def invoke(settings: Settings, *args: str, token: str | None = None, retries: int = 3) -> Result:
+    """Run `buyin ARGS` in-process against ``settings``' site, state and mappings."""
+    env = {
+        "BUYIN_URL": settings.url,
+        "BUYIN_TOKEN": token if token is not None else settings.token.reveal(),
+        "BUYIN_RETRIES": str(retries),
+    }
+    return CliRunner().invoke(
+        main,
+        ["--state", str(settings.state_path), "--mappings", str(settings.mapping_dir), *args],
+        env=env,
+        catch_exceptions=False,
+    )
