@@ -11,8 +11,9 @@ local_buyin's). The answer is stored as the
 capture's own site would have given it: the site's address replaced by the capture's
 (scenario.json's ``site.url``), every time moved back by the site's shift from the
 scenario's day (the site's dump was made later: every time moved by the same amount), the
-theme revision in image URLs kept as it was, and ``debuginfo`` dropped from captures not
-taken with debugging (the site runs with developer debugging). Captures that need a write
+theme revision in image URLs and a redacted secret kept as they were. An error capture taken
+without debugging is left as it is when the site answers with debugging on (the project's
+site does: Moodle's message then carries the detail too). Captures that need a write
 first or a token this tool cannot make (tests/test_simulator_fidelity.py's PLANS) are left
 as they are and named. ``--check`` writes nothing and exits 1 when any answer changed.
 """
@@ -83,7 +84,10 @@ def normalise(value: Any, key: str, shift: int, site: str, lab: str, old: Any) -
             normalise(v, key, shift, site, lab, olds[i] if i < len(olds) else None)
             for i, v in enumerate(value)
         ]
-    timed = "time" in key or "date" in key or key in ("cacherev", "lastaccess", "firstaccess")
+    if key == "userprivateaccesskey":
+        return old  # a secret: the stored one is redacted
+    timed = "time" in key or "date" in key
+    timed = timed or key in ("cacherev", "lastaccess", "firstaccess", "lastmodified", "added")
     if timed and isinstance(value, int) and not isinstance(value, bool) and value > 10**9:
         return value - shift
     if isinstance(value, str):
@@ -93,6 +97,27 @@ def normalise(value: Any, key: str, shift: int, site: str, lab: str, old: Any) -
             rev = revs[0][1]
             value = THEME_REV.sub(lambda m: m.group(1) + rev + m.group(3), value)
     return value
+
+
+def differences(new: Any, old: Any, path: str = "$") -> list[str]:
+    """Where the site's answer differs from the stored one."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        if list(new) != list(old):
+            return [f"{path}: keys {sorted(set(new) ^ set(old)) or 'in another order'}"]
+        return [d for k in old for d in differences(new[k], old[k], f"{path}.{k}")]
+    if isinstance(old, list) and isinstance(new, list):
+        if len(new) != len(old):
+            return [f"{path}: {len(new)} items, stored {len(old)}"]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(new, old, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
+    return (
+        []
+        if new == old and type(new) is type(old)
+        else [f"{path}: {new!r:.80} != stored {old!r:.80}"]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,10 +154,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         response = normalise(answer.json(), "", shift, url, lab, capture["response"])
         if isinstance(response, dict) and "debuginfo" in response and "-debug" not in path.stem:
-            del response["debuginfo"]
+            # taken without debugging, answered with it: the message itself differs then
+            left.append(path.stem)
+            continue
         if response == capture["response"] and answer.status_code == capture["http_status"]:
             continue
         changed.append(path.stem)
+        if args.check:
+            for line in differences(response, capture["response"])[:3]:
+                print(f"  {path.stem}: {line}")
         if not args.check:
             capture.update(
                 http_status=answer.status_code,
@@ -142,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(json.dumps(capture, indent=2, ensure_ascii=False) + "\n")
     verb = "differ" if args.check else "refreshed"
     print(f"{len(changed)} captures {verb} (site times shifted by {shift} s): {', '.join(changed)}")
-    print(f"{len(left)} left as they are (a write first, or a token this tool cannot make)")
+    print(
+        f"{len(left)} left as they are (a write first, a token this tool cannot make, or debugging)"
+    )
     return 1 if changed and args.check else 0
 
 
