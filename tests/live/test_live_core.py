@@ -93,7 +93,6 @@ def _states(holding: Holding) -> dict[tuple[int, int], tuple[int, Any]]:
 
 def test_a_dry_run_changes_nothing(core: CoreRun) -> None:
     assert difference(core.after_dry_run, core.fresh) == []
-    assert "dry run" in core.dry_out.lower()
     assert difference(core.after_sync, core.fresh) != []  # there was something to change
 
 
@@ -154,7 +153,6 @@ def test_cron_completes_exactly_the_scenarios_complete_learners(core: CoreRun) -
 
 def test_a_second_sync_changes_nothing(core: CoreRun) -> None:
     assert difference(core.after_second_sync, core.after_cron) == []
-    assert "applied 0" in core.second_out or "nothing to do" in core.second_out.lower()
 
 
 def test_the_simulated_moodle_ends_where_the_real_one_does(core: CoreRun) -> None:
