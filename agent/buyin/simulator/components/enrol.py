@@ -58,7 +58,8 @@ def _enrolled_user_dict(
     if want("groups"):
         groups = [
             g
-            for g in sorted(site.state.groups.values(), key=lambda g: g.id)
+            # groups_get_all_groups: ORDER BY g.name
+            for g in sorted(site.state.groups.values(), key=lambda g: (g.name, g.id))
             if g.courseid == courseid and user.id in g.members
         ]
         if groups:

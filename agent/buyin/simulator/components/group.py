@@ -59,9 +59,9 @@ def create_groups(site: SimulatedMoodle, groups: list[dict[str, Any]]) -> list[d
     for item in groups:
         get_course(site, item["courseid"])
         if (item["courseid"], item["name"]) in names:
-            raise moodle_error(
-                "groupexistforcourse", f'Group "{item["name"]}" already exists for this course'
-            )
+            # core_group_external checks the name before creating (also against a group
+            # earlier in the same call): invalidparameter, as the real site answers
+            raise invalid("Group with the same name already exists in the course")
         names.add((item["courseid"], item["name"]))
         idnumber = item.get("idnumber") or ""
         if idnumber and (item["courseid"], idnumber) in idnumbers:

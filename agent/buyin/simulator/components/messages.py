@@ -56,7 +56,7 @@ def send_instant_messages(
         error: str | None = None
         if touser is None:
             error = (
-                f"You can not send a message to a user id ({item['touserid']}) that doesn't exist"
+                f"You cannot send a message to a user ID ({item['touserid']}) that doesn't exist."
             )
         elif touser.suspended:
             error = f"You can't message {touser.fullname} due to their message preferences. Try adding them as a contact."
