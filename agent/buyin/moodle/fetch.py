@@ -343,23 +343,38 @@ def resolve_directory(
     directory = Directory(dict(known.people), set(known.asked))
     nearby = {str(getattr(p, match_by)).strip().casefold(): p for p in enrolled}
 
+    def key_of(person: Person) -> str:
+        return str(getattr(person, match_by)).casefold()
+
+    # the reference -> the first person holding it: one map, kept as people are added
+    index: dict[str, int] = {}
+    for person in directory.people.values():
+        index.setdefault(key_of(person), person.id)
+
+    def add(person: Person) -> None:
+        directory.people[person.id] = person
+        index.setdefault(key_of(person), person.id)
+
     def lookup(value: str) -> Person | None:
         key = value.strip().casefold()
-        return next(
-            (p for p in directory.people.values() if str(getattr(p, match_by)).casefold() == key),
-            None,
-        )
+        pid = index.get(key)
+        if pid is not None and key_of(directory.people[pid]) == key:
+            return directory.people[pid]
+        if pid is None:
+            return None
+        # the person indexed was replaced by one with another reference: ask them all
+        return next((p for p in directory.people.values() if key_of(p) == key), None)
 
     wanted = {v.strip() for v in seeds if v and v.strip()}
     for _ in range(depth):
         for value in wanted:
             person = nearby.get(value.casefold())
             if person is not None and lookup(value) is None:
-                directory.people[person.id] = person
+                add(person)
         missing = [v for v in wanted if lookup(v) is None and v.casefold() not in directory.asked]
         if missing:
             for person in fetch_people(client, match_by, missing):
-                directory.people[person.id] = person
+                add(person)
             directory.asked.update(v.casefold() for v in missing)
         found = [p for v in wanted if (p := lookup(v)) is not None]
         wanted = {p.custom.get(field_name, "").strip() for p in found} - {""}

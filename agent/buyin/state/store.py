@@ -175,20 +175,60 @@ class State(LedgerTable):
     def add_history(
         self, run_id: int, program: str, points: Mapping[int, Mapping[str, Any]], now: int
     ) -> None:
+        """This run's point of each learner: a new row where it differs from the learner's
+        latest one, else that row's ``seen_at`` moved on to ``now`` (the state grows with
+        change, not with runs; :meth:`history` reads both as a point per run would)."""
         with self.transaction() as db:
+            latest = {
+                int(r["userid"]): (int(r["id"]), str(r["data"]))
+                for r in db.execute(
+                    "SELECT h.id, h.userid, h.data FROM history h JOIN "
+                    "(SELECT MAX(id) AS id FROM history WHERE program=? GROUP BY userid) m "
+                    "ON h.id = m.id",
+                    (program,),
+                )
+            }
+            fresh, seen = [], []
+            for uid, data in points.items():
+                text = dumps(data)
+                kept = latest.get(uid)
+                if kept is not None and kept[1] == text:
+                    seen.append((now, kept[0]))
+                else:
+                    fresh.append((run_id, program, uid, now, text))
+            db.executemany("UPDATE history SET seen_at=? WHERE id=?", seen)
             db.executemany(
                 "INSERT INTO history (run_id, program, userid, at, data) VALUES (?, ?, ?, ?, ?)",
-                [(run_id, program, uid, now, dumps(data)) for uid, data in points.items()],
+                fresh,
             )
 
     @decoded
     def history(
         self, program: str, userid: int | None = None
     ) -> list[tuple[int, int, dict[str, Any]]]:
+        """Each learner's points, oldest first: the rows written when something changed,
+        and where a learner's latest point held on, that point again at the last run that
+        saw it (what a point written every run would show: presence and the last sync)."""
         rows = self.select(
-            "history", "userid, at, data", order="at, id", program=program, userid=userid
+            "history",
+            "id, userid, at, seen_at, data",
+            order="at, id",
+            program=program,
+            userid=userid,
         )
-        return [(r["userid"], r["at"], json_object(r["data"])) for r in rows]
+        found: list[tuple[int, int, int, dict[str, Any]]] = []
+        last: dict[int, int] = {}
+        for r in rows:
+            data = json_object(r["data"])
+            found.append((r["at"], r["id"], r["userid"], data))
+            last[r["userid"]] = len(found) - 1
+        for index in list(last.values()):
+            at, rowid, uid, data = found[index]
+            seen = rows[index]["seen_at"]
+            if seen is not None and seen > at:
+                found.append((int(seen), rowid, uid, data))
+        found.sort(key=lambda f: (f[0], f[1]))
+        return [(uid, at, data) for at, _, uid, data in found]
 
     # -- per-programme state ---------------------------------------------------------
 

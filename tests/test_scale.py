@@ -1,0 +1,62 @@
+"""Linear to 100,000 learners (issue #24): the indexes and the state that grows with
+change leave every outcome as it was, and each per-learner question is answered from
+a map built once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scale_outcomes import CASES, ledger_lines
+from support import REPO
+
+from buyin.model.ledger import Ledger, LedgerEntry, Status
+from buyin.model.standing import Ranking, ahead_of
+
+GOLDEN = json.loads((REPO / "tests" / "fixtures" / "scale_ledger.json").read_text())
+
+
+@pytest.mark.parametrize(("size", "path"), CASES)
+def test_the_ledger_is_the_one_written_before_the_indexes(size: int, path: str) -> None:
+    """Test-outs, messages, sign-off requests and figures: every key, status, attempt
+    count, time and payload as the code before the change left them."""
+    before = GOLDEN[f"{size}-{path}"]
+    after = ledger_lines(size, path)
+    assert {line.split()[0].split(":")[0] for line in after} >= {"override", "message"}
+    assert after == before
+
+
+def _entry(key: str, kind: str, uid: int, status: Status, **reason: object) -> LedgerEntry:
+    return LedgerEntry(
+        key, "p", kind, uid, "t", {}, dict(reason), status, 1, None, 0, 0,
+        100 if status == Status.APPLIED else None,
+    )  # fmt: skip
+
+
+def test_the_ledger_answers_per_learner_from_its_index() -> None:
+    ledger = Ledger(
+        {
+            "o1": _entry("o1", "override", 1, Status.APPLIED),
+            "o2": _entry("o2", "override", 1, Status.FAILED),
+            "o3": _entry("o3", "override", 2, Status.APPLIED),
+            "m": _entry("m", "message", 2, Status.APPLIED, parts=[{"key": "a"}, {"key": "b"}]),
+        }
+    )
+    assert [e.key for e in ledger.applied("override")[1]] == ["o1"]
+    assert [e.key for e in ledger.applied("override")[2]] == ["o3"]
+    assert ledger.applied("enrol") == {}
+    assert ledger.merged_into("b") == ledger["m"]
+    assert ledger.merged_into("c") is None
+    assert ledger.messages_on(2, "d", lambda _t: "d") == ["m"]
+    assert ledger.messages_on(1, "d", lambda _t: "d") == []
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [{}, {1: 0.5}, {1: 0.5, 2: 0.5}, {1: 0.1, 2: 0.9, 3: 0.5, 4: 0.5, 5: 0.0}],
+)
+def test_one_sort_ranks_as_comparing_with_every_other(scores: dict[int, float]) -> None:
+    ranking = Ranking(scores)
+    for uid, score in scores.items():
+        others = [s for o, s in scores.items() if o != uid]
+        assert ranking.ahead_of(uid) == ahead_of(score, others)
