@@ -47,7 +47,9 @@ def ledger_lines(size: int, path: str) -> list[str]:
         mapping = data_path("mappings/examples/cc101.toml").read_text()
         (work / "mappings" / "cc101.toml").write_text(mapping)
         now = [RUNS[0]]
-        site = SimulatedMoodle(generate_scenario(learners=size, now=NOW - 3600), clock=lambda: now[0])
+        site = SimulatedMoodle(
+            generate_scenario(learners=size, now=NOW - 3600), clock=lambda: now[0]
+        )
         if path == "plugin":
             site.install_plugin()
         settings = Settings(

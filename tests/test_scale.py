@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from scale_outcomes import CASES, ledger_lines
-from support import REPO
 
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.standing import Ranking, ahead_of
+from scale_outcomes import CASES, ledger_lines
+from support import REPO
 
 GOLDEN = json.loads((REPO / "tests" / "fixtures" / "scale_ledger.json").read_text())
 

@@ -9,8 +9,8 @@ turns the state into a JSON-able structure for digests.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 # Moodle's constants ---------------------------------------------------------------
