@@ -8,11 +8,17 @@ import json
 
 import pytest
 
+from buyin.config import Settings
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.standing import Ranking, ahead_of
+from buyin.moodle.client import MoodleClient
+from buyin.moodle.fetch import SiteInfo, fetch_plugin_signoffs, reads_signoffs_after
+from buyin.simulator import SimulatedMoodle
 from scale_outcomes import CASES, ledger_lines
-from support import REPO
+from support import REPO, Clock
 
+#: mgr1, the lab's first manager
+MGR = 5
 GOLDEN = json.loads((REPO / "tests" / "fixtures" / "scale_ledger.json").read_text())
 
 
@@ -60,3 +66,45 @@ def test_one_sort_ranks_as_comparing_with_every_other(scores: dict[int, float]) 
     for uid, score in scores.items():
         others = [s for o, s in scores.items() if o != uid]
         assert ranking.ahead_of(uid) == ahead_of(score, others)
+
+
+def test_the_signoff_cursor_never_reads_a_settled_row_twice(
+    plugin_site: SimulatedMoodle, settings: Settings, clock: Clock
+) -> None:
+    """All of a run's requests share one second: the next read starts after the last
+    one (time and id), and a decision made later in that second is still read."""
+    client = MoodleClient.from_settings(settings, sleep=lambda _s: None)
+    learners = [9, 10, 11]
+    t = clock.now
+    plugin_site._fn_local_buyin_request_signoffs(
+        [{"courseid": 2, "userid": uid, "managerid": MGR} for uid in learners]
+    )
+    rows, changed, kept = fetch_plugin_signoffs(client, 2, None, settled_before=t - 300)
+    assert changed == set(learners)
+    assert (kept["cursor"], kept["after"]) == (0, 0)  # too recent to be settled
+    # a decision in the very second the requests were read: not lost
+    plugin_site.plugin_decide(10, 2, MGR, "signed", time=t)
+    clock.advance(hours=1)
+    rows, changed, kept = fetch_plugin_signoffs(client, 2, kept, settled_before=clock.now - 300)
+    assert changed == {10} and rows[10].signed
+    assert kept["cursor"] == t and kept["after"] == max(r.id for r in rows.values())
+    # settled: the next read starts after it and reads nothing
+    position = {"since": kept["cursor"], "afterid": kept["after"], "courseid": 2}
+    assert client.call("local_buyin_get_signoffs", **position)["signoffs"] == []
+    # a later decision is read, alone
+    plugin_site.plugin_decide(11, 2, MGR, "rejected", time=clock.now)
+    clock.advance(hours=1)
+    rows, changed, kept = fetch_plugin_signoffs(client, 2, kept, settled_before=clock.now - 300)
+    assert changed == {11} and rows[11].status == "rejected"
+    position = {"since": kept["cursor"], "afterid": kept["after"], "courseid": 2}
+    assert client.call("local_buyin_get_signoffs", **position)["signoffs"] == []
+
+
+def test_an_older_plugin_is_read_inclusively() -> None:
+    def site(version: str) -> SiteInfo:
+        name = "local_buyin_get_signoffs"
+        return SiteInfo("u", 1, "", "", frozenset({name}), {name: version})
+
+    assert not reads_signoffs_after(site("2026120300"))
+    assert not reads_signoffs_after(site("?"))
+    assert reads_signoffs_after(site("2026120402"))

@@ -348,8 +348,8 @@ def resolve_directory(
 
     # the reference -> the first person holding it: one map, kept as people are added
     index: dict[str, int] = {}
-    for person in directory.people.values():
-        index.setdefault(key_of(person), person.id)
+    for each in directory.people.values():
+        index.setdefault(key_of(each), each.id)
 
     def add(person: Person) -> None:
         directory.people[person.id] = person
@@ -403,18 +403,39 @@ def uses_plugin(programme: Programme, site: SiteInfo) -> bool:
     return site.plugin_version is not None
 
 
+#: local_buyin's first version whose get_signoffs reads after a (time, id) position
+KEYSET_SIGNOFFS = 2026120402
+
+
+def reads_signoffs_after(site: SiteInfo) -> bool:
+    """local_buyin_get_signoffs takes ``afterid``: a cursor that never reads a row twice."""
+    version = site.versions.get("local_buyin_get_signoffs", "")
+    return version.isdigit() and int(version) >= KEYSET_SIGNOFFS
+
+
 def fetch_plugin_signoffs(
-    client: MoodleClient, courseid: int, known: Mapping[str, Any] | None
+    client: MoodleClient,
+    courseid: int,
+    known: Mapping[str, Any] | None,
+    *,
+    settled_before: int | None = None,
 ) -> tuple[dict[int, SignoffRow], set[int], dict[str, Any]]:
     """The plugin's sign-off requests changed since the last run (one call unless paged).
 
     Returns every request by learner, the learners whose request changed now, and
-    the cache to keep (rows and the time cursor)."""
+    the cache to keep (rows and the cursor). With ``settled_before`` (the plugin reads
+    after a position: :func:`reads_signoffs_after`) the cursor is the newest row read
+    that changed at or before that time, (timemodified, id), and the next read starts
+    after it: nothing is read twice (a row changed later in the same second as a read
+    is newer than ``settled_before``, so still read again). Without it the cursor is
+    the newest time, read again inclusively (older plugins)."""
     rows: dict[int, SignoffRow] = {
         int(k): SignoffRow.from_json(v) for k, v in (known or {}).get("rows", {}).items()
     }
     since = int((known or {}).get("cursor", 0))
+    after = int((known or {}).get("after", 0)) if settled_before is not None else 0
     changed: set[int] = set()
+    position = {"afterid": after} if settled_before is not None else {}
 
     def page(offset: int) -> tuple[list[dict[str, Any]], bool | None]:
         answer = client.call(
@@ -423,6 +444,7 @@ def fetch_plugin_signoffs(
             courseid=courseid,
             limitfrom=offset,
             limitnumber=PLUGIN_PAGE,
+            **position,
         )
         return list(answer.get("signoffs") or []), bool(answer.get("hasmore"))
 
@@ -432,9 +454,12 @@ def fetch_plugin_signoffs(
             if rows.get(row.userid) != row:
                 changed.add(row.userid)
             rows[row.userid] = row
-    cursor = max([since, *(r.timemodified for r in rows.values())])
-    return (
-        rows,
-        changed,
-        {"rows": {str(k): v.to_json() for k, v in rows.items()}, "cursor": cursor},
-    )
+    kept: dict[str, Any] = {"rows": {str(k): v.to_json() for k, v in rows.items()}}
+    if settled_before is None:
+        kept["cursor"] = max([since, *(r.timemodified for r in rows.values())])
+    else:
+        settled = [
+            (r.timemodified, r.id) for r in rows.values() if r.timemodified <= settled_before
+        ]
+        kept["cursor"], kept["after"] = max([(since, after), *settled])
+    return rows, changed, kept

@@ -58,6 +58,7 @@ from buyin.moodle.fetch import (
     fetch_plugin_signoffs,
     fetch_quiz,
     fetch_retention,
+    reads_signoffs_after,
     resolve_course,
     resolve_directory,
     resolve_role,
@@ -390,7 +391,12 @@ def pull(
     plugin_rows: dict[int, SignoffRow] | None = None
     plugin_cache: dict[str, Any] | None = None
     if uses_plugin(programme, site):
-        plugin_rows, decided, plugin_cache = fetch_plugin_signoffs(client, course.id, cache.plugin)
+        plugin_rows, decided, plugin_cache = fetch_plugin_signoffs(
+            client,
+            course.id,
+            cache.plugin,
+            settled_before=now - SINCE_MARGIN if reads_signoffs_after(site) else None,
+        )
         # a decision changes the learner's course completion: look at it now
         poll_completion |= decided
     if not site.reads_progress:

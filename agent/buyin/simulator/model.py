@@ -408,10 +408,6 @@ class Scenario:
     conversations: dict[tuple[int, int], int] = field(default_factory=dict)
     next_ids: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.attempts, Attempts):
-            self.attempts = Attempts(self.attempts)
-
     def new_id(self, kind: str) -> int:
         value = self.next_ids.get(kind, 1)
         self.next_ids[kind] = value + 1

@@ -279,6 +279,7 @@ SPECS: dict[str, Obj] = {
             "courseid": _dflt("int", 0),
             "limitfrom": _dflt("int", 0),
             "limitnumber": _dflt("int", 500),
+            "afterid": _dflt("int", 0),
         }
     ),
     "local_buyin_get_progress": Obj(

@@ -62,9 +62,14 @@ def release_lease(site: SimulatedMoodle, programme: str, holder: str) -> dict[st
 
 
 def get_signoffs(
-    site: SimulatedMoodle, since: int, courseid: int, limitfrom: int, limitnumber: int
+    site: SimulatedMoodle,
+    since: int,
+    courseid: int,
+    limitfrom: int,
+    limitnumber: int,
+    afterid: int = 0,
 ) -> dict[str, Any]:
-    rows, more = site.plugin.changes(since, courseid, limitfrom, limitnumber)
+    rows, more = site.plugin.changes(since, courseid, limitfrom, limitnumber, afterid)
     return {"signoffs": [r.full() for r in rows], "hasmore": more, "warnings": []}
 
 
