@@ -13,6 +13,7 @@ from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.standing import Ranking, ahead_of
 from buyin.moodle.client import MoodleClient
 from buyin.moodle.fetch import SiteInfo, fetch_plugin_signoffs, reads_signoffs_after
+from buyin.moodle.poll import fetch_non_respondents
 from buyin.simulator import SimulatedMoodle
 from scale_outcomes import CASES, ledger_lines
 from support import REPO, Clock
@@ -108,3 +109,15 @@ def test_an_older_plugin_is_read_inclusively() -> None:
     assert not reads_signoffs_after(site("2026120300"))
     assert not reads_signoffs_after(site("?"))
     assert reads_signoffs_after(site("2026120402"))
+
+
+def test_the_non_respondents_come_in_one_call_and_are_moodles_own(
+    plugin_site: SimulatedMoodle, settings: Settings
+) -> None:
+    client = MoodleClient.from_settings(settings, sleep=lambda _s: None)
+    by_core = fetch_non_respondents(client, 1)  # mod_feedback's pages
+    SiteInfo.fetch(client)  # the service's functions, local_buyin 0.4.0's among them
+    before = len(plugin_site.calls)
+    by_plugin = fetch_non_respondents(client, 1)
+    assert [name for name, _ in plugin_site.calls[before:]] == ["local_buyin_get_non_respondents"]
+    assert by_plugin == by_core and by_plugin

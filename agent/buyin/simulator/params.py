@@ -314,6 +314,7 @@ SPECS: dict[str, Obj] = {
         {"programme": P("alphanumext"), "holder": P("text"), "seconds": P("int")}
     ),
     "local_buyin_release_lease": Obj({"programme": P("alphanumext"), "holder": P("text")}),
+    "local_buyin_get_non_respondents": Obj({"feedbackid": P("int")}),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

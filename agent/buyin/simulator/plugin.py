@@ -24,6 +24,7 @@ PLUGIN_FUNCTIONS = (
     "local_buyin_save_figures",
     "local_buyin_acquire_lease",
     "local_buyin_release_lease",
+    "local_buyin_get_non_respondents",
 )
 #: lease_manager::MIN_SECONDS, MAX_SECONDS
 LEASE_BOUNDS = (60, 2592000)

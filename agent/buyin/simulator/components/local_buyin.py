@@ -13,7 +13,7 @@ from ..errors import WsError, invalid
 from ..functions import CAPABILITY_NAMES
 from ..lookups import course_activities, get_course, missing
 from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
-from . import completion
+from . import completion, feedback
 from .quiz import attempt_dict
 from .user import customfields
 
@@ -71,6 +71,13 @@ def get_signoffs(
 ) -> dict[str, Any]:
     rows, more = site.plugin.changes(since, courseid, limitfrom, limitnumber, afterid)
     return {"signoffs": [r.full() for r in rows], "hasmore": more, "warnings": []}
+
+
+def get_non_respondents(site: SimulatedMoodle, feedbackid: int) -> dict[str, Any]:
+    """Who may answer and has not, by id, in one call (as mod_feedback_get_non_respondents
+    lists them: feedback_get_incomplete_users)."""
+    found = feedback.non_respondents(site, feedback.get_feedback(site, feedbackid))
+    return {"userids": found, "total": len(found), "warnings": []}
 
 
 def record_signoff(
