@@ -5,6 +5,7 @@ a map built once."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from buyin.moodle.client import MoodleClient
 from buyin.moodle.fetch import SiteInfo, fetch_plugin_signoffs, reads_signoffs_after
 from buyin.moodle.poll import fetch_non_respondents
 from buyin.simulator import SimulatedMoodle
+from buyin.state import State
 from scale_outcomes import CASES, ledger_lines
 from support import REPO, Clock
 
@@ -121,3 +123,39 @@ def test_the_non_respondents_come_in_one_call_and_are_moodles_own(
     by_plugin = fetch_non_respondents(client, 1)
     assert [name for name, _ in plugin_site.calls[before:]] == ["local_buyin_get_non_respondents"]
     assert by_plugin == by_core and by_plugin
+
+
+def test_a_ledger_read_again_sees_every_write_since(tmp_path: Path) -> None:
+    """The ledger kept between reads is the table: planned, marked, forgotten and
+    retried entries, per programme and for all, as a fresh connection reads them."""
+    path = tmp_path / "state.sqlite"
+    state = State(path)
+    run = state.start_run("sync", 10)
+
+    def plan(key: str, program: str = "p") -> None:
+        state.record_planned(
+            key=key, run_id=run, program=program, kind="message", userid=1, target="t",
+            payload={"text": key}, reason={}, now=10,
+        )  # fmt: skip
+
+    plan("a")
+    plan("b", "q")
+    assert set(state.ledger("p")) == {"a"} and set(state.ledger()) == {"a", "b"}
+    plan("c")
+    state.mark("a", Status.APPLIED, 20)
+    state.mark("c", Status.FAILED, 20, error="no")
+    plan("d")
+    state.forget_planned("d")
+    state.retry("p")
+    with pytest.raises(RuntimeError), state.transaction():
+        plan("e")
+        raise RuntimeError  # rolled back: never in the ledger
+    fresh = State(path)
+    try:
+        for program in ("p", "q", None):
+            assert dict(state.ledger(program)) == dict(fresh.ledger(program))
+        assert state.ledger("p")["a"].status == Status.APPLIED
+        assert set(state.ledger()) == {"a", "b", "c"}
+    finally:
+        fresh.close()
+        state.close()

@@ -26,13 +26,51 @@ def _entry(row: sqlite3.Row) -> LedgerEntry:
 
 
 class LedgerTable(Database):
-    """The ``actions`` table."""
+    """The ``actions`` table.
+
+    The entries read are kept, per programme asked for, and the keys this connection
+    writes are noted: the next :meth:`ledger` reads back only those rows, not the whole
+    table again (a run reads its ledger before the rules, after the push and for the
+    figures; decoding every row each time cost more than the rest of a steady run).
+    Every write to ``actions`` goes through this class."""
+
+    _kept: dict[str | None, dict[str, LedgerEntry]] | None = None
+    _written: set[str] | None = None
+
+    def _wrote(self, *keys: str) -> None:
+        if self._written is None:
+            self._written = set()
+        self._written.update(keys)
 
     @decoded
     def ledger(self, program: str | None = None) -> Ledger:
         """The ledger of one programme (or of all)."""
-        rows = self.select("actions", program=program)
-        return Ledger({r["key"]: _entry(r) for r in rows})
+        with self._lock:
+            if self._kept is None:
+                self._kept = {}
+            written, self._written = self._written or set(), set()
+            if written and self._kept:
+                keys = sorted(written)
+                fresh: dict[str, LedgerEntry] = {}
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    rows = self.rows(
+                        f"SELECT * FROM actions WHERE key IN ({', '.join('?' * len(chunk))})",
+                        chunk,
+                    )
+                    fresh.update((r["key"], _entry(r)) for r in rows)
+                for scope, entries in self._kept.items():
+                    for key in keys:
+                        entry = fresh.get(key)
+                        if entry is not None and scope in (None, entry.program):
+                            entries[key] = entry
+                        else:
+                            entries.pop(key, None)
+            entries = self._kept.get(program)
+            if entries is None:
+                rows = self.select("actions", program=program)
+                entries = self._kept[program] = {r["key"]: _entry(r) for r in rows}
+            return Ledger(entries)
 
     @decoded
     def entry(self, key: str) -> LedgerEntry | None:
@@ -60,6 +98,7 @@ class LedgerTable(Database):
     ) -> None:
         """Record an action as planned, before it is pushed (upsert on the key)."""
         with self.transaction() as db:
+            self._wrote(key)  # under the lock: no ledger() read in between
             db.execute(
                 """
                 INSERT INTO actions (key, run_id, program, kind, userid, target, payload, reason,
@@ -95,6 +134,7 @@ class LedgerTable(Database):
     ) -> None:
         """An action's outcome: applied, failed or skipped (``attempted``: a call was made)."""
         with self.transaction() as db:
+            self._wrote(key)  # under the lock: no ledger() read in between
             db.execute(
                 """
                 UPDATE actions SET status=?, last_error=?, updated_at=?,
@@ -118,12 +158,14 @@ class LedgerTable(Database):
         rows = self.rows(f"SELECT key FROM actions WHERE {' AND '.join(where)}", tuple(args))
         found = [str(r["key"]) for r in rows]
         with self.transaction() as db:
+            self._wrote(*found)  # under the lock: no ledger() read in between
             db.executemany("UPDATE actions SET attempts = 0 WHERE key = ?", [(k,) for k in found])
         return found
 
     def forget_planned(self, key: str) -> None:
         """Drop an action recorded planned in this run that will not be pushed in it."""
         with self.transaction() as db:
+            self._wrote(key)  # under the lock: no ledger() read in between
             db.execute("DELETE FROM actions WHERE key=? AND status=?", (key, Status.PLANNED))
 
     def counts_by_status(self) -> dict[str, int]:
