@@ -73,12 +73,14 @@ def run_agent(
     """The agent's process: the four runs, each measured, sent back one by one."""
     import requests
 
+    from buyin.cli import collect_less
     from buyin.config import Secret, Settings
     from buyin.moodle.client import MoodleClient
     from buyin.resources import data_path
     from buyin.state import State
     from buyin.sync import Syncer
 
+    collect_less()  # as `buyin` does
     work = Path(tempfile.mkdtemp(prefix="buyin-bench-"))
     try:
         (work / "mappings").mkdir()
