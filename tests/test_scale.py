@@ -159,3 +159,30 @@ def test_a_ledger_read_again_sees_every_write_since(tmp_path: Path) -> None:
     finally:
         fresh.close()
         state.close()
+
+
+def test_old_runs_detail_is_compacted_and_their_counts_kept(tmp_path: Path) -> None:
+    state = State(tmp_path / "state.sqlite")
+    day = 86400
+    try:
+        old = state.start_run("sync", 10)
+        state.finish_run(old, 20, "ok", {"applied": 3}, "metrics run=1 calls=9")
+        for key, at in (("figures:c2:l9:aaa", 20), ("figures:c2:l9:bbb", 30)):
+            state.record_planned(
+                key=key, run_id=old, program="p", kind="figures", userid=9, target="t",
+                payload={}, reason={}, now=at,
+            )  # fmt: skip
+            state.mark(key, Status.APPLIED, at)
+        state.record_planned(
+            key="figures:c2:l10:ccc", run_id=old, program="p", kind="figures", userid=10,
+            target="t", payload={}, reason={}, now=20,
+        )  # fmt: skip
+        state.mark("figures:c2:l10:ccc", Status.APPLIED, 20)
+        assert state.compact(20 + day, 1) == {"runs": 0, "figures": 0}  # not old yet
+        assert state.compact(100 * day, 90) == {"runs": 1, "figures": 1}
+        [run] = state.runs()
+        assert run.counts == {"applied": 3} and run.metrics == ""
+        # the newest figures of each person stay: what Moodle holds is still known
+        assert set(state.ledger("p")) == {"figures:c2:l9:bbb", "figures:c2:l10:ccc"}
+    finally:
+        state.close()

@@ -249,6 +249,7 @@ class Syncer:
         self.state.finish_run(
             report.run_id, self.clock(), outcome, report.counts(), report.metrics_line()
         )
+        self.state.compact(self.clock(), self.settings.state_retention_days)
         return report
 
     def _programme(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
-from buyin.model.ledger import Ledger, LedgerEntry, Status
+from buyin.model.ledger import DONE, Ledger, LedgerEntry, Status
 from buyin.state.db import Database, decoded, dumps, from_row, json_object
 
 
@@ -167,6 +167,29 @@ class LedgerTable(Database):
         with self.transaction() as db:
             self._wrote(key)  # under the lock: no ledger() read in between
             db.execute("DELETE FROM actions WHERE key=? AND status=?", (key, Status.PLANNED))
+
+    def forget_superseded_figures(self, before: int) -> int:
+        """Drop the figures pushed for a person before ``before`` that a later push of
+        that person's figures replaced in Moodle (the key names the course, the person
+        and a digest of the content: a new digest is a new row). The newest stays, so
+        what Moodle holds is still known. Returns how many were dropped."""
+        rows = self.rows(
+            "SELECT id, key, status, updated_at FROM actions WHERE kind = 'figures' ORDER BY id"
+        )
+        newest: dict[str, int] = {}
+        for r in rows:
+            newest[str(r["key"]).rsplit(":", 1)[0]] = int(r["id"])
+        old = [
+            str(r["key"])
+            for r in rows
+            if newest[str(r["key"]).rsplit(":", 1)[0]] != int(r["id"])
+            and int(r["updated_at"]) < before
+            and r["status"] in DONE
+        ]
+        with self.transaction() as db:
+            self._wrote(*old)  # under the lock: no ledger() read in between
+            db.executemany("DELETE FROM actions WHERE key = ?", [(k,) for k in old])
+        return len(old)
 
     def counts_by_status(self) -> dict[str, int]:
         rows = self.rows("SELECT status, COUNT(*) AS n FROM actions GROUP BY status")

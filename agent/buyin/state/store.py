@@ -51,6 +51,18 @@ class State(LedgerTable):
                 (now, outcome, dumps(counts), metrics, run_id),
             )
 
+    def compact(self, now: int, keep_days: float) -> dict[str, int]:
+        """Old runs' detail dropped once ``keep_days`` have passed (``state_retention_days``):
+        their metrics line (their counts stay, for `buyin status`) and the figures pushed
+        for someone that a later push replaced. What decides "already done" (every other
+        ledger entry) and the history the reports draw stay. Returns what was dropped."""
+        before = now - int(keep_days * 86400)
+        with self.transaction() as db:
+            runs = db.execute(
+                "UPDATE runs SET metrics = '' WHERE ended_at < ? AND metrics != ''", (before,)
+            ).rowcount
+        return {"runs": int(runs), "figures": self.forget_superseded_figures(before)}
+
     @decoded
     def runs(self, limit: int = 10) -> list[RunRecord]:
         rows = self.select("runs", order="id DESC", limit=limit)
