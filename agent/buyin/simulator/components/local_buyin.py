@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .. import logic
 from ..errors import WsError, invalid
 from ..functions import CAPABILITY_NAMES
-from ..lookups import course_activities, get_course, missing
+from ..lookups import course_activities, get_course, groups_of, missing
 from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
 from . import completion, feedback
 from .quiz import attempt_dict
@@ -96,6 +96,19 @@ _MAX_LIMIT = 1000
 
 
 @dataclass(frozen=True)
+class _Attempts:
+    """A learner's attempts at the named quizzes, looked up when asked (by the state's
+    index of attempts per quiz and user), not sorted out of everyone's for each page."""
+
+    site: SimulatedMoodle
+    quizids: tuple[int, ...]
+
+    def get(self, userid: int, default: list[Attempt]) -> list[Attempt]:
+        found = [a for q in self.quizids for a in logic.attempts_of(self.site.state, q, userid)]
+        return found or default
+
+
+@dataclass(frozen=True)
 class _Page:
     """What one get_progress call reads once, not per learner (as the plugin's queries)."""
 
@@ -104,7 +117,7 @@ class _Page:
     tracked: tuple[Activity, ...]
     quizzes: dict[int, Quiz]
     #: userid -> their attempts at the named quizzes, in quiz and attempt order
-    attempts: dict[int, list[Attempt]]
+    attempts: _Attempts
     #: the custom profile fields named
     profilefields: list[str]
 
@@ -113,17 +126,13 @@ def _page(
     site: SimulatedMoodle, courseid: int, quizzes: list[Quiz], profilefields: list[str]
 ) -> _Page:
     activities = course_activities(site, courseid)
-    attempts: dict[int, list[Attempt]] = {}
     named = {q.id: q for q in quizzes}
-    for attempt in sorted(site.state.attempts.values(), key=lambda a: (a.quiz, a.attempt)):
-        if attempt.quiz in named:
-            attempts.setdefault(attempt.userid, []).append(attempt)
     return _Page(
         courseid,
         tuple(a.cmid for a in activities),
         tuple(a for a in activities if a.completion),
         named,
-        attempts,
+        _Attempts(site, tuple(sorted(named))),
         profilefields,
     )
 
@@ -164,11 +173,7 @@ def _person(site: SimulatedMoodle, courseid: int, userid: int, fields: list[str]
             {"roleid": rid, "shortname": state.roles[rid].shortname if rid in state.roles else ""}
             for rid in enrolment.roleids
         ],
-        "groups": [
-            {"id": g.id, "name": g.name}
-            for g in sorted(state.groups.values(), key=lambda g: g.id)
-            if g.courseid == courseid and userid in g.members
-        ],
+        "groups": [{"id": g.id, "name": g.name} for g in groups_of(site, courseid, userid)],
         "customfields": [
             {"shortname": f["shortname"], "value": f["value"]}
             for f in customfields(site, user, display=False)
