@@ -52,13 +52,13 @@ class Quiz:
     url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mark:
     grade: float
     maxgrade: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempt:
     id: int
     number: int
@@ -76,7 +76,7 @@ class Attempt:
         return self.state == "finished"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActivityState:
     state: int  # 0 incomplete, 1 complete, 2 complete-pass, 3 complete-fail
     timecompleted: int
@@ -88,7 +88,7 @@ class ActivityState:
         return self.state in (1, 2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Criterion:
     type: int
     title: str
@@ -97,7 +97,7 @@ class Criterion:
     kind: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseCompletion:
     completed: bool
     aggregation: int
@@ -192,7 +192,7 @@ def _attempt_from(a: Mapping[str, Any]) -> Attempt:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LearnerData:
     """What we know of one learner's progress; cached between runs."""
 
@@ -251,7 +251,7 @@ class LearnerData:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Learner:
     person: Person
     data: LearnerData
@@ -369,7 +369,7 @@ class Directory:
         return cls({p.id: p for p in people}, set(data.get("asked", [])))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignoffRow:
     """One sign-off request as local_buyin holds it (``local_buyin_get_signoffs``)."""
 

@@ -26,8 +26,9 @@ from buyin.moodle.parse import (
     parse_poll_answer,
 )
 
-#: answers and non-respondents per page
-POLL_PAGE = 100
+#: answers and non-respondents per page (Moodle sets no upper bound: 0 would be all;
+#: 1,000 answers are about half a megabyte)
+POLL_PAGE = 1000
 #: local_buyin 0.4.0: the non-respondents' ids in one call
 NON_RESPONDENTS_FUNCTION = "local_buyin_get_non_respondents"
 
@@ -181,7 +182,7 @@ def fetch_poll(
 
 def fetch_non_respondents(client: MoodleClient, feedbackid: int) -> frozenset[int]:
     """Who may answer and has not: through local_buyin in one call where the service has
-    it (0.4.0), else mod_feedback's list, 100 a page."""
+    it (0.4.0), else mod_feedback's list, a page at a time."""
     if NON_RESPONDENTS_FUNCTION in (client.known_functions or ()):
         answer = client.call(NON_RESPONDENTS_FUNCTION, feedbackid=feedbackid)
         return frozenset(int(u) for u in answer.get("userids") or ())
