@@ -136,11 +136,17 @@ class Ledger(Mapping[str, LedgerEntry]):
 
     def __init__(self, entries: Mapping[str, LedgerEntry] | None = None) -> None:
         self._entries: dict[str, LedgerEntry] = dict(entries or {})
-        self._parts: dict[str, LedgerEntry] = {}
+
+    @cached_property
+    def _parts(self) -> dict[str, LedgerEntry]:
+        """The parts of merged messages by their own keys (built when first asked)."""
+        parts: dict[str, LedgerEntry] = {}
         for entry in self._entries.values():
-            for part in parts_of(entry):
-                if part.key not in self._entries:
-                    self._parts[part.key] = part
+            if entry.reason.get("parts"):
+                for part in parts_of(entry):
+                    if part.key not in self._entries:
+                        parts[part.key] = part
+        return parts
 
     def _all(self) -> Iterable[LedgerEntry]:
         """Every entry, the parts of merged messages in place of their merged entry."""
