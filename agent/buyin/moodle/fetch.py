@@ -435,7 +435,7 @@ def fetch_plugin_signoffs(
     since = int((known or {}).get("cursor", 0))
     after = int((known or {}).get("after", 0)) if settled_before is not None else 0
     changed: set[int] = set()
-    position = {"afterid": after} if settled_before is not None else {}
+    position: dict[str, Any] = {"afterid": after} if settled_before is not None else {}
 
     def page(offset: int) -> tuple[list[dict[str, Any]], bool | None]:
         answer = client.call(

@@ -59,13 +59,13 @@ class LedgerTable(Database):
                         chunk,
                     )
                     fresh.update((r["key"], _entry(r)) for r in rows)
-                for scope, entries in self._kept.items():
+                for scope, kept in self._kept.items():
                     for key in keys:
                         entry = fresh.get(key)
                         if entry is not None and scope in (None, entry.program):
-                            entries[key] = entry
+                            kept[key] = entry
                         else:
-                            entries.pop(key, None)
+                            kept.pop(key, None)
             entries = self._kept.get(program)
             if entries is None:
                 rows = self.select("actions", program=program)
