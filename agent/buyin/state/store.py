@@ -111,12 +111,37 @@ class State(LedgerTable):
 
     # -- learner cache -------------------------------------------------------------
 
+    #: the learners as this connection last read them, per programme: a learner saved with
+    #: the very data read (the same object: not re-fetched) and the same columns is not
+    #: serialised and written again
+    _learners_kept: dict[str, dict[int, CachedLearner]] | None = None
+
     @decoded
     def cached_learners(self, program: str) -> dict[int, CachedLearner]:
         rows = self.select("learners", program=program)
-        return {r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows}
+        found = {
+            r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows
+        }
+        if self._learners_kept is None:
+            self._learners_kept = {}
+        self._learners_kept[program] = dict(found)
+        return found
 
     def save_learners(self, program: str, learners: Sequence[CachedLearner]) -> None:
+        kept = (self._learners_kept or {}).get(program, {})
+        changed = [
+            c
+            for c in learners
+            if (k := kept.get(c.userid)) is None
+            or k.data is not c.data
+            or (k.signature, k.first_seen, k.fetched_at, k.undecided)
+            != (c.signature, c.first_seen, c.fetched_at, c.undecided)
+        ]
+        for c in changed:  # written (or rolled back): compared with nothing kept again
+            kept.pop(c.userid, None)
+        self._save_learners(program, changed)
+
+    def _save_learners(self, program: str, learners: Sequence[CachedLearner]) -> None:
         with self.transaction() as db:
             db.executemany(
                 """
