@@ -119,9 +119,7 @@ class State(LedgerTable):
     @decoded
     def cached_learners(self, program: str) -> dict[int, CachedLearner]:
         rows = self.select("learners", program=program)
-        found = {
-            r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows
-        }
+        found = {r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows}
         if self._learners_kept is None:
             self._learners_kept = {}
         self._learners_kept[program] = dict(found)
