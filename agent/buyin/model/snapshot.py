@@ -7,7 +7,7 @@ Standard library only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -325,16 +325,28 @@ class Snapshot:
         return next((a for a in self.activities if a.cmid == cmid), None)
 
     def section_activities(self, name: str) -> tuple[Activity, ...]:
-        key = name.strip().casefold()
-        return tuple(a for a in self.activities if a.section_name.strip().casefold() == key)
+        return self._sections.get(name.strip().casefold(), ())
+
+    @cached_property
+    def _sections(self) -> dict[str, tuple[Activity, ...]]:
+        """The activities by section name (casefolded), in course order: built once."""
+        found: dict[str, list[Activity]] = {}
+        for a in self.activities:
+            found.setdefault(a.section_name.strip().casefold(), []).append(a)
+        return {name: tuple(acts) for name, acts in found.items()}
 
 
 # -- parsing Moodle's answers ---------------------------------------------------
 def person_to_json(person: Person) -> dict[str, Any]:
-    data = asdict(person)
+    # by hand rather than dataclasses.asdict (a deep copy): every person, every run
+    data = {name: getattr(person, name) for name in _PERSON_FIELDS}
     data["roles"] = list(person.roles)
     data["groups"] = [list(g) for g in person.groups]
+    data["custom"] = dict(person.custom)
     return data
+
+
+_PERSON_FIELDS = tuple(f.name for f in fields(Person))
 
 
 def person_from_json(data: Mapping[str, Any]) -> Person:
@@ -391,7 +403,8 @@ class SignoffRow:
         return self.status == "signed"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # scalars only: no deep copy needed (dataclasses.asdict makes one)
+        return {name: getattr(self, name) for name in self.__slots__}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SignoffRow:
