@@ -5,9 +5,10 @@
 
 For each cohort size and path the simulated Moodle is seeded (with or without
 local_buyin) in a process of its own and served over HTTP on 127.0.0.1, with the
-given latency per call; the agent runs in another process: a first sync, a repeat
-(which verifies what the first one pushed), a steady sync on the unchanged site, and a
-reconciliation two days later. Per run it reports the web-service calls, the wall
+given latency per call; the agent runs in another process: a first sync, a repeat an hour
+later (which verifies what the first one pushed), a steady sync an hour after that on the
+unchanged site (as an hourly cron runs it), and a reconciliation two days later. Per run
+it reports the web-service calls, the wall
 time, the agent's own CPU seconds (the simulated site's are in its own process),
 the agent process's peak RSS and the state file's size (with its write-ahead log).
 ``--json`` prints one JSON object a line: ``size``, ``path``, ``run`` (first, repeat,
@@ -31,10 +32,13 @@ from pathlib import Path
 from typing import Any
 
 NOW = 1795392514 + 3600
+#: an hourly cron: runs a minute apart fall inside the margin a read since the last one
+#: keeps for clock skew between the agent and Moodle (SINCE_MARGIN, 5 minutes), and so read
+#: again everyone the first run's writes touched
 RUNS = (
     ("first", NOW),
-    ("repeat", NOW + 60),
-    ("steady", NOW + 120),
+    ("repeat", NOW + 3600),
+    ("steady", NOW + 2 * 3600),
     ("reconciliation", NOW + 2 * 86400),
 )
 #: the site serves at most this long (a bound, whatever happens to the agent)
