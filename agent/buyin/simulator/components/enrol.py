@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import logic
 from ..errors import invalid, moodle_error
-from ..lookups import get_course, get_user, picture
+from ..lookups import get_course, get_user, groups_of, picture
 from ..model import ENROL_ACTIVE, ENROL_SUSPENDED, Enrolment, User
 from .group import group_brief
 from .user import customfields
@@ -56,12 +56,8 @@ def _enrolled_user_dict(
         if custom:
             out["customfields"] = custom
     if want("groups"):
-        groups = [
-            g
-            # groups_get_all_groups: ORDER BY g.name
-            for g in sorted(site.state.groups.values(), key=lambda g: (g.name, g.id))
-            if g.courseid == courseid and user.id in g.members
-        ]
+        # groups_get_all_groups: ORDER BY g.name (as the real site lists them, tests/live)
+        groups = sorted(groups_of(site, courseid, user.id), key=lambda g: (g.name, g.id))
         if groups:
             out["groups"] = [group_brief(g) for g in groups]
     if want("roles"):
