@@ -24,6 +24,7 @@ from live_support import (
     write_mappings,
 )
 
+from buyin.simulator.plugin import PLUGIN_FUNCTIONS
 from support import REPO
 
 pytestmark = pytest.mark.live
@@ -33,15 +34,8 @@ SERVICE = {
     f["name"]
     for f in json.loads((REPO / "plugin_contract" / "service.json").read_text())["functions"]
 }
-PLUGIN = {
-    "local_buyin_get_progress",
-    "local_buyin_complete_activities",
-    "local_buyin_request_signoffs",
-    "local_buyin_get_signoffs",
-    "local_buyin_save_figures",
-    "local_buyin_acquire_lease",
-    "local_buyin_release_lease",
-}
+#: the plugin's functions the agent calls: all the simulator serves but the managers' own
+PLUGIN = set(PLUGIN_FUNCTIONS) - {"local_buyin_record_signoff"}
 #: what a first sync, `buyin doctor` and a read-back of messages do not call (or call only on
 #: other sites: mod_quiz_get_user_attempts before Moodle 5.0, the attempt review where a quiz
 #: has no grade items, the role where an approver lacks it, the cohorts in reports): called
