@@ -248,6 +248,19 @@ def _signoff_signed(w: Words, d: Data) -> tuple[str, str]:
     return w.plain("summary"), text
 
 
+def _signoff_rejected(w: Words, d: Data) -> tuple[str, str]:
+    who = w("no_signer") if d.get("who") is None else d["who"]
+    comment = w("comment", who=who, comment=d["comment"]) if d.get("comment") else w("no_comment")
+    results = {"url": d["results"]["url"], "name": w.plain("results")}
+    text = w(
+        "body",
+        raw={"courselink": w.link(d["course"]), "comment": comment, "resultslink": w.link(results)},
+        firstname=d["firstname"],
+        who=who,
+    )
+    return w.plain("summary"), text
+
+
 def _job_aid(w: Words, d: Data) -> tuple[str, str]:
     aid = d["aid"]
     text = w(
@@ -412,6 +425,7 @@ COMPOSERS: dict[str, Composer] = {
     "kickoff.manager": _kickoff_manager,
     "signoff.digest": _signoff_digest,
     "signoff.signed": _signoff_signed,
+    "signoff.rejected": _signoff_rejected,
     "followup.job_aid": _job_aid,
     "followup.refresher_open": _refresher_open,
     "followup.manager_note": _manager_note,

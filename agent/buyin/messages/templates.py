@@ -124,6 +124,19 @@ EN: Table = {
         "Congratulations!</p>",
         "no_signer": "your manager",
     },
+    "signoff.rejected": {
+        "summary": "sign-off not yet given",
+        "body": "<p>Hi {firstname}, {who} has looked at your completion of {courselink} and "
+        "is not ready to sign it off yet.</p>{comment}"
+        "<p>What to do next: talk to {who} about what they would like to see, and do it. "
+        "Your activities stay complete, so there is nothing to start again: when you are "
+        "ready, {who} can sign off your completion on the same request.</p>"
+        "<p>Your scores and progress are on {resultslink}.</p>",
+        "comment": "<p>{who} wrote:</p><blockquote>{comment}</blockquote>",
+        "no_comment": "<p>They left no comment, so ask them what is missing.</p>",
+        "no_signer": "your manager",
+        "results": "your My results page",
+    },
     "followup.job_aid": {
         "summary": "job aid",
         "body": "<p>Well done, {firstname}: you have completed {courselink}.</p>"
