@@ -293,7 +293,7 @@ def _manager_note(w: Words, d: Data) -> tuple[str, str]:
         firstname=d["firstname"],
         learner=d["learner"],
     )
-    return w.plain("summary", username=d["username"]), text
+    return w.plain("summary", learner=d["learner"]), text
 
 
 def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
@@ -301,7 +301,8 @@ def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
     pre: Mapping[str, float] = d["pre"]
     post: Mapping[str, float] = d["post"]
     passmark = float(d.get("passmark", 0.8))
-    intro = "intro_more" if d.get("more") else "intro"
+    gained = bool(post) or d.get("retention") is not None
+    intro = ("intro" if gained else "intro_saved") + ("_more" if d.get("more") else "")
     parts = [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
     if post:
         items = []

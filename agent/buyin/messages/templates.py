@@ -116,7 +116,7 @@ EN: Table = {
         "page.completion_report": "course completion report (every learner of the course: "
         "find yours by name)",
         "page.completion_report_team": "course completion report, showing your team",
-        "page.plugin": "your Sign-off requests page",
+        "page.plugin": "Sign-off requests page",
     },
     "signoff.signed": {
         "summary": "signed off",
@@ -151,7 +151,7 @@ EN: Table = {
         "minutes and shows what stuck.</p>",
     },
     "followup.manager_note": {
-        "summary": "{username} completed",
+        "summary": "{learner} completed",
         "body": "<p>Hi {firstname}, {learner} has completed {courselink}.{when}</p>"
         "<p>Ask them which idea they will use first, and notice when they do.</p>",
         "when": " Their refresher opens on {date}.",
@@ -162,6 +162,9 @@ EN: Table = {
         "intro": "<p>Hi {firstname}, congratulations on completing {courselink}! "
         "Here is what you gained.</p>",
         "intro_more": "<p>What you gained:</p>",
+        # nothing is "gained" before a post-assessment or refresher score: only time saved
+        "intro_saved": "<p>Hi {firstname}, congratulations on completing {courselink}!</p>",
+        "intro_saved_more": "",
         "progress": "<p>Your progress per topic (pre-check → post-assessment):</p>{topics}",
         "progress_line": "<strong>{topic}</strong>: {pre} → {post}",
         "gain": "+{n} points",

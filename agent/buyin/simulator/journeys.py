@@ -335,7 +335,8 @@ def setup(work: Path, options: JourneyOptions, now: int) -> tuple[Journey, rando
         state_path=work / "state.sqlite",
         mapping_dir=_mapping(work, options, start),
         concurrency=1,
-        reconcile_hours=24 * 7,
+        # on Moodle core a learner's time zone is read on a reconciliation only: daily
+        reconcile_hours=24 * 7 if options.plugin else 23,
     )
     return Journey(options, site, settings, start, clock), rng
 
@@ -352,7 +353,8 @@ def _learners(journey: Journey, rng: random.Random) -> dict[int, _Learner]:
     out: dict[int, _Learner] = {}
     for uid in ids:
         manager = by_username.get(users[uid].profile.get("manager", ""), 0)
-        enrol = rng.randint(0, options.enrol_days - 1)
+        # someone is enrolled from the first day (a programme nobody takes is refused)
+        enrol = 0 if not out else rng.randint(0, options.enrol_days - 1)
         out[uid] = _Learner(
             userid=uid,
             username=users[uid].username,
