@@ -132,7 +132,10 @@ def test_a_reject_stops_every_reminder_and_the_learner_is_told_kindly(journey: J
         assert not rejects  # Moodle core has no reject
         return
     assert rejects
+    end = journey.start + journey.days * DAY
     for reject in rejects:
+        if end - reject.at < 4 * DAY:
+            continue  # the journey ends before the learner's next working day may come
         redone = min(
             (e.at for e in journey.events if e.learner == reject.learner and e.action == "finish"
              and e.at > reject.at),

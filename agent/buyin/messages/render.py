@@ -363,7 +363,8 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         )
     ]
     if d["pending"]:
-        page = {"url": d["signoff_url"], "name": w.plain("pending_link")}
+        words = "pending_link.plugin" if d.get("signoff_page") == "plugin" else "pending_link"
+        page = {"url": d["signoff_url"], "name": w.plain(words)}
         parts.append(
             w(
                 "pending",
@@ -374,6 +375,10 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         )
     if d["stuck"]:
         parts.append(w("stuck", days=d["stuck_days"], names=", ".join(d["stuck"])))
+    if d.get("team_url"):
+        parts.append(
+            w("team", raw={"link": w.link({"url": d["team_url"], "name": w.plain("team_link")})})
+        )
     return w.plain("summary", week=d["week"]), "".join(parts)
 
 

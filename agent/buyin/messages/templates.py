@@ -201,6 +201,9 @@ EN: Table = {
         "no_scores": "no pre-check yet",
         "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off in the {link}.</p>",
         "pending_link": "course completion report",
+        "pending_link.plugin": "Sign-off requests page",
+        "team": "<p>Everyone's progress and scores: {link}.</p>",
+        "team_link": "My team",
         "stuck": "<p>Could use a word of encouragement (no progress in {days} days): {names}.</p>",
     },
     "poll.invite": {

@@ -181,6 +181,22 @@ def manager_digests(snapshot: Snapshot, now: int) -> list[Action]:
     return actions
 
 
+def signing_page(snapshot: Snapshot, boss: Person) -> dict[str, object]:
+    """The link of a team digest's sign-off line, and which page it is."""
+    site, course = snapshot.site_url, snapshot.course.id
+    if snapshot.plugin_signoffs is not None:
+        return {"signoff_url": f"{site}/local/buyin/index.php", "signoff_page": "plugin",
+                "team_url": f"{site}/local/buyin/myteam.php"}  # fmt: skip
+    url = f"{site}/report/completion/index.php?course={course}"
+    cfg = snapshot.programme.signoff
+    group = next(
+        (gid for p in snapshot.people.values() for gid, name in p.groups
+         if name == f"Team {boss.fullname}"),
+        None,
+    ) if cfg is not None and cfg.team_groups else None  # fmt: skip
+    return {"signoff_url": url + (f"&group={group}" if group else ""), "signoff_page": "core"}
+
+
 def digest_data(
     snapshot: Snapshot, boss: Person, team: list[Learner], now: int
 ) -> tuple[dict[str, object], dict[str, object]]:
@@ -226,7 +242,9 @@ def digest_data(
         "pending": [names[u] for u in pending],
         "stuck": [names[u] for u in stuck],
         "stuck_days": int(STUCK_DAYS),
-        "signoff_url": f"{snapshot.site_url}/report/completion/index.php?course={course.id}",
+        # where they sign: local_buyin's page of their requests, else the course's
+        # completion report (filtered to their team's group where team_groups made one)
+        **signing_page(snapshot, boss),
     }
     reason: dict[str, object] = {
         "learners": [lr.id for lr in team],

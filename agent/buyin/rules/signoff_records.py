@@ -109,7 +109,7 @@ def records(
                 awaiting_since=since,
                 requested_at=sent[0].at if sent else None,
                 reminders=max(0, len(sent) - 1),
-                note=f"rejected: {comment}" if comment else "rejected, without a comment",
+                note=f"the manager wrote: {comment}" if comment else "no comment from the manager",
                 extra={"rejected_at": int(row.timedecided or 0)},
             )
             continue
