@@ -564,6 +564,7 @@ def test_completions_before_mapped_since_are_left_to_backfill(
     run_sync()
     l02 = learners["learner02"]
     site.mark_signoff(l02["userid"], 2, MGR["mgr1"], time=clock.now)
+    site.run_completion_cron()
     clock.advance(hours=1)
     run_sync()
     for name in ("learner01", "learner07"):  # completed 35 and 8 days ago

@@ -176,12 +176,15 @@ def test_a_managers_dates_are_in_their_own_time_zone(
 
 @pytest.mark.parametrize("with_plugin", [False, True], ids=["core", "local_buyin"])
 def test_a_learners_dates_are_in_their_own_time_zone(
-    site: SimulatedMoodle, run_sync: Any, with_plugin: bool
+    site: SimulatedMoodle, run_sync: Any, with_plugin: bool, clock: Any
 ) -> None:
     if with_plugin:
         site.install_plugin()  # lang and timezone come with local_buyin_get_progress
     # learner10 took the pre-check at 02:03 UTC on Sunday 27 September: Saturday in Honolulu
     site.state.users[uid("learner10")].timezone = "Pacific/Honolulu"
+    # the sync's Monday 02:00 UTC is still Sunday in Honolulu, when no message goes out:
+    # sync when it is Monday there
+    clock.advance(hours=12)
     run_sync()
     (text,) = received(site, "learner10")
     assert "on Saturday 26 September 2026" in text

@@ -100,7 +100,7 @@ def completion_messages(
     actions = []
     for uid, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
-        done_at = completion.completion_time if completion else None
+        done_at = completion.completed_at if completion else None
         if done_at is None:
             continue
         key = f"message:{COMPLETE}:u{uid}:p{program}"
