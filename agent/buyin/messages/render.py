@@ -130,7 +130,8 @@ def _precheck(w: Words, d: Data) -> tuple[str, str]:
             w("topic_focus", topic=t["topic"], score=w.percent(t["score"])) for t in d["focus"]
         ]
         parts.append(w("focus", raw={"topics": w.html_list(items)}, **values))
-    parts.append(w("closing", raw={"courselink": w.link(d["course"])}, **values))
+    closing = "closing" if d.get("left", 1) else "closing_done"
+    parts.append(w(closing, raw={"courselink": w.link(d["course"])}, **values))
     return w.plain("summary"), "".join(parts)
 
 
@@ -154,6 +155,8 @@ def _precheck_completed(w: Words, d: Data) -> tuple[str, str]:
         course=d["course"]["name"],
         date=w.date(int(d["taken"])),
     )
+    closing = "closing" if d.get("left", 1) else "closing_done"
+    text += w(closing, raw={"courselink": w.link(d["course"])})
     return w.plain("summary"), text
 
 

@@ -54,6 +54,7 @@ EN: Table = {
         "waiting for you.</p>",
         "focus": "<p>Focus your time on:</p>{topics}",
         "closing": "<p>Continue in {courselink}.</p>",
+        "closing_done": "<p>That was all: nothing is left for you to do in {courselink}.</p>",
         "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
         "known": "<p>You also know {topics}: nothing was left to complete there.</p>",
         "topic_known": "<strong>{topic}</strong> ({score})",
@@ -64,7 +65,9 @@ EN: Table = {
         "summary": "activities completed from an earlier pre-check",
         "body": "<p>Hi {firstname}, on {date} you took the {quiz} in {course}. You already "
         "knew these topics, so we have now marked their activities complete for you:</p>"
-        "{topics}<p>Continue in {courselink}.</p>",
+        "{topics}",
+        "closing": "<p>Continue in {courselink}.</p>",
+        "closing_done": "<p>That was all: nothing is left for you to do in {courselink}.</p>",
         "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
         "no_quiz": "pre-check",
     },

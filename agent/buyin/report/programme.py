@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from buyin.model.clock import DAY
+from buyin.model.names import plural
 from buyin.model.poll import PollState
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.cohorts import CohortComparison, Selector, compare_cohorts
@@ -168,7 +169,7 @@ def champions(figures: Sequence[LearnerFigures], top: int = 3) -> Champions:
             Champion(
                 names[uid],
                 round(statistics.median(days), 2),
-                f"median {statistics.median(days):.1f} days over {len(days)} sign-off(s)",
+                f"median {statistics.median(days):.1f} days over {plural(len(days), 'sign-off')}",
             )
             for uid, days in fastest[:top]
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from buyin.model.clock import iso
+from buyin.model.names import human_day, plural
 from buyin.report.charts import NARROW, Size, figure, pygal_chart, render
 from buyin.report.cohorts import day_text
 from buyin.report.markup import e, num, page, pct, table
@@ -101,7 +101,7 @@ def _history_table(prog: TeamProgramme) -> str:
     for m in prog.members:
         for s in m.scores:
             rows.append(
-                [e(m.figures.name), e(iso(s.at)[:10])]
+                [e(m.figures.name), e(human_day(s.at))]
                 + [pct(s.precheck.get(t)) for t in prog.topics]
                 + [pct(s.post.get(t)) for t in prog.topics]
                 + [pct(s.retention.get("overall"))]
@@ -161,7 +161,7 @@ def team_html(report: TeamReport) -> str:
     count = sum(len(p.members) for p in report.programmes)
     return page(
         f"Team of {report.manager_name}",
-        f"{count} direct report{'s' if count != 1 else ''} of {report.manager_name} in "
-        f"{len(report.programmes)} programme(s)",
+        f"{plural(count, 'direct report')} of {report.manager_name} in "
+        f"{plural(len(report.programmes), 'programme')}",
         "".join(body),
     )
