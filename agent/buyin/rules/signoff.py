@@ -401,6 +401,11 @@ def evaluate(
     if roleid is None:
         return result  # doctor names the missing role; nothing to request without it
     digests = delivered_digests(history.ledger, course)
+    # per learner, the digests that named them (oldest first)
+    naming: dict[int, list[Delivered]] = {}
+    for d in digests:
+        for uid in d.learners:
+            naming.setdefault(uid, []).append(d)
     ever_asked = {uid for d in digests for uid, how in d.learners.items() if how == "direct"}
 
     pending: list[Pending] = []
@@ -408,9 +413,12 @@ def evaluate(
         if isinstance(item, Pending):
             pending.append(item)
         elif item == "signed":
-            if learner.id in ever_asked:
+            told = f"message:signoff-done:u{learner.id}:c{course}"
+            if learner.id in ever_asked and not history.applied(told):
                 result.actions.append(
-                    _signed_message(snapshot, learner, cfg, digests, signer_of(channel, learner))
+                    _signed_message(
+                        snapshot, learner, cfg, naming[learner.id], signer_of(channel, learner)
+                    )
                 )
         elif item == REJECTED:
             row = channel.rejection(learner)
@@ -428,7 +436,7 @@ def evaluate(
         uid, approver = item.learner.id, item.approver.person
         people[approver.id] = approver
         waiting.setdefault(approver.id, []).append(item.learner)
-        current = since_opened(digests, item.opened)
+        current = since_opened(naming.get(uid, ()), item.opened)
         asked = [
             d for d in current if d.recipient == approver.id and d.learners.get(uid) == "direct"
         ]
@@ -457,7 +465,7 @@ def evaluate(
             if how == "direct"
             and any(
                 d.recipient == rid and d.learners.get(uid) == "direct"
-                for d in since_opened(digests, p.opened)
+                for d in since_opened(naming.get(uid, ()), p.opened)
             )
         }
         if cfg.team_groups:
