@@ -96,23 +96,8 @@ def test_a_manager_hears_at_most_the_weekly_limit_in_any_seven_days(journey: Jou
             assert len(in_week) <= WEEKLY_LIMIT, (who, [datetime.fromtimestamp(t) for t in sent])
 
 
-def _requests(journey: Journey) -> dict[str, list[tuple[int, int]]]:
-    """Per learner, their requests: (from, until) between a finish and a reject/sign."""
-    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    opened: dict[str, int] = {}
-    for e in sorted(journey.events, key=lambda e: e.at):
-        if e.action == "finish" and e.learner not in opened:
-            opened[e.learner] = e.at
-        elif e.action in ("reject", "sign") and e.learner in opened:
-            out[e.learner].append((opened.pop(e.learner), e.at))
-    end = journey.start + journey.days * DAY
-    for learner, since in opened.items():
-        out[learner].append((since, end))
-    return out
-
-
 def test_reminders_stop_at_max_reminders_then_one_escalation(journey: Journey) -> None:
-    for learner, spans in _requests(journey).items():
+    for learner, spans in journey.requests().items():
         for since, until in spans:
             about = [
                 m
@@ -180,21 +165,39 @@ CORE_PAGES = {
 PLUGIN_PAGES = {"/local/buyin/index.php", "/local/buyin/myresults.php", "/local/buyin/myteam.php"}
 
 
+#: what a link's words promise: the page it must open
+WORDS = {
+    "Sign-off requests page": "/local/buyin/index.php",
+    "your My results page": "/local/buyin/myresults.php",
+    "My results": "/local/buyin/myresults.php",
+    "My team": "/local/buyin/myteam.php",
+    "course completion report": "/report/completion/index.php",
+    "Customer Conversations": "/course/view.php",
+}
+
+
 def test_every_link_goes_where_its_words_say_for_its_path(journey: Journey) -> None:
     pages = CORE_PAGES | (PLUGIN_PAGES if journey.options.plugin else set())
     signing = "/local/buyin/index.php" if journey.options.plugin else "/report/completion/index.php"
+    said = 0
     for m in journey.inbox:
         assert m.links or m.kinds == ["signoff.signed"], m
         for link in m.links:
             url = urlparse(link)
             assert url.scheme == "https" and url.netloc, link
             assert url.path in pages, (m.kind, link)
-        if "signoff.digest" in m.kinds:
+        for words, link in m.anchors:
+            promised = next((p for w, p in WORDS.items() if words.startswith(w)), None)
+            if promised is not None:
+                said += 1
+                assert urlparse(link).path == promised, (words, link)
+        if "waiting for your sign-off" in m.text:
             assert any(urlparse(x).path == signing for x in m.links), m.links
         if "signoff.rejected" in m.kinds:
             assert any(urlparse(x).path == "/local/buyin/myresults.php" for x in m.links)
         if not journey.options.plugin:
             assert not any("/local/buyin/" in x for x in m.links), m.links
+    assert said
 
 
 RAW = [

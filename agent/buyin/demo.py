@@ -13,6 +13,7 @@ learner's and one manager's inbox as they read it, and the report's headline.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -149,11 +150,14 @@ def inbox_figures(journey: Journey) -> dict[str, float]:
             managers.add(m.to)
             per_week[(m.to, (m.sent_at - journey.start) // (7 * 86400))] += 1
     counts = [per_week[(who, w)] for who in managers for w in range(weeks)]
-    asked: Counter[str] = Counter()
+    asked: Counter[tuple[str, int]] = Counter()
+    requests = journey.requests()
     for m in journey.inbox:
         if "signoff.digest" in m.kinds and m.role == "manager":
             for learner in m.about:
-                asked[learner] += 1
+                for since, until in requests.get(learner, []):
+                    if since <= m.sent_at <= until:
+                        asked[(learner, since)] += 1
     return {
         "manager_week_mean": sum(counts) / len(counts) if counts else 0.0,
         "manager_week_max": max(counts, default=0),
@@ -176,7 +180,10 @@ def run_weeks(
     from buyin.report.load import build_programme_report
     from buyin.simulator.journeys import JourneyOptions, run
 
-    workdir = keep or Path(tempfile.mkdtemp(prefix="buyin-demo-"))
+    # weeks of syncs write the state file thousands of times: in memory where it can be
+    shm = Path("/dev/shm")
+    scratch = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    workdir = keep or Path(tempfile.mkdtemp(prefix="buyin-demo-", dir=scratch))
     options = JourneyOptions(weeks=weeks, learners=learners)
     echo(
         f"Living {weeks} weeks of CC101 with {learners} learners on a simulated Moodle with "

@@ -52,7 +52,10 @@ class Words:
 
     def plain(self, name: str, **values: Any) -> str:
         """A fragment for people reading a plan (no HTML)."""
-        return self.fragments[name].format_map(_Escaped({k: str(v) for k, v in values.items()}))
+        fragment = self.fragments.get(name, self.common.get(name))
+        if fragment is None:
+            raise KeyError(f"message fragment {name!r} is missing from the templates")
+        return fragment.format_map(_Escaped({k: str(v) for k, v in values.items()}))
 
     # -- helpers ------------------------------------------------------------------
 
@@ -188,6 +191,7 @@ def _kickoff_manager(w: Words, d: Data) -> tuple[str, str]:
         count=count,
     )
     text += w("tips_intro", raw={"tips": w.html_list([html.escape(t) for t in tips[:3]])})
+    text += _plugin_pages(w, d)
     return w.plain("summary", count=count), text
 
 
@@ -195,7 +199,10 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     now = int(d["now"])
 
     def line(p: Mapping[str, Any]) -> str:
-        return w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
+        out = w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
+        if p.get("asked"):
+            out += w("asked", ago=w.ago(now - int(p["asked"])))
+        return out
 
     def confirms(p: Mapping[str, Any]) -> str:
         """The learner's line with what the manager confirms by signing."""
@@ -213,13 +220,11 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     parts = [w("greeting", firstname=d["firstname"])]
     own = d["own"]
     if own:
+        heading = "reminded" if d["reminder"] else "own"
         parts.append(
             w(
-                "own_one" if len(own) == 1 else "own_many",
-                raw={
-                    "reminder": w("reminder") if d["reminder"] else "",
-                    "learners": w.html_list([confirms(p) for p in own]),
-                },
+                heading + ("_one" if len(own) == 1 else "_many"),
+                raw={"reminder": "", "learners": w.html_list([confirms(p) for p in own])},
                 count=len(own),
                 course=d["course"]["name"],
             )
@@ -229,14 +234,22 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
             w("escalated_learner", raw={"line": line(p)}, manager=p["manager"])
             for p in d["escalated"]
         ]
-        parts.append(w("escalated", raw={"learners": w.html_list(items)}))
+        parts.append(
+            w(
+                "escalated_one" if len(items) == 1 else "escalated",
+                raw={"learners": w.html_list(items), "courselink": w.link(d["course"])},
+            )
+        )
     if own:
+        # only their own learners are theirs to sign (the page lists only theirs)
         parts.append(w("confirm"))
-    page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
-    parts.append(w("sign", raw={"link": w.link(page)}))
-    if d.get("needs_role"):
-        parts.append(w("needs_role", course=d["course"]["name"]))
-    key = "summary_reminder" if d["reminder"] else "summary"
+        page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
+        parts.append(w("sign", raw={"link": w.link(page)}))
+        if d.get("can_reject"):
+            parts.append(w("reject"))
+        if d.get("needs_role"):
+            parts.append(w("needs_role", course=d["course"]["name"]))
+    key = "summary_reminder" if d["reminder"] else "summary" if own else "summary_overdue"
     summary = w.plain(key + ("_one" if d["count"] == 1 else ""), count=d["count"])
     return summary, "".join(parts)
 
@@ -249,6 +262,17 @@ def _signoff_signed(w: Words, d: Data) -> tuple[str, str]:
         who=w("no_signer") if d.get("who") is None else d["who"],
     )
     return w.plain("summary"), text
+
+
+def _plugin_pages(w: Words, d: Data) -> str:
+    """The line linking local_buyin's My results or My team, where the data names it."""
+    if d.get("results"):
+        page = {"url": d["results"]["url"], "name": w.plain("results_link")}
+        return w("results", raw={"link": w.link(page)})
+    if d.get("team"):
+        page = {"url": d["team"]["url"], "name": w.plain("team_link")}
+        return w("team", raw={"link": w.link(page)})
+    return ""
 
 
 def _signoff_rejected(w: Words, d: Data) -> tuple[str, str]:
@@ -296,6 +320,7 @@ def _manager_note(w: Words, d: Data) -> tuple[str, str]:
         firstname=d["firstname"],
         learner=d["learner"],
     )
+    text += _plugin_pages(w, d)
     return w.plain("summary", learner=d["learner"]), text
 
 
@@ -335,6 +360,7 @@ def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
             parts.append(w("ahead", basis=w("basis.post"), share=w.percent(share)))
         else:
             parts.append(w("encourage"))
+    parts.append(_plugin_pages(w, d))
     return w.plain("summary"), "".join(parts)
 
 

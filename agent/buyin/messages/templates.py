@@ -20,6 +20,11 @@ Table = Mapping[str, Mapping[str, str]]
 
 EN: Table = {
     "common": {
+        #: local_buyin's pages, where the site has the plugin
+        "results": "<p>All your scores, and how they moved, are on your {link} page.</p>",
+        "results_link": "My results",
+        "team": "<p>Follow their progress on your {link} page.</p>",
+        "team_link": "My team",
         "list": "<ul>{items}</ul>",
         "item": "<li>{item}</li>",
         "strong": "<strong>{text}</strong>",
@@ -96,13 +101,20 @@ EN: Table = {
         "summary_one": "sign-off request (1 learner)",
         "summary_reminder": "sign-off reminder ({count} learners)",
         "summary_reminder_one": "sign-off reminder (1 learner)",
+        "summary_overdue": "sign-off overdue ({count} learners)",
+        "summary_overdue_one": "sign-off overdue (1 learner)",
         "greeting": "<p>Hi {firstname},</p>",
         "own_one": "<p>{reminder}{count} of your team is waiting for your sign-off in "
         "{course}:</p>{learners}",
         "own_many": "<p>{reminder}{count} of your team are waiting for your sign-off in "
         "{course}:</p>{learners}",
         "reminder": "Reminder: ",
+        "reminded_one": "<p>A reminder, in case the first one got buried: 1 of your team is "
+        "still waiting for your sign-off in {course}:</p>{learners}",
+        "reminded_many": "<p>A reminder, in case the first one got buried: {count} of your "
+        "team are still waiting for your sign-off in {course}:</p>{learners}",
         "learner": "{name}: finished every activity {ago} ago",
+        "asked": " (first asked {ago} ago)",
         "tested_out": "; tested out of {topics} on the pre-check",
         "topic_score": "{topic} ({score})",
         "post": "; post-assessment {score}",
@@ -110,9 +122,15 @@ EN: Table = {
         "every activity is done, by them or, in a topic they tested out of, on their "
         "pre-check score.</p>",
         "escalated": "<p>These learners have waited longer than expected for their manager's "
-        "sign-off; please sign off or follow up:</p>{learners}",
-        "escalated_learner": "{line} (manager {manager})",
+        "sign-off in {courselink}, and their manager has been reminded. Could you have a "
+        "word with them?</p>{learners}",
+        "escalated_one": "<p>This learner has waited longer than expected for their "
+        "manager's sign-off in {courselink}, and their manager has been reminded. Could you "
+        "have a word with them?</p>{learners}",
+        "escalated_learner": "{line}; their manager is {manager}",
         "sign": "<p>Sign off in one click each on the {link}.</p>",
+        "reject": "<p>If something is missing, reject with a comment there: they are told "
+        "what you wrote and what to do next.</p>",
         "needs_role": "<p>If the report does not open for you, ask your site administrator "
         "to enrol you in {course} with the sign-off role.</p>",
         # the link's words name the page it opens

@@ -29,7 +29,7 @@ from buyin.model.clock import DAY
 from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.messages import course_link, first_name, message, plugin_page
 from buyin.rules.signoff import resolve_approver
 
 FOLLOWUP = {"rule": "followup"}
@@ -139,6 +139,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     "refresher_opens": opens,
                     # a date before the message goes out is told as past, never as to come
                     "now": now,
+                    "team": plugin_page(snapshot, "myteam"),
                 }
                 result.actions.append(
                     message(

@@ -26,7 +26,7 @@ from buyin.model.clock import DAY, WEEKDAYS
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
 from buyin.model.standing import STUCK_DAYS, ahead_of
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.messages import course_link, first_name, message, plugin_page
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
 
 COMPLETE = "insight-complete"
@@ -134,6 +134,8 @@ def completion_messages(
             "activities": activities,
             "share": share,
             "basis": "post",
+            # their scores over time, on local_buyin's My results
+            "results": plugin_page(snapshot, "myresults"),
         }
         reason = {
             "rule": COMPLETE,

@@ -459,13 +459,17 @@ def evaluate(
         result.actions.extend(channel.prepare(snapshot, people[rid], learners, roleid))
     for rid, items in sorted(inbox.items()):
         recipient = people[rid]
+        # when each of their own learners was first asked for, in this request
         asked_before = {
-            uid
+            uid: first[0].at
             for uid, (p, how) in items.items()
             if how == "direct"
-            and any(
-                d.recipient == rid and d.learners.get(uid) == "direct"
-                for d in since_opened(naming.get(uid, ()), p.opened)
+            and (
+                first := [
+                    d
+                    for d in since_opened(naming.get(uid, ()), p.opened)
+                    if d.recipient == rid and d.learners.get(uid) == "direct"
+                ]
             )
         }
         if cfg.team_groups:
@@ -486,6 +490,8 @@ def evaluate(
                     + ("_team" if groupid and isinstance(channel, CompletionReportChannel) else ""),
                 },
                 now,
+                asked=asked_before,
+                can_reject=isinstance(channel, PluginChannel),
                 reminder=bool(asked_before)
                 and all(uid in asked_before for uid, (_, how) in items.items() if how == "direct"),
                 # the report opens only with the role, which the agent may not be allowed to give
@@ -546,9 +552,13 @@ def _digest(
     *,
     reminder: bool,
     needs_role: bool = False,
+    asked: Mapping[int, int] | None = None,
+    can_reject: bool = False,
 ) -> Action:
     """The digest (template "signoff.digest"); ``link``: the page where they sign
-    (``url``) and which page it is (``page``: the channel's name)."""
+    (``url``) and which page it is (``page``: the channel's name); ``asked``: when each
+    learner already asked for was first asked (a reminder says so)."""
+    asked = asked or {}
     course = snapshot.course
     learners = {str(p.learner.id): how for p, how in items.values()}
     ordered = sorted(items.values(), key=lambda x: (x[0].since, x[0].learner.id))
@@ -560,7 +570,12 @@ def _digest(
         "count": len(learners),
         # what they confirm by signing, per learner
         "own": [
-            {"name": p.learner.person.fullname, "since": p.since, **evidence(snapshot, p.learner)}
+            {
+                "name": p.learner.person.fullname,
+                "since": p.since,
+                "asked": asked.get(p.learner.id),
+                **evidence(snapshot, p.learner),
+            }
             for p, how in ordered
             if how == "direct"
         ],
@@ -576,6 +591,8 @@ def _digest(
         "link": dict(link),
         # the approver may not hold the sign-off role yet (the agent may not assign it)
         "needs_role": needs_role,
+        # local_buyin's page takes a rejection with a comment (core's report has none)
+        "can_reject": can_reject,
     }
     return message(
         snapshot.programme.id,

@@ -119,6 +119,8 @@ class Received:
     subject: str
     text: str
     links: tuple[str, ...]
+    #: each link with the words it is written as (not in the JSON lines)
+    anchors: tuple[tuple[str, str], ...] = ()
 
     @property
     def kinds(self) -> list[str]:
@@ -193,6 +195,21 @@ class Journey:
     def inbox_of(self, username: str) -> list[Received]:
         return [m for m in self.inbox if m.to == username]
 
+    def requests(self) -> dict[str, list[tuple[int, int]]]:
+        """Per learner, their sign-off requests as the people lived them: from a finish
+        to the manager's answer (a reject or a sign), or to the journey's end."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        opened: dict[str, int] = {}
+        for e in sorted(self.events, key=lambda e: e.at):
+            if e.action == "finish" and e.learner not in opened:
+                opened[e.learner] = e.at
+            elif e.action in ("reject", "sign") and e.learner in opened:
+                out.setdefault(e.learner, []).append((opened.pop(e.learner), e.at))
+        end = self.start + self.days * DAY
+        for learner, since in opened.items():
+            out.setdefault(learner, []).append((since, end))
+        return out
+
 
 class _Plain(HTMLParser):
     """A message's HTML as plain text (what a reader sees) and its links."""
@@ -201,6 +218,8 @@ class _Plain(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.links: list[str] = []
+        self.anchors: list[tuple[str, str]] = []
+        self._words: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "li":
@@ -211,13 +230,26 @@ class _Plain(HTMLParser):
             href = dict(attrs).get("href")
             if href:
                 self.links.append(href)
+                self._words = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("p", "blockquote", "ul"):
             self.out.append("\n")
+        if tag == "a" and self._words is not None:
+            self.anchors.append(("".join(self._words).strip(), self.links[-1]))
+            self._words = None
 
     def handle_data(self, data: str) -> None:
         self.out.append(data)
+        if self._words is not None:
+            self._words.append(data)
+
+
+def anchors(text: str) -> list[tuple[str, str]]:
+    """Each link of an HTML text with its words."""
+    parser = _Plain()
+    parser.feed(text)
+    return parser.anchors
 
 
 def plain(text: str) -> tuple[str, list[str]]:
@@ -286,6 +318,7 @@ def received(journey: Journey, message: Action, at: int) -> Received:
         subject=message.params.summary,
         text=html.unescape(text),
         links=tuple(links),
+        anchors=tuple(anchors(message.params.text)),
     )
 
 
