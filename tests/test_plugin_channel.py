@@ -134,6 +134,13 @@ def test_a_reject_is_an_answer_no_reminder_the_learner_told_then_a_new_request(
     row = next(r for r in state.signoffs("cc101") if r["userid"] == learner02)
     state.close()
     assert row["status"] == "rejected" and comment in row["note"]
+    # ... and the report: the learner's stage, and the opening line
+    from buyin.report.finding import overview
+    from buyin.report.load import build_programme_report
+
+    report = build_programme_report(settings, "cc101")
+    assert report.funnel.rejected == 1
+    assert "1 was asked by their manager for more before sign-off" in overview(report)
     # the learner redoes an activity: a new request, with its own clocks (not a reminder)
     plugin_site.complete_activity(learner02, 8, time=clock.now)
     clock.advance(days=1)

@@ -194,10 +194,16 @@ def overview(report: ProgrammeReport) -> str:
     fn = report.funnel
     if not fn.enrolled:
         return "Nobody is enrolled in the programme at its latest sync."
+    rejected = (
+        f", {fn.rejected} {'was' if fn.rejected == 1 else 'were'} asked by their manager "
+        "for more before sign-off"
+        if fn.rejected
+        else ""
+    )
     text = (
         f"Of {fn.enrolled} learners enrolled, {fn.completed} have completed "
         f"({fn.completed / fn.enrolled:.0%}), {fn.awaiting_signoff} are waiting for their "
-        f"manager's sign-off and {fn.enrolled - fn.started} have not started."
+        f"manager's sign-off{rejected} and {fn.enrolled - fn.started} have not started."
     )
     if report.median_days_to_complete is not None:
         text += (

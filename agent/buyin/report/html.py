@@ -337,6 +337,7 @@ def _cards(report: ProgrammeReport) -> str:
         (fn.started, "started", ""),
         (fn.completed, "completed", ""),
         (fn.awaiting_signoff, "awaiting sign-off", ""),
+        (fn.rejected, "sign-off rejected", "the manager asked for more; see the learners"),
         (
             num(report.median_days_to_complete),
             "median days to complete",

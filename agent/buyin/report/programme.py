@@ -29,6 +29,8 @@ class Funnel:
     #: final completion (signed off, where sign-off is required)
     completed: int
     signed_off: int
+    #: the manager rejected the request (local_buyin) and it stands
+    rejected: int = 0
 
     def stages(self) -> list[tuple[str, int]]:
         return [
@@ -254,6 +256,7 @@ def programme_report(
             awaiting_signoff=len(awaiting),
             completed=sum(1 for f in current if f.completed_at),
             signed_off=sum(1 for f in current if f.signed_at),
+            rejected=sum(1 for f in current if f.status == "sign-off rejected"),
         ),
         median_days_to_complete=median(done),
         n_days_to_complete=len(done),
