@@ -256,3 +256,17 @@ def test_demo_weeks_writes_the_inbox_and_the_events(tmp_path: Path) -> None:
     assert "The inbox of a learner" in result.output
     assert "The programme report opens with" in result.output
     assert inbox.read_text().count("\n") >= 1 and events.read_text().count("\n") >= 1
+
+
+def test_a_backfill_dry_run_lists_exactly_what_the_backfill_then_does(journey: Journey) -> None:
+    """(Last: it sends what the backfill finds, after the journey's own inbox was read.)"""
+    from buyin.rules import BACKFILL_KINDS
+    from buyin.simulator.journeys import backfill
+
+    # a working Monday morning after the journey, its whole span as the window
+    journey.clock.now = journey.start + journey.days * DAY + 7 * DAY
+    since, until = journey.start - 30 * DAY, journey.clock.now
+    kinds = frozenset(BACKFILL_KINDS)
+    promised = sorted(a.key for a in backfill(journey, since, until, kinds, dry_run=True))
+    done = sorted(a.key for a in backfill(journey, since, until, kinds, dry_run=False))
+    assert done and promised == done

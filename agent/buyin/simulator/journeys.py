@@ -532,6 +532,33 @@ def _sync(journey: Journey, client: MoodleClient, dry_run: bool) -> list[Action]
         state.close()
 
 
+def backfill(
+    journey: Journey, since: int, until: int, kinds: frozenset[str], *, dry_run: bool
+) -> list[Action]:
+    """``buyin backfill`` (or its dry run) over ``since``..``until`` for ``kinds``: what
+    it planned (dry run) or applied."""
+    session = requests.Session()
+    session.mount(journey.site.url, journey.site.adapter())
+    client = MoodleClient.from_settings(journey.settings, session=session, sleep=lambda _s: None)
+    now = journey.clock.now
+    state = State(journey.settings.state_path)
+    try:
+        report = Syncer(journey.settings, client, state, clock=lambda: now).run(
+            dry_run=dry_run, window=(since, until), kinds=kinds
+        )
+    finally:
+        state.close()
+    if report.exit_code != 0:
+        raise RuntimeError(f"the backfill failed: {report.error}")
+    done: list[Action] = []
+    for outcome in report.outcomes:
+        if dry_run and outcome.plan is not None:
+            done += outcome.plan.actions
+        elif outcome.pushed is not None:
+            done += outcome.pushed.applied
+    return done
+
+
 def run(
     work: Path,
     options: JourneyOptions,
