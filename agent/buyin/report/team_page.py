@@ -28,6 +28,12 @@ def team_chart(prog: TeamProgramme) -> str:
         KIND_LABELS[k]: [(m.at, v * 100) for m in moments if (v := m.overall(k)) is not None]
         for k in KINDS
     }
+    # how many people each point is over: a mean that moves because people joined is
+    # not a team that learned
+    people = {
+        KIND_LABELS[k]: [m.counts.get(k, 0) for m in moments if m.overall(k) is not None]
+        for k in KINDS
+    }
     shown = [name for name, points in series.items() if points]
 
     def draw(size: Size) -> str:
@@ -43,9 +49,22 @@ def team_chart(prog: TeamProgramme) -> str:
     parts = []
     for name in shown:
         first, last = series[name][0], series[name][-1]
+        n_first, n_last = people[name][0], people[name][-1]
+        joined = (
+            f"; {plural(n_last - n_first, 'more person', 'more people')} "
+            f"{'has' if n_last - n_first == 1 else 'have'} a score since, so the change is "
+            "partly who joined, not only what the team learned"
+            if n_last > n_first
+            else ", the same people"
+        )
         parts.append(
-            f"{name}: {first[1]:.0f}% on {day_text(first[0])}"
-            + (f", {last[1]:.0f}% on {day_text(last[0])}" if last != first else "")
+            f"{name}: {first[1]:.0f}% on {day_text(first[0])} ({plural(n_first, 'person', 'people')})"
+            + (
+                f", {last[1]:.0f}% on {day_text(last[0])} "
+                f"({plural(n_last, 'person', 'people')}{joined})"
+                if last != first
+                else ""
+            )
         )
     return figure(
         f"team-{prog.program}",
