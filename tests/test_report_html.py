@@ -334,7 +334,7 @@ def test_team_trend_says_when_people_joined_rather_than_learned() -> None:
     page = team_html(Team(manager=50, manager_name="Mia Manager", programmes=(prog,)))
     assert "(1 person)" in page and "(2 people; 1 more person has a score since" in page
     better = replace(ann, post={}, precheck={"Listening": 1.0, "Questioning": 1.0})
-    alone = team_programme("p1", history[:1] + [(1, AT, better)], 50, topics=TOPICS)
+    alone = team_programme("p1", [*history[:1], (1, AT, better)], 50, topics=TOPICS)
     assert "the same people" in team_html(
         Team(manager=50, manager_name="Mia Manager", programmes=(alone,))
     )
