@@ -331,7 +331,11 @@ def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
     passmark = float(d.get("passmark", 0.8))
     gained = bool(post) or d.get("retention") is not None
     intro = ("intro" if gained else "intro_saved") + ("_more" if d.get("more") else "")
-    parts = [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    parts = (
+        []  # after another part (they completed): only what they saved follows
+        if intro == "intro_saved_more"
+        else [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    )
     if post:
         items = []
         for t, after in post.items():

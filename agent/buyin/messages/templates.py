@@ -185,7 +185,6 @@ EN: Table = {
         "intro_more": "<p>What you gained:</p>",
         # nothing is "gained" before a post-assessment or refresher score: only time saved
         "intro_saved": "<p>Hi {firstname}, congratulations on completing {courselink}!</p>",
-        "intro_saved_more": "",
         "progress": "<p>Your progress per topic (pre-check → post-assessment):</p>{topics}",
         "progress_line": "<strong>{topic}</strong>: {pre} → {post}",
         "gain": "+{n} points",
