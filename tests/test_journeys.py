@@ -99,14 +99,9 @@ def test_a_manager_hears_at_most_the_weekly_limit_in_any_seven_days(journey: Jou
 def test_reminders_stop_at_max_reminders_then_one_escalation(journey: Journey) -> None:
     for learner, spans in journey.requests().items():
         for since, until in spans:
-            about = [
-                m
-                for m in journey.inbox
-                if "signoff.digest" in m.kinds and learner in m.about and since <= m.sent_at
-                if m.sent_at <= until
-            ]
-            direct = [m for m in about if m.role == "manager"]
-            escalated = [m for m in about if m.role == "approver"]
+            during = [m for m in journey.inbox if since <= m.sent_at <= until]
+            direct = [m for m in during if m.asks_about(learner, "direct")]
+            escalated = [m for m in during if m.asks_about(learner, "escalated")]
             assert len(direct) <= 1 + MAX_REMINDERS, (learner, [m.text for m in direct])
             assert len(escalated) <= 1, learner
 
@@ -129,9 +124,7 @@ def test_a_reject_stops_every_reminder_and_the_learner_is_told_kindly(journey: J
         nagged = [
             m
             for m in journey.inbox
-            if "signoff.digest" in m.kinds
-            and reject.learner in m.about
-            and reject.at < m.sent_at < redone
+            if m.signoff and reject.learner in dict(m.signoff) and reject.at < m.sent_at < redone
         ]
         assert nagged == [], reject
         told = [

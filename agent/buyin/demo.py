@@ -153,8 +153,8 @@ def inbox_figures(journey: Journey) -> dict[str, float]:
     asked: Counter[tuple[str, int]] = Counter()
     requests = journey.requests()
     for m in journey.inbox:
-        if "signoff.digest" in m.kinds and m.role == "manager":
-            for learner in m.about:
+        for learner, how in m.signoff:
+            if how == "direct":
                 for since, until in requests.get(learner, []):
                     if since <= m.sent_at <= until:
                         asked[(learner, since)] += 1

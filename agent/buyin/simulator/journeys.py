@@ -121,6 +121,12 @@ class Received:
     links: tuple[str, ...]
     #: each link with the words it is written as (not in the JSON lines)
     anchors: tuple[tuple[str, str], ...] = ()
+    #: the learners its sign-off part asks about: username -> "direct" (their own
+    #: approver) or "escalated" (not in the JSON lines)
+    signoff: tuple[tuple[str, str], ...] = ()
+
+    def asks_about(self, learner: str, how: str) -> bool:
+        return (learner, how) in self.signoff
 
     @property
     def kinds(self) -> list[str]:
@@ -319,6 +325,15 @@ def received(journey: Journey, message: Action, at: int) -> Received:
         text=html.unescape(text),
         links=tuple(links),
         anchors=tuple(anchors(message.params.text)),
+        signoff=tuple(
+            sorted(
+                (fallback[int(uid)].username, str(how))
+                for template, _, reason in parts
+                if template == "signoff.digest"
+                for uid, how in (reason.get("learners") or {}).items()
+                if int(uid) in fallback
+            )
+        ),
     )
 
 
@@ -333,6 +348,8 @@ def _mapping(work: Path, options: JourneyOptions, start: int) -> Path:
             f'learner_role = "student"\nholidays = ["{day}"]\n',
             1,
         )
+    # managers get the weekly team digest too (the one message after an escalation)
+    text += '\n[insights]\nmanager_digest_weekday = "wednesday"\n'
     (mappings / "cc101.toml").write_text(text)
     return mappings
 
