@@ -196,6 +196,7 @@ def test_every_link_goes_where_its_words_say_for_its_path(journey: Journey) -> N
 RAW = [
     re.compile(r"\(s\)"),
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # an ISO date
+    re.compile(r"\b\d{4}-W\d{2}\b"),  # an ISO week
     re.compile(r"\b1[6-9]\d{8}\b"),  # a unix time
     re.compile(r"\b(userid|courseid|cmid|id=)\b"),
     re.compile(r"\bu\d+\b|\blearner\d+\b|\bmgr\d+\b"),  # ids and usernames

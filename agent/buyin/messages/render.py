@@ -412,7 +412,7 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         parts.append(
             w("team", raw={"link": w.link({"url": d["team_url"], "name": w.plain("team_link")})})
         )
-    return w.plain("summary", week=d["week"]), "".join(parts)
+    return w.plain("summary"), "".join(parts)
 
 
 def _poll_invite(w: Words, d: Data) -> tuple[str, str]:

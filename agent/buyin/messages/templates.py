@@ -207,7 +207,7 @@ EN: Table = {
         "basis.post": "post-assessment",
     },
     "insights.team": {
-        "summary": "your team this week ({week})",
+        "summary": "your team this week",
         "intro": "<p>Hi {firstname}, here is how your team is doing in {courselink} "
         "this week.</p>{members}",
         "member": "<strong>{name}</strong>: {status}; {detail}",
