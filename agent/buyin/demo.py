@@ -27,6 +27,7 @@ import requests
 from buyin import sync
 from buyin.config import Secret, Settings
 from buyin.model.actions import MessageParams
+from buyin.model.names import plural
 from buyin.moodle.client import MoodleClient
 from buyin.report_text import print_sync_report
 from buyin.resources import data_path
@@ -214,7 +215,7 @@ def run_weeks(
         f"{figures['messages']:.0f} messages in all; a manager got "
         f"{figures['manager_week_mean']:.2f} a week on average, at most "
         f"{figures['manager_week_max']:.0f}; {figures['weekend']:.0f} on a weekend; at most "
-        f"{figures['reminders_max']:.0f} reminders about one request."
+        f"{plural(int(figures['reminders_max']), 'reminder')} about one request."
     )
     report = build_programme_report(journey.settings, "cc101")
     echo("")

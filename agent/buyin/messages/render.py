@@ -9,6 +9,7 @@ overrides on top. Standard library and the model only.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
@@ -409,9 +410,7 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
     if d["stuck"]:
         parts.append(w("stuck", days=d["stuck_days"], names=", ".join(d["stuck"])))
     if d.get("team_url"):
-        parts.append(
-            w("team", raw={"link": w.link({"url": d["team_url"], "name": w.plain("team_link")})})
-        )
+        parts.append(_plugin_pages(w, {"team": {"url": d["team_url"]}}))
     return w.plain("summary"), "".join(parts)
 
 
@@ -508,6 +507,23 @@ def reader(data: Mapping[str, Any], language: str) -> tuple[str, tzinfo]:
     return (lang if lang in LANGUAGES else language), zone
 
 
+_PARAGRAPH = re.compile(r"<p>.*?</p>", re.S)
+
+
+def _once(texts: list[str]) -> str:
+    """The parts of a merged message as one text, a paragraph said by an earlier part
+    (the link to My team, say) not said again."""
+    seen: set[str] = set()
+    out = []
+    for text in texts:
+        for paragraph in _PARAGRAPH.findall(text):
+            if paragraph in seen:
+                text = text.replace(paragraph, "", 1)
+            seen.add(paragraph)
+        out.append(text)
+    return "".join(out)
+
+
 def _inbox(
     parts: list[Mapping[str, Any]],
     own: Mapping[str, Mapping[str, str]],
@@ -524,7 +540,7 @@ def _inbox(
         summary, text = COMPOSERS[template](words, data)
         summaries.append(summary)
         texts.append(text if i == 0 else _continued(words, text, str(data.get("firstname", ""))))
-    return " + ".join(summaries), "".join(texts)
+    return " + ".join(summaries), _once(texts)
 
 
 def render(

@@ -219,11 +219,9 @@ EN: Table = {
         "post_scores": "post-assessment {scores}",
         "score": "{topic} {score}",
         "no_scores": "no pre-check yet",
-        "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off in the {link}.</p>",
+        "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off on the {link}.</p>",
         "pending_link": "course completion report",
         "pending_link.plugin": "Sign-off requests page",
-        "team": "<p>Everyone's progress and scores: {link}.</p>",
-        "team_link": "My team",
         "stuck": "<p>Could use a word of encouragement (no progress in {days} days): {names}.</p>",
     },
     "poll.invite": {
