@@ -186,6 +186,11 @@ def test_every_link_goes_where_its_words_say_for_its_path(journey: Journey) -> N
                 assert urlparse(link).path == promised, (words, link)
         if "waiting for your sign-off" in m.text:
             assert any(urlparse(x).path == signing for x in m.links), m.links
+        if journey.options.plugin and "first asked" in m.text:
+            # a reminder's learner opens their own request (its row on the page)
+            requests = journey.site.plugin.requests
+            ids = {f"local-buyin-comment-{r.id}" for r in requests.values()}
+            assert any(urlparse(x).fragment in ids for x in m.links), m.links
         if "signoff.rejected" in m.kinds:
             assert any(urlparse(x).path == "/local/buyin/myresults.php" for x in m.links)
         if not journey.options.plugin:

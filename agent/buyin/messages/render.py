@@ -200,7 +200,14 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     now = int(d["now"])
 
     def line(p: Mapping[str, Any]) -> str:
-        out = w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
+        # their name opens their own request where the page can show it
+        name = w.link({"url": p["request"], "name": p["name"]}) if p.get("request") else None
+        out = w(
+            "learner",
+            raw={"name": name} if name else None,
+            name=p["name"],
+            ago=w.ago(now - int(p["since"])),
+        )
         if p.get("asked"):
             out += w("asked", ago=w.ago(now - int(p["asked"])))
         return out

@@ -220,6 +220,15 @@ class PluginChannel:
     def link(self, snapshot: Snapshot, approver: Person, groupid: int | None) -> str:
         return f"{snapshot.site_url}/local/buyin/index.php"
 
+    def request_link(self, snapshot: Snapshot, learner: Learner) -> str | None:
+        """The learner's own request on the Sign-off requests page (its row there: the
+        page marks each request's comment field with the request's id), once local_buyin
+        holds it (None before: the page itself)."""
+        row = self.rows.get(learner.id)
+        if row is None or row.status not in ("requested", REJECTED):
+            return None
+        return f"{snapshot.site_url}/local/buyin/index.php#local-buyin-comment-{row.id}"
+
     def rejection(self, learner: Learner) -> SignoffRow | None:
         """The manager's last rejection of the learner's request, where there was one
         (still ``rejected``, or reopened since: ``requested`` with a decision time)."""
@@ -492,6 +501,7 @@ def evaluate(
                 now,
                 asked=asked_before,
                 can_reject=isinstance(channel, PluginChannel),
+                channel=channel,
                 reminder=bool(asked_before)
                 and all(uid in asked_before for uid, (_, how) in items.items() if how == "direct"),
                 # the report opens only with the role, which the agent may not be allowed to give
@@ -554,6 +564,7 @@ def _digest(
     needs_role: bool = False,
     asked: Mapping[int, int] | None = None,
     can_reject: bool = False,
+    channel: SignoffChannel | None = None,
 ) -> Action:
     """The digest (template "signoff.digest"); ``link``: the page where they sign
     (``url``) and which page it is (``page``: the channel's name); ``asked``: when each
@@ -574,6 +585,10 @@ def _digest(
                 "name": p.learner.person.fullname,
                 "since": p.since,
                 "asked": asked.get(p.learner.id),
+                # the learner's own request on the plugin's page, where it is known
+                "request": channel.request_link(snapshot, p.learner)
+                if isinstance(channel, PluginChannel)
+                else None,
                 **evidence(snapshot, p.learner),
             }
             for p, how in ordered
