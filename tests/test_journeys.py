@@ -18,7 +18,8 @@ import pytest
 
 from buyin.model.clock import DAY
 from buyin.model.week import zone
-from buyin.simulator.journeys import Journey, JourneyOptions, Received, run
+from buyin.simulator.journey_inbox import Received
+from buyin.simulator.journeys import Journey, JourneyOptions, run
 
 #: Monday 2026-11-02 08:00 UTC
 START = 1793606400

@@ -36,7 +36,8 @@ from buyin.state import State
 from buyin.sync import Syncer, SyncReport
 
 if TYPE_CHECKING:
-    from buyin.simulator.journeys import Journey, Received
+    from buyin.simulator.journey_inbox import Received
+    from buyin.simulator.journeys import Journey
 
 Echo = Callable[[str], None]
 

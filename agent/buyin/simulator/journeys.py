@@ -11,31 +11,29 @@ manager half way; a public holiday falls in the second week; people live in seve
 time zones.
 
 What people did is kept as :class:`Event` rows, what they received as
-:class:`Received` rows (the JSON lines of ``buyin demo --events`` and ``--inbox``).
+:class:`Received` rows (:mod:`buyin.simulator.journey_inbox`; the JSON lines of
+``buyin demo --events`` and ``--inbox``).
 """
 
 from __future__ import annotations
 
 import html
 import random
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from buyin.config import Secret, Settings
 from buyin.model.actions import Action, Kind, MessageParams
 from buyin.model.clock import DAY, HOUR
-from buyin.model.week import zone
 from buyin.moodle.client import MoodleClient
 from buyin.resources import data_path
 from buyin.rules.inbox import MANAGER_TEMPLATES
+from buyin.simulator.journey_inbox import Event, Received, about_of, anchors, parts_of, plain
 from buyin.simulator.model import ROLE_STUDENT
 from buyin.simulator.seed import generate_scenario
 from buyin.simulator.site import SimulatedMoodle
@@ -79,74 +77,6 @@ class JourneyOptions:
     holiday: int | None = 8
     #: day 0 (a Monday, 08:00 UTC); None: the Monday of the week before ``now``
     start: int | None = None
-
-
-@dataclass(frozen=True)
-class Event:
-    """What a simulated person did (``buyin demo --events``)."""
-
-    at: int
-    zone: str
-    who: str
-    action: str  # attempt | finish | sign | reject | manager_change
-    learner: str
-    comment: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "at": datetime.fromtimestamp(self.at, zone(self.zone)).isoformat(),
-            "who": self.who,
-            "action": self.action,
-            "learner": self.learner,
-        }
-        if self.action == "reject":
-            out["comment"] = self.comment
-        return out
-
-
-@dataclass(frozen=True)
-class Received:
-    """One message as its recipient got it (``buyin demo --inbox``)."""
-
-    to: str
-    role: str  # learner | manager | approver | sponsor
-    programme: str
-    sent_at: int
-    zone: str
-    #: the template ids of its parts ("signoff.digest", or several joined by "+")
-    kind: str
-    about: tuple[str, ...]
-    subject: str
-    text: str
-    links: tuple[str, ...]
-    #: each link with the words it is written as (not in the JSON lines)
-    anchors: tuple[tuple[str, str], ...] = ()
-    #: the learners its sign-off part asks about: username -> "direct" (their own
-    #: approver) or "escalated" (not in the JSON lines)
-    signoff: tuple[tuple[str, str], ...] = ()
-
-    def asks_about(self, learner: str, how: str) -> bool:
-        return (learner, how) in self.signoff
-
-    @property
-    def kinds(self) -> list[str]:
-        return self.kind.split("+")
-
-    def local(self) -> datetime:
-        return datetime.fromtimestamp(self.sent_at, zone(self.zone))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "to": self.to,
-            "role": self.role,
-            "programme": self.programme,
-            "sent_at": self.local().isoformat(),
-            "kind": self.kind,
-            "about": list(self.about),
-            "subject": self.subject,
-            "text": self.text,
-            "links": list(self.links),
-        }
 
 
 @dataclass
@@ -217,92 +147,12 @@ class Journey:
         return out
 
 
-class _Plain(HTMLParser):
-    """A message's HTML as plain text (what a reader sees) and its links."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.links: list[str] = []
-        self.anchors: list[tuple[str, str]] = []
-        self._words: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "li":
-            self.out.append("\n- ")
-        elif tag in ("p", "blockquote", "ul", "br"):
-            self.out.append("\n")
-        if tag == "a":
-            href = dict(attrs).get("href")
-            if href:
-                self.links.append(href)
-                self._words = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("p", "blockquote", "ul"):
-            self.out.append("\n")
-        if tag == "a" and self._words is not None:
-            self.anchors.append(("".join(self._words).strip(), self.links[-1]))
-            self._words = None
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(data)
-        if self._words is not None:
-            self._words.append(data)
-
-
-def anchors(text: str) -> list[tuple[str, str]]:
-    """Each link of an HTML text with its words."""
-    parser = _Plain()
-    parser.feed(text)
-    return parser.anchors
-
-
-def plain(text: str) -> tuple[str, list[str]]:
-    parser = _Plain()
-    parser.feed(text)
-    lines = [re.sub(r"[ \t]+", " ", x).strip() for x in "".join(parser.out).split("\n")]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip(), parser.links
-
-
-def _parts(message: Action) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(template, data, reason) of each part of a delivered message."""
-    assert isinstance(message.params, MessageParams)
-    template = message.params.template
-    data = dict(message.params.data)
-    if template == "inbox":
-        reasons = [dict(p.get("reason") or {}) for p in message.reason.get("parts", [])]
-        parts = list(data.get("parts", []))
-        return [
-            (str(p["template"]), dict(p["data"]), reasons[i] if i < len(reasons) else {})
-            for i, p in enumerate(parts)
-        ]
-    return [(template, data, dict(message.reason))]
-
-
-def _about(parts: list[tuple[str, dict[str, Any], dict[str, Any]]], to: int) -> set[int]:
-    about: set[int] = set()
-    for template, _, reason in parts:
-        if template not in MANAGER_TEMPLATES:
-            about.add(to)
-            continue
-        learners = reason.get("learners") or reason.get("team") or ()
-        about.update(int(uid) for uid in learners)
-        if reason.get("learner") is not None:
-            about.add(int(reason["learner"]))
-    return about
-
-
 def received(journey: Journey, message: Action, at: int) -> Received:
     """A message the agent delivered at ``at``, as its recipient reads it."""
     assert isinstance(message.params, MessageParams)
     users = journey.site.state.users
     to = users[message.params.touserid]
-    parts = _parts(message)
+    parts = parts_of(message)
     text, links = plain(message.params.text)
     templates = [t for t, _, _ in parts]
     fallback = journey.site.state.users
@@ -312,7 +162,7 @@ def received(journey: Journey, message: Action, at: int) -> Received:
         for t, _, r in parts
     )
     role = "learner" if not is_manager else "approver" if escalated_only else "manager"
-    about = sorted(fallback[u].username for u in _about(parts, to.id) if u in fallback)
+    about = sorted(fallback[u].username for u in about_of(parts, to.id) if u in fallback)
     return Received(
         to=to.username,
         role=role,
