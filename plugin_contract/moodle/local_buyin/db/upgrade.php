@@ -26,6 +26,8 @@
  * local_buyin_acquire_lease / local_buyin_release_lease.
  * 0.2.0 to 0.3.0 (2026120300): the table local_buyin_figures (the My results and My team
  * pages); nothing else changes, the sign-off requests and decisions stay as they are.
+ * 2026120402 (0.4.0): local_buyin_get_signoffs reads after a (timemodified, id) position
+ * (afterid); nothing in the database changes.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -84,6 +86,12 @@ function xmldb_local_buyin_upgrade($oldversion): bool {
             $dbman->create_table($table);
         }
         upgrade_plugin_savepoint(true, 2026120300, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120402) {
+        // 0.4.0: local_buyin_get_signoffs takes afterid (a position that is never read
+        // twice); no table or field changes: the step records the new version only.
+        upgrade_plugin_savepoint(true, 2026120402, 'local', 'buyin');
     }
     return true;
 }
