@@ -57,13 +57,6 @@ class History:
         start = self.start_line(snapshot)
         return start is None or at >= start
 
-    def applied_of(self, kind: str) -> dict[int, list[LedgerEntry]]:
-        """The ledger's applied actions of one kind, per learner (read once per run)."""
-        cache: dict[str, dict[int, list[LedgerEntry]]] = self.__dict__.setdefault("_applied", {})
-        if kind not in cache:
-            cache[kind] = self.ledger.applied(kind)
-        return cache[kind]
-
     def applied(self, key: str) -> bool:
         """Applied, or skipped because Moodle already held it."""
         return self.ledger.done(key)

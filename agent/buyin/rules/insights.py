@@ -60,7 +60,7 @@ def last_progress(data: LearnerData) -> int | None:
 
 def minutes_saved(history: History, uid: int) -> tuple[float, int]:
     """Minutes testing out saved the learner, and how many activities (applied overrides)."""
-    mine = history.applied_of("override").get(uid, [])
+    mine = history.ledger.applied("override").get(uid, [])
     return sum(float(e.reason.get("minutes_saved", 0)) for e in mine), len(mine)
 
 

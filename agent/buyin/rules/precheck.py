@@ -221,7 +221,7 @@ def _message(
         return None
     earlier = {
         int(e.payload.get("cmid", 0))
-        for e in history.applied_of("override").get(uid, [])
+        for e in history.ledger.applied("override").get(uid, [])
         if e.reason.get("attempt") == attempt.id
     }
     completed = [
