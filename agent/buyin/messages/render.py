@@ -250,7 +250,7 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
         )
     if own:
         # only their own learners are theirs to sign (the page lists only theirs)
-        parts.append(w("confirm"))
+        parts.append(w("confirm_one" if len(own) == 1 else "confirm"))
         page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
         parts.append(w("sign", raw={"link": w.link(page)}))
         if d.get("can_reject"):

@@ -118,14 +118,17 @@ EN: Table = {
         "tested_out": "; tested out of {topics} on the pre-check",
         "topic_score": "{topic} ({score})",
         "post": "; post-assessment {score}",
+        "confirm_one": "<p>By signing off you confirm that they completed the course: every "
+        "activity is done, by them or, in a topic they tested out of, on their pre-check "
+        "score.</p>",
         "confirm": "<p>By signing off you confirm that each of them completed the course: "
         "every activity is done, by them or, in a topic they tested out of, on their "
         "pre-check score.</p>",
         "escalated": "<p>These learners have waited longer than expected for their manager's "
-        "sign-off in {courselink}, and their manager has been reminded. Could you have a "
+        "sign-off in {courselink}, though their manager was asked. Could you have a "
         "word with them?</p>{learners}",
         "escalated_one": "<p>This learner has waited longer than expected for their "
-        "manager's sign-off in {courselink}, and their manager has been reminded. Could you "
+        "manager's sign-off in {courselink}, though their manager was asked. Could you "
         "have a word with them?</p>{learners}",
         "escalated_learner": "{line}; their manager is {manager}",
         "sign": "<p>Sign off in one click each on the {link}.</p>",
