@@ -91,6 +91,16 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_send_notifications' => [
+        'classname' => 'local_buyin\external\send_notifications',
+        'methodname' => 'execute',
+        'description' => 'Notifications rendered in Moodle from the agent\'s intents, in each recipient\'s language, '
+            . 'through local_buyin\'s message providers; each idempotency key sent once.',
+        'type' => 'write',
+        'capabilities' => 'local/buyin:agent',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
     'local_buyin_release_lease' => [
         'classname' => 'local_buyin\external\release_lease',
         'methodname' => 'execute',
@@ -103,7 +113,7 @@ $functions = [
 ];
 
 // The service the agent's token belongs to: exactly the functions of
-// plugin_contract/service.json plus this plugin's eight (tests/test_plugin.py checks it),
+// plugin_contract/service.json plus this plugin's nine (tests/test_plugin.py checks it),
 // so the admin does not hand-pick them.
 // - enabled 0: a predefined service is created at install; it stays off until the admin
 //   has created the agent's user and role and switches it on (Site administration >
@@ -152,6 +162,7 @@ $services = [
             'local_buyin_save_figures',
             'local_buyin_acquire_lease',
             'local_buyin_release_lease',
+            'local_buyin_send_notifications',
         ],
         'requiredcapability' => '',
         'restrictedusers' => 1,
