@@ -38,10 +38,11 @@ WRITES: dict[str, tuple[str, ...]] = {
     "role": ("core_role_assign_roles",),
     "group": ("core_group_create_groups", "core_group_add_group_members"),
     "signoff-request": ("local_buyin_request_signoffs",),
-    "messages": (SEND,),
+    "messages": (SEND, "local_buyin_send_notifications"),
 }
-#: the site variants: core Moodle, and with local_buyin installed
-VARIANTS = ("core", "plugin")
+#: the site variants: core Moodle, with local_buyin installed, and with local_buyin 0.4.0's
+#: notifications (messages rendered and sent once per key by the plugin)
+VARIANTS = ("core", "plugin", "notify")
 MGR1, CC101 = 5, 2
 ROLE_STUDENT = 5
 
@@ -55,8 +56,8 @@ def build_site(variant: str, now: int) -> SimulatedMoodle:
     team = next(g for g in scenario.groups.values() if g.idnumber == "team-mgr2")
     del scenario.groups[team.id]
     site = SimulatedMoodle(scenario, clock=lambda: now)
-    if variant == "plugin":
-        site.install_plugin()
+    if variant in ("plugin", "notify"):
+        site.install_plugin(notifications=variant == "notify")
     return site
 
 

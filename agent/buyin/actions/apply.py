@@ -31,7 +31,6 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
-
 from buyin.moodle.encoding import items_per_call
 
 if TYPE_CHECKING:  # the plan reads the registry without loading the HTTP stack

@@ -78,6 +78,33 @@ def string_id(template: str, fragment: str) -> str:
     return f"msg:{template}:{fragment}"
 
 
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
+
+
+def to_moodle(fragment: str) -> str:
+    """A template fragment as a Moodle lang string: ``{name}`` → ``{$a->name}``, and
+    Python's ``{{``/``}}`` a plain brace."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        return "{$a->" + match.group(1) + "}"
+
+    return _PLACEHOLDER.sub(one, fragment)
+
+
+def lang_strings(language: str = "en") -> dict[str, str]:
+    """Every message string of local_buyin (id → Moodle text) from the templates: what
+    ``tools/gen_lang.py`` writes into the plugin's lang file."""
+    out: dict[str, str] = {}
+    for template, fragments in LANGUAGES[language].items():
+        for name, fragment in fragments.items():
+            if template == "common" and name in NATIVE_COMMON:
+                continue
+            out[string_id(template, name)] = to_moodle(fragment)
+    return out
+
+
 def kind_of(template: str) -> str:
     """The message provider a template's notifications go through."""
     return next((kind for prefix, kind in KINDS if template.startswith(prefix)), "progress")

@@ -118,6 +118,7 @@ WRITE_FUNCTIONS: frozenset[str] = frozenset(
         "core_completion_update_activity_completion_status_manually",
         "local_buyin_complete_activities",
         "local_buyin_save_figures",
+        "local_buyin_send_notifications",
         "core_message_send_instant_messages",
         "enrol_manual_enrol_users",
         "enrol_manual_unenrol_users",

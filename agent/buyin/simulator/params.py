@@ -313,6 +313,22 @@ SPECS: dict[str, Obj] = {
         {"programme": P("alphanumext"), "holder": P("text"), "seconds": P("int")}
     ),
     "local_buyin_release_lease": Obj({"programme": P("alphanumext"), "holder": P("text")}),
+    "local_buyin_send_notifications": Obj(
+        {
+            "sender": _dflt("username", ""),
+            "notifications": Lst(
+                Obj(
+                    {
+                        "idempotencykey": P("alphanumext"),
+                        "userid": P("int"),
+                        "kind": P("alpha"),
+                        "template": P("text"),
+                        "data": P("raw"),
+                    }
+                )
+            ),
+        }
+    ),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

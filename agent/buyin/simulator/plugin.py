@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PLUGIN_VERSION = "2026120300"
+from .notifications import Notification
+
+PLUGIN_VERSION = "2026120400"
 PLUGIN_FUNCTIONS = (
     "local_buyin_request_signoffs",
     "local_buyin_get_signoffs",
@@ -25,6 +27,8 @@ PLUGIN_FUNCTIONS = (
     "local_buyin_acquire_lease",
     "local_buyin_release_lease",
 )
+#: local_buyin 0.4.0's notifications (install_plugin(notifications=True))
+NOTIFY_FUNCTION = "local_buyin_send_notifications"
 #: lease_manager::MIN_SECONDS, MAX_SECONDS
 LEASE_BOUNDS = (60, 2592000)
 
@@ -83,6 +87,11 @@ class PluginState:
         self.figures: dict[tuple[int, int, str], SavedFigures] = {}
         #: programme key -> its lease
         self.leases: dict[str, Lease] = {}
+        #: the notifications sent, in order; their idempotency keys
+        self.notifications: list[Notification] = []
+        self.notification_keys: dict[str, Notification] = {}
+        #: lang strings the site customised (the language customisation page)
+        self.custom_strings: dict[str, str] = {}
         self._next = 1
 
     def save_figures(

@@ -41,7 +41,7 @@ from .model import (
     Signoff,
     canonical,
 )
-from .plugin import PLUGIN_FUNCTIONS, PluginState
+from .plugin import NOTIFY_FUNCTION, PLUGIN_FUNCTIONS, PluginState
 from .render import error_answer
 from .transport import SimulatedAdapter, fault_answer
 
@@ -289,10 +289,13 @@ class SimulatedMoodle:
 
     # --- the local_buyin plugin -------------------------------------------------------
 
-    def install_plugin(self) -> None:
-        """Install local_buyin: its three functions join the service."""
+    def install_plugin(self, notifications: bool = False) -> None:
+        """Install local_buyin: its functions join the service; ``notifications``: 0.4.0's
+        local_buyin_send_notifications too (the agent then sends notifications)."""
         with self._lock:
             self.service_functions.update(PLUGIN_FUNCTIONS)
+            if notifications:
+                self.service_functions.add(NOTIFY_FUNCTION)
 
     def plugin_decide(
         self,

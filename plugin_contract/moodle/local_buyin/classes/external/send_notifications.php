@@ -56,7 +56,7 @@ class send_notifications extends external_api {
                 'kind' => new external_value(PARAM_ALPHA, 'The message provider (db/messages.php)'),
                 'template' => new external_value(PARAM_TEXT, 'The agent\'s template id'),
                 'data' => new external_value(PARAM_RAW, 'The notification as a JSON object (see notification_manager)'),
-            ], 'One notification'), 'Notifications to send (at most ' . notification_manager::MAX_ITEMS . ')'),
+            ], 'One notification'), 'Notifications to send (at most 200)'),
         ]);
     }
 
