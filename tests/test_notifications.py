@@ -231,3 +231,25 @@ def test_a_customised_string_changes_the_words(notify_site: SimulatedMoodle, run
     texts = [n.html for n in notify_site.plugin.notifications]
     assert any("pour cent" in t for t in texts)
     assert not any(re.search(r"\d%", t) for t in texts)
+
+
+def test_doctor_says_what_the_plugins_notifications_would_add(
+    site: SimulatedMoodle, settings: Any, mapping_dir: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from buyin.cli import main
+
+    env = {"BUYIN_URL": settings.url, "BUYIN_TOKEN": settings.token.reveal()}
+    args = ["--state", str(settings.state_path), "--mappings", str(mapping_dir), "doctor"]
+    without = CliRunner().invoke(main, args, env=env)
+    assert "messages: sent as personal messages from the agent's account, in English" in (
+        without.output
+    )
+    assert "local_buyin 0.4.0 would send them as Moodle notifications" in without.output
+    site.install_plugin(notifications=True)
+    with_plugin = CliRunner().invoke(main, args, env=env)
+    assert with_plugin.exit_code == 0, with_plugin.output
+    assert "messages: sent as local_buyin notifications, in each recipient's language" in (
+        with_plugin.output
+    )

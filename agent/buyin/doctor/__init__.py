@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from buyin.actions.apply import NOTIFY_FUNCTION
 from buyin.doctor.report import Check, DoctorReport
 from buyin.doctor.writes import Mapped, check_messages, check_writes
 from buyin.errors import BuyinError, ConfigurationError, TransientError
@@ -82,6 +83,19 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
         f"version {plugin}: sign-off requests go through the plugin's page"
         if plugin
         else "not installed: managers sign off in the course completion report",
+    )
+    notify = NOTIFY_FUNCTION in site.functions
+    report.add(
+        "messages",
+        True,
+        "sent as local_buyin notifications, in each recipient's language"
+        if notify
+        else "sent as personal messages from the agent's account, in English; local_buyin "
+        "0.4.0 would send them as Moodle notifications instead: in the notification bell, "
+        "by e-mail and in the Moodle app as each person's notification preferences say (one "
+        "line per kind), in each recipient's language (language packs and the language "
+        "customisation page change the words), linked to the page they are about, each "
+        "sent once whatever fails",
     )
     for name in missing:
         report.add(
