@@ -6,16 +6,13 @@ enabled (``site.sh plugin``, then ``site.sh php .../enable_plugin_service.php``)
     eval "$(MOODLE_SITE_DIR=... site.sh env)"
     MOODLE_SITE_DIR=... pytest -m site tests/test_site_notifications.py
 
-Skipped without MOODLE_SITE_DIR, MOODLE_URL and MOODLE_PLUGIN_TOKEN. ``site.sh`` is
-found beside the repository (``../shared/moodle/site/site.sh``) or at MOODLE_SITE_SH.
+Skipped without them (tests/site_support.py).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,51 +24,11 @@ from buyin.messages import render
 from buyin.model.actions import Action, Kind, MessageParams
 from buyin.moodle.client import MoodleClient
 from buyin.moodle.fetch import SiteInfo
-from support import REPO
+from site_support import TOKEN, URL, needs_site, php, sql
 
-URL = os.environ.get("MOODLE_URL", "")
-TOKEN = os.environ.get("MOODLE_PLUGIN_TOKEN", "")
-SITE_DIR = os.environ.get("MOODLE_SITE_DIR", "")
-SITE_SH = Path(
-    os.environ.get("MOODLE_SITE_SH", str(REPO.parent / "shared" / "moodle" / "site" / "site.sh"))
-)
 LEARNER01 = 9
 
-pytestmark = [
-    pytest.mark.site,
-    pytest.mark.skipif(
-        not (URL and TOKEN and SITE_DIR and SITE_SH.exists()),
-        reason="needs a real Moodle with local_buyin: MOODLE_SITE_DIR, MOODLE_URL, "
-        "MOODLE_PLUGIN_TOKEN (site.sh env) and site.sh",
-    ),
-]
-
-
-def site(*args: str) -> str:
-    result = subprocess.run(
-        [str(SITE_SH), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "MOODLE_SITE_DIR": SITE_DIR},
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def php(tmp_path: Path, code: str) -> str:
-    script = tmp_path / f"script-{uuid.uuid4().hex}.php"
-    script.write_text(
-        "<?php\ndefine('CLI_SCRIPT', true);\nrequire(getenv('LAB') . '/moodle/config.php');\n"
-        + code
-    )
-    return site("php", str(script))
-
-
-def sql(query: str) -> list[list[str]]:
-    out = site("psql", "-A", "-t", "-F", "\t", "-c", query)
-    return [line.split("\t") for line in out.splitlines() if line]
+pytestmark = needs_site
 
 
 @pytest.fixture
