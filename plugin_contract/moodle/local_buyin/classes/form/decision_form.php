@@ -48,8 +48,8 @@ class decision_form extends \moodleform {
         $mform->setType('comment', PARAM_TEXT);
         $buttons = [
             $mform->createElement('submit', 'signoff', get_string('signoffbutton', 'local_buyin')),
-            $mform->createElement('submit', 'reject', get_string('rejectbutton', 'local_buyin'),
-                ['class' => 'btn-secondary']),
+            // Not primary: a secondary button.
+            $mform->createElement('submit', 'reject', get_string('rejectbutton', 'local_buyin'), [], false),
         ];
         $mform->addGroup($buttons, 'buttonar', '', [' '], false);
         $mform->closeHeaderBefore('buttonar');
