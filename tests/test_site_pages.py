@@ -78,3 +78,29 @@ def test_sending_a_request_back_needs_a_word_on_what_is_missing() -> None:
     fields.pop("signoff", None)
     answer = session.post(url.replace("&amp;", "&"), data=fields, timeout=30).text
     assert "Say what is still missing: the learner reads it." in answer
+
+
+def test_each_mobile_handler_returns_its_template() -> None:
+    """db/mobile.php's handlers, called as the app calls them (tool_mobile_get_content)."""
+    out = site("php", str(REPO / "tests/fixtures/site/mobile_handlers.php"))
+    got = json.loads(out.strip().splitlines()[-1])
+    request = got["request"]
+    for name in ("myresults", "myteam", "signoff", "signoff_request"):
+        assert got[name]["delegate"] == "CoreMainMenuDelegate", name
+        assert got[name]["templates"] == ["main"], name
+        assert "<ion-" in got[name]["html"], name
+        assert "<canvas" not in got[name]["html"] and "<nav" not in got[name]["html"], name
+    assert "Customer Conversations" in got["myresults"]["html"]
+    assert re.search(r"activities done|activity done", got["myresults"]["html"])
+    # My team: the waiting report's button opens their request in the app
+    assert f'[args]="{{requestid: {request["id"]}}}"' in got["myteam"]["html"]
+    assert f'[args]="{{requestid: {request["id"]}}}"' in got["signoff"]["html"]
+    html = got["signoff_request"]["html"]
+    assert "criteria" not in html
+    for decision in ("signed", "rejected"):
+        assert (
+            f"{{courseid: {request['courseid']}, userid: {request['userid']}, "
+            f"decision: '{decision}', comment: CONTENT_OTHERDATA.comment}}"
+        ) in html
+    assert 'name="local_buyin_record_signoff"' in html
+    assert got["signoff_request"]["otherdata"] == {"comment": ""}

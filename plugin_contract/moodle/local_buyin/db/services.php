@@ -52,6 +52,8 @@ $functions = [
         'capabilities' => 'local/buyin:signoff',
         'ajax' => false,
         'loginrequired' => true,
+        // The Moodle app's sign-off page (db/mobile.php) calls it as the manager.
+        'services' => [MOODLE_OFFICIAL_MOBILE_SERVICE],
     ],
     'local_buyin_get_progress' => [
         'classname' => 'local_buyin\external\get_progress',
