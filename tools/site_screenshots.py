@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("screenshots"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("pages", nargs="+", help="username:path under /local/buyin/")
+    parser.add_argument(
+        "pages", nargs="+", help="username:path under /local/buyin/ (or from the site's root: /...)"
+    )
     args = parser.parse_args(argv)
     url = os.environ["MOODLE_URL"].rstrip("/")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -172,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             cookie = cookies.setdefault(username, login(url, username))
             name = re.sub(r"[^a-z0-9]+", "-", f"{username}-{path}".lower()).strip("-")
             target = args.out / f"{name}.png"
-            shoot(browser, f"{url}/local/buyin/{path}", cookie, target)
+            page = f"{url}{path}" if path.startswith("/") else f"{url}/local/buyin/{path}"
+            shoot(browser, page, cookie, target)
             print(target)
     finally:
         browser.close()
