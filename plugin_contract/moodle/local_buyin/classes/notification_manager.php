@@ -30,8 +30,11 @@ use stdClass;
  * idempotency key, the recipient, the kind (a message provider of db/messages.php), the
  * agent's template id and `data`, a JSON object:
  *
- *     {"subject": parts, "body": parts, "page": "myresults" | "myteam" | "signoff" | "",
- *      "course": "the programme's course name"}
+ *     {"body": parts, "page": "myresults" | "myteam" | "signoff" | "",
+ *      "course": "the programme's course name", "subject": parts (optional)}
+ *
+ * The subject is the kind's lang string (`subject:<kind>`, with the course's name) unless
+ * the tree brings its own.
  *
  * where `parts` is a list whose items are HTML the agent built itself (list separators,
  * values it escaped) or nodes:
