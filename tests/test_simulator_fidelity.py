@@ -19,7 +19,7 @@ import pytest
 
 from buyin.moodle.contract import validate_response
 from buyin.simulator import SimulatedMoodle, generate_scenario
-from buyin.simulator.plugin import PLUGIN_FUNCTIONS
+from buyin.simulator.plugin import NOTIFY_FUNCTION, PLUGIN_FUNCTIONS
 
 CAPTURES = Path(__file__).parent / "fixtures" / "moodle" / "captures"
 #: the lab's address: the simulated site runs under it here so every URL-bearing
@@ -283,6 +283,7 @@ def test_every_served_function_has_a_capture() -> None:
         "core_group_add_group_members",
         "core_role_assign_roles",  # answers null, like enrol_manual_enrol_users
         *PLUGIN_FUNCTIONS,
+        NOTIFY_FUNCTION,  # local_buyin 0.4.0 (tests/test_notifications.py, test_site_*)
     }
 
 
