@@ -104,3 +104,9 @@ def test_each_mobile_handler_returns_its_template() -> None:
         ) in html
     assert 'name="local_buyin_record_signoff"' in html
     assert got["signoff_request"]["otherdata"] == {"comment": ""}
+    # a notification's link to a page opens it in the app: the init's link handler
+    init = got["init"]
+    assert "CoreContentLinksDelegate.registerHandler" in init
+    assert r"/\/local\/buyin\/(myresults|myteam|index)\.php/" in init
+    for method in ("mobile_my_results", "mobile_my_team", "mobile_signoff"):
+        assert f'"{method}"' in init

@@ -16,7 +16,9 @@
 
 /**
  * local_buyin in the Moodle app: My results, My team and Sign-off requests (with sign off and
- * send back) in the app's main menu; the content comes from \local_buyin\output\mobile.
+ * send back) in the app's main menu; the content comes from \local_buyin\output\mobile, whose
+ * init registers a link handler so that a notification's link to one of these pages opens it
+ * in the app.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -31,6 +33,8 @@ $addons = [
             'myresults' => [
                 'delegate' => 'CoreMainMenuDelegate',
                 'method' => 'mobile_my_results',
+                // Registers the link handler: a notification's link opens its page in the app.
+                'init' => 'mobile_init',
                 'displaydata' => ['title' => 'myresults', 'icon' => 'fas-chart-bar'],
                 'priority' => 300,
             ],

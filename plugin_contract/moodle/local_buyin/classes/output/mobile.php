@@ -130,4 +130,45 @@ class mobile {
         $data += ['courseid' => (int) $request->courseid, 'userid' => (int) $request->userid];
         return self::content('mobile_signoff_request', $data, ['comment' => '']);
     }
+
+    /**
+     * At the app's start: a link handler for the plugin's pages, so that a notification's
+     * link (contexturl) to My results, My team or a sign-off request opens that page in the
+     * app instead of a browser.
+     *
+     * @param array $args
+     * @return array
+     */
+    public static function mobile_init(array $args): array {
+        $methods = json_encode(['myresults' => 'mobile_my_results', 'myteam' => 'mobile_my_team',
+            'index' => 'mobile_signoff']);
+        $titles = json_encode(['myresults' => get_string('myresults', 'local_buyin'),
+            'myteam' => get_string('myteam', 'local_buyin'), 'index' => get_string('pendingtitle', 'local_buyin')]);
+        $javascript = <<<JS
+const that = this;
+const methods = $methods;
+const titles = $titles;
+class LocalBuyinLinkHandler extends that.CoreContentLinksHandlerBase {
+    constructor() {
+        super();
+        this.name = 'LocalBuyinLinkHandler';
+        this.pattern = /\/local\/buyin\/(myresults|myteam|index)\.php/;
+    }
+    getActions(siteIds, url, params) {
+        const page = url.match(/\/local\/buyin\/(myresults|myteam|index)\.php/)[1];
+        const args = params.requestid ? {requestid: parseInt(params.requestid, 10)} : {};
+        return [{
+            action: (siteId) => {
+                that.CoreNavigator.navigateToSitePath('siteplugins/content/local_buyin/' + methods[page] + '/0', {
+                    params: {title: titles[page], args: args},
+                    siteId: siteId,
+                });
+            },
+        }];
+    }
+}
+that.CoreContentLinksDelegate.registerHandler(new LocalBuyinLinkHandler());
+JS;
+        return ['templates' => [], 'javascript' => $javascript, 'otherdata' => []];
+    }
 }
