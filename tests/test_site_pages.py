@@ -110,3 +110,37 @@ def test_each_mobile_handler_returns_its_template() -> None:
     assert r"/\/local\/buyin\/(myresults|myteam|index)\.php/" in init
     for method in ("mobile_my_results", "mobile_my_team", "mobile_signoff"):
         assert f'"{method}"' in init
+
+
+def test_one_click_on_the_list_signs_off_through_the_form() -> None:
+    from site_support import sql
+
+    username, password = manager_with_a_request()
+    session = login(username, password)
+    listing = session.get(f"{URL}/local/buyin/index.php", timeout=30).text
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', listing, re.S)
+    assert form is not None, "no one-click sign off on the list"
+    url = form.group(1).replace("&amp;", "&")
+    requestid = int(url.rsplit("=", 1)[1])
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
+    try:
+        answer = session.post(url, data=fields, timeout=30).text
+        assert "You signed off the completion of" in answer
+        assert sql(f"select status from mdl_local_buyin_signoff where id = {requestid}") == [
+            ["signed"]
+        ]
+    finally:  # the request waits again, the criterion unmarked: the site as it was
+        request = sql(
+            f"select courseid, userid from mdl_local_buyin_signoff where id = {requestid}"
+        )
+        courseid, userid = request[0]
+        sql(
+            "update mdl_local_buyin_signoff set status = 'requested', decidedby = null, "
+            f"timedecided = null, comment = null where id = {requestid}"
+        )
+        sql(
+            "delete from mdl_course_completion_crit_compl "
+            f"where course = {courseid} and userid = {userid} and criteriaid in "
+            f"(select id from mdl_course_completion_criteria where course = {courseid} "
+            "and criteriatype = 7)"
+        )

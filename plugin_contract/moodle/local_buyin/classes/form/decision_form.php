@@ -84,4 +84,21 @@ class decision_form extends \moodleform {
         return !empty($data->reject) ? \local_buyin\signoff_manager::STATUS_REJECTED
             : \local_buyin\signoff_manager::STATUS_SIGNED;
     }
+
+    /**
+     * The hidden fields of a one-click "Sign off" for the list page: the same submission as
+     * this form's (its marker, sesskey, the request), so it goes through get_data() and
+     * validation like any other.
+     *
+     * @param int $requestid
+     * @return array list of name, value
+     */
+    public static function one_click_fields(int $requestid): array {
+        return [
+            ['name' => '_qf__' . preg_replace('/[^a-z0-9_]/i', '_', self::class), 'value' => 1],
+            ['name' => 'sesskey', 'value' => sesskey()],
+            ['name' => 'requestid', 'value' => $requestid],
+            ['name' => 'comment', 'value' => ''],
+        ];
+    }
 }

@@ -17,6 +17,7 @@
 namespace local_buyin\output;
 
 use local_buyin\figures_page;
+use local_buyin\form\decision_form;
 use local_buyin\signoff_manager;
 use moodle_url;
 use renderable;
@@ -75,6 +76,8 @@ class signoff_list implements renderable, templatable {
                 format_time($now - $since)),
             'waitingsince' => userdate($since),
             'reviewurl' => (new moodle_url('/local/buyin/index.php', ['requestid' => $request->id]))->out(false),
+            // Sign off in one click (send back opens the request: it needs a comment).
+            'signfields' => decision_form::one_click_fields((int) $request->id),
         ];
     }
 
