@@ -128,3 +128,44 @@ def test_a_string_customised_in_the_local_language_pack_changes_the_words(
     [note] = [n for n in popup_notifications(tmp_path) if f"Ada{token}" in n["html"]]
     assert note["html"].startswith(f"<p>Bravo Ada{token}: Morgan Manager confirmed <a href=")
     assert "Congratulations" not in note["html"]
+
+
+def test_privacy_finds_exports_and_deletes_a_recipients_notification_keys(
+    client: MoodleClient, tmp_path: Path
+) -> None:
+    token = uuid.uuid4().hex[:10]
+    [outcome] = send_notifications(
+        ApplyContext(client=client, agent_userid=0),
+        [signed_off(f"Ada{token}", f"message:site-test-privacy:{token}")],
+    )
+    assert outcome.error is None
+    out = php(
+        tmp_path,
+        "use core_privacy\\local\\request\\approved_contextlist;\n"
+        f"$user = core_user::get_user({LEARNER01});\n"
+        "$contexts = \\local_buyin\\privacy\\provider::get_contexts_for_userid($user->id);\n"
+        "$usercontext = context_user::instance($user->id);\n"
+        "$found = in_array($usercontext->id, $contexts->get_contextids());\n"
+        "$meta = \\local_buyin\\privacy\\provider::get_metadata("
+        "new \\core_privacy\\local\\metadata\\collection('local_buyin'));\n"
+        "$names = array_map(fn($i) => $i->get_name(), $meta->get_collection());\n"
+        "$list = new approved_contextlist($user, 'local_buyin', [$usercontext->id]);\n"
+        "\\local_buyin\\privacy\\provider::export_user_data($list);\n"
+        "$zip = new ZipArchive();\n"
+        "$zip->open(\\core_privacy\\local\\request\\writer::with_context($usercontext)"
+        "->finalise_content());\n"
+        "$exported = false;\n"
+        "for ($i = 0; $i < $zip->numFiles; $i++) {\n"
+        "    $exported = $exported || str_contains((string) $zip->getFromIndex($i), 'signoff.signed');\n"
+        "}\n"
+        "$before = $DB->count_records('local_buyin_notification', ['userid' => $user->id]);\n"
+        "\\local_buyin\\privacy\\provider::delete_data_for_user($list);\n"
+        "$after = $DB->count_records('local_buyin_notification', ['userid' => $user->id]);\n"
+        "echo json_encode(['found' => $found, 'names' => $names, 'before' => $before, "
+        "'after' => $after, 'exported' => !empty($exported)]);\n",
+    )
+    got = json.loads(out.strip().splitlines()[-1])
+    assert got["found"] is True
+    assert {"local_buyin_notification", "core_message"} <= set(got["names"])
+    assert got["exported"] is True
+    assert got["before"] >= 1 and got["after"] == 0
