@@ -33,6 +33,7 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_save_figures",
     "local_buyin_acquire_lease",
     "local_buyin_release_lease",
+    "local_buyin_get_non_respondents",
     "local_buyin_send_notifications",
 ]
 TABLE = "local_buyin_signoff"
@@ -531,7 +532,8 @@ DUMP_PHP = textwrap.dedent(
     namespace {
         $dir = $argv[1];
         $names = ['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
-                  'save_figures', 'acquire_lease', 'release_lease', 'send_notifications'];
+                  'save_figures', 'acquire_lease', 'release_lease', 'get_non_respondents',
+                  'send_notifications'];
         require_once("$dir/classes/local/item_results.php");
         foreach ($names as $name) {
             require_once("$dir/classes/external/$name.php");

@@ -10,6 +10,7 @@ must read the same, with the notifications table and the message providers added
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -65,9 +66,14 @@ def test_upgrading_from_0_3_0_keeps_every_request_decision_figure_and_lease(
     assert all(before.values()), before
     site("plugin", str(REPO / "plugin_contract/moodle/local_buyin"))
     assert {table: rows(table) for table in TABLES} == before
+    version = re.search(
+        r"\$plugin->version\s*=\s*(\d+);",
+        (REPO / "plugin_contract/moodle/local_buyin/version.php").read_text(),
+    )
+    assert version is not None
     assert sql(
         "select value from mdl_config_plugins where plugin = 'local_buyin' and name = 'version'"
-    ) == [["2026120400"]]
+    ) == [[version.group(1)]]
     providers = {
         r[0] for r in sql("select name from mdl_message_providers where component = 'local_buyin'")
     }

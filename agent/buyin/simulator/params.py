@@ -279,6 +279,7 @@ SPECS: dict[str, Obj] = {
             "courseid": _dflt("int", 0),
             "limitfrom": _dflt("int", 0),
             "limitnumber": _dflt("int", 500),
+            "afterid": _dflt("int", 0),
         }
     ),
     "local_buyin_get_progress": Obj(
@@ -313,6 +314,7 @@ SPECS: dict[str, Obj] = {
         {"programme": P("alphanumext"), "holder": P("text"), "seconds": P("int")}
     ),
     "local_buyin_release_lease": Obj({"programme": P("alphanumext"), "holder": P("text")}),
+    "local_buyin_get_non_respondents": Obj({"feedbackid": P("int")}),
     "local_buyin_send_notifications": Obj(
         {
             "sender": _dflt("username", ""),

@@ -43,6 +43,15 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_get_non_respondents' => [
+        'classname' => 'local_buyin\external\get_non_respondents',
+        'methodname' => 'execute',
+        'description' => 'Who may answer a Feedback and has not, as user ids, in one call.',
+        'type' => 'read',
+        'capabilities' => 'local/buyin:agent, mod/feedback:viewreports',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
     'local_buyin_record_signoff' => [
         'classname' => 'local_buyin\external\record_signoff',
         'methodname' => 'execute',
@@ -115,7 +124,7 @@ $functions = [
 ];
 
 // The service the agent's token belongs to: exactly the functions of
-// plugin_contract/service.json plus this plugin's nine (tests/test_plugin.py checks it),
+// plugin_contract/service.json plus this plugin's own (tests/test_plugin.py checks it),
 // so the admin does not hand-pick them.
 // - enabled 0: a predefined service is created at install; it stays off until the admin
 //   has created the agent's user and role and switches it on (Site administration >
@@ -164,6 +173,7 @@ $services = [
             'local_buyin_save_figures',
             'local_buyin_acquire_lease',
             'local_buyin_release_lease',
+            'local_buyin_get_non_respondents',
             'local_buyin_send_notifications',
         ],
         'requiredcapability' => '',

@@ -30,6 +30,8 @@
  * notifications local_buyin_send_notifications sent) and the message providers of
  * db/messages.php (Moodle installs them itself); every request, decision, figure and lease
  * stays as it is.
+ * 2026120402 (0.4.0): local_buyin_get_signoffs reads after a (timemodified, id) position
+ * (afterid); nothing in the database changes.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -107,6 +109,12 @@ function xmldb_local_buyin_upgrade($oldversion): bool {
             $dbman->create_table($table);
         }
         upgrade_plugin_savepoint(true, 2026120400, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120402) {
+        // 0.4.0: local_buyin_get_signoffs takes afterid (a position that is never read
+        // twice); no table or field changes: the step records the new version only.
+        upgrade_plugin_savepoint(true, 2026120402, 'local', 'buyin');
     }
     return true;
 }
