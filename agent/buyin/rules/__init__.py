@@ -115,7 +115,13 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     if sender:  # named in every message: Moodle sends them from the token's user
         who = snapshot.find("username", sender)
         sender = who.fullname if who is not None else sender
-    result.actions = inbox.gather(result.actions, history, now, sender=sender)
+    programme = snapshot.programme
+    pacing = inbox.Pacing(
+        working_days=programme.working_days,
+        holidays=programme.holidays,
+        manager_weekly_limit=programme.manager_weekly_limit,
+    )
+    result.actions = inbox.gather(result.actions, history, now, sender=sender, pacing=pacing)
     if snapshot.programme.sender:  # local_buyin sends its notifications from them
         result.actions = [_from(a, snapshot.programme.sender) for a in result.actions]
     return result
