@@ -25,7 +25,8 @@ from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.simulator.serve import SiteServer
 
 REPO = Path(__file__).resolve().parents[1]
-AGENT = [sys.executable, "-c", "from buyin.cli import main; main()"]
+#: the program as `buyin` runs it (buyin.entry: its signal handlers from its first line)
+AGENT = [sys.executable, "-m", "buyin"]
 SEND = "core_message_send_instant_messages"
 
 #: each kind of write, and the functions that make it
@@ -211,6 +212,19 @@ class Agent:
         else:
             self._kill()
 
+    def _signal_later(self, signum: int, delay: float) -> None:
+        """``delay`` seconds after the agent's first line ran (its handlers are in
+        place: the kernel shows SIGTERM caught), send ``signum``."""
+        process = self._process
+        if process is None:
+            return
+        while process.poll() is None and not handlers_in_place(process.pid):
+            time.sleep(0.0005)
+        time.sleep(delay)
+        if process.poll() is None:
+            self.killed = True
+            process.send_signal(signum)
+
     def _kill(self) -> None:
         process = self._process
         if process is not None and process.poll() is None:
@@ -225,8 +239,11 @@ class Agent:
         kill: KillPoint | None = None,
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        signal_at: tuple[int, float] | None = None,
+        command: str = "sync",
     ) -> Run:
-        """One `buyin sync` (killed where asked), waited for (bounded)."""
+        """One `buyin sync` (killed where asked; or sent ``signal_at`` = (signal, seconds
+        after start-up)), waited for (bounded)."""
         self.calls = []
         self.killed = False
         if kill is not None:
@@ -241,7 +258,7 @@ class Agent:
             "--mappings",
             str(self.mappings),
             *args,
-            "sync",
+            *command.split(),
         ]
         started = time.monotonic()
         self._process = subprocess.Popen(
@@ -251,10 +268,96 @@ class Agent:
             stderr=subprocess.PIPE,
             text=True,
         )
+        if signal_at is not None:
+            threading.Thread(target=self._signal_later, args=signal_at, daemon=True).start()
         out, err = self._process.communicate(timeout=120)
         code = self._process.returncode
         self._process = None
         return Run(code, out, err, list(self.calls), time.monotonic() - started)
+
+
+def handlers_in_place(pid: int) -> bool:
+    """Whether the agent's own code runs (Linux: /proc shows SIGTERM caught, which
+    Python alone does not do): the moment start-up is the agent's, not Python's."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except OSError:
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class SignalPoint:
+    """A signal ``delay`` seconds after the agent's start-up (0: at once)."""
+
+    variant: str
+    signum: int
+    delay: float
+
+    def __str__(self) -> str:
+        return f"{self.variant}: {signal.Signals(self.signum).name} at {self.delay * 1000:.0f} ms"
+
+
+@dataclass
+class Signalled:
+    point: SignalPoint
+    #: the signal reached the agent before it exited
+    delivered: bool
+    code: int
+    error_lines: list[str]
+    tracebacks: int
+    reruns: list[int]
+    diff: Difference
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.delivered
+            and self.code == 128 + self.point.signum
+            and len(self.error_lines) == 1
+            and not self.tracebacks
+            and self.reruns[-1] == 0
+            and self.diff.same
+        )
+
+
+def signal_points(
+    reference: dict[str, Run], count: int, seed: int, signum: int = signal.SIGINT
+) -> list[SignalPoint]:
+    """``count`` moments drawn uniformly over each variant's uninterrupted run, from the
+    agent's start-up (its first line) to its last tenth (Python's own start-up, before
+    the agent's first line, is part of the run's seconds, and a loaded machine varies)."""
+    rng = random.Random(seed)
+    return [
+        SignalPoint(
+            VARIANTS[i % len(VARIANTS)],
+            signum,
+            rng.uniform(0, 0.7 * reference[VARIANTS[i % len(VARIANTS)]].seconds),
+        )
+        for i in range(count)
+    ]
+
+
+def interrupt(point: SignalPoint, workdir: Path, now: int, want: Holding) -> Signalled:
+    """Signal the first sync at ``point``, sync again, compare with ``want``."""
+    site = build_site(point.variant, now)
+    with Agent(site, workdir) as agent:
+        first = agent.sync(signal_at=(point.signum, point.delay))
+        delivered = agent.killed
+        rerun = agent.sync()
+        held = holding(site, agent.server.url)
+    return Signalled(
+        point,
+        delivered,
+        first.code,
+        [line for line in first.err.splitlines() if line.startswith("error:")],
+        (first.err + first.out + rerun.err).count("Traceback"),
+        [rerun.code],
+        compare(held, want),
+    )
 
 
 @dataclass

@@ -692,9 +692,10 @@ def test_a_json_column_holding_a_scalar_is_a_damaged_record(tmp_path: Path) -> N
     db.execute("UPDATE learners SET data = '0'")
     db.commit()
     db.close()
-    state = State(path)
     with pytest.raises(StateError) as caught:
-        state.cached_learners("cc101")
-    state.close()
-    assert "holds a damaged record" in str(caught.value)
-    assert "a JSON object was expected, not int" in str(caught.value)
+        State(path)  # every record is checked when the state is opened
+    assert "holds a damaged record: table learners, record program='cc101', userid=9" in str(
+        caught.value
+    )
+    assert "field data: expected a JSON object, found 0" in str(caught.value)
+    assert "DELETE FROM learners WHERE program='cc101' AND userid=9;" in str(caught.value.hint)

@@ -27,7 +27,7 @@ from .components import feedback
 from .components.enrol import unenrol
 from .dispatch import HANDLERS, process
 from .errors import collision_error
-from .faults import Faults
+from .faults import DROPPED, Faults
 from .functions import WRITE_FUNCTIONS, service_functions
 from .model import (
     COMPLETION_COMPLETE,
@@ -179,6 +179,13 @@ class SimulatedMoodle:
         self.faults.delay()
         with self._lock:
             fault = self.faults.draw(function)
+        if fault is not None and fault.kind == DROPPED:
+            with self._lock:
+                kept = copy.deepcopy((self.state.__dict__, self.plugin.__dict__))
+                answer = process(self, fields, function, as_json)
+                self.state.__dict__.update(kept[0])
+                self.plugin.__dict__.update(kept[1])
+            return answer
         if fault is not None and fault.when == "before":
             return fault_answer(fault, as_json, self.debug)
         with self._lock:
