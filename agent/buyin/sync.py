@@ -12,18 +12,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
+from buyin import fencing
 from buyin.config import Settings
 from buyin.errors import (
     EXIT_ACTIONS_FAILED,
     EXIT_OK,
     BuyinError,
     Interrupted,
-    LeaseHeldError,
     TransientError,
     exit_code_for,
 )
@@ -37,7 +36,7 @@ from buyin.model.names import Names
 from buyin.model.snapshot import Directory, LearnerData, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
 from buyin.moodle.fetch import SiteInfo, uses_plugin
-from buyin.moodle.lease import RENEW_AFTER, acquire_lease, offers_leases, release_lease
+from buyin.moodle.lease import lease_store
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
@@ -256,8 +255,9 @@ class Syncer:
         self, programme: Programme, site: SiteInfo, run_id: int, now: int, dry_run: bool
     ) -> ProgrammeOutcome:
         outcome = ProgrammeOutcome(programme)
-        if not dry_run and offers_leases(site.functions):
-            outcome.error = self._hold_lease(programme.id, now)
+        store = None if dry_run else lease_store(self.client, site.functions, now)
+        if store is not None:
+            outcome.error = fencing.take(store, self.state, programme.id, agent_holder(self.state))
             if outcome.error is not None:
                 log.error("%s: %s", programme.id, outcome.error)
                 return outcome
@@ -414,19 +414,6 @@ class Syncer:
             programme.id, actions, kept, snapshot, give_up_after=self.settings.retry_failed_runs
         )
 
-    def _hold_lease(self, program: str, now: int) -> BuyinError | None:
-        """Take or renew the programme's lease in Moodle (local_buyin): None when this
-        agent holds it, else the refusal naming who does."""
-        key = f"lease:{program}"  # when this agent last took or renewed it (its own clock)
-        if now - int(self.state.get_meta(key) or 0) < RENEW_AFTER:
-            return None  # ours for long enough: renewed by a later run
-        lease = acquire_lease(self.client, program, agent_holder(self.state))
-        if not lease.acquired:
-            until = datetime.fromtimestamp(lease.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            return LeaseHeldError(program, lease.holder, until)
-        self.state.set_meta(key, str(now))
-        return None
-
     def _save(
         self,
         pulled: Pulled,
@@ -534,22 +521,25 @@ def agent_holder(state: State) -> str:
     return f"agent {agent_id} on {socket.gethostname()}"
 
 
-def release_leases(settings: Settings, program: str | None = None) -> list[tuple[str, bool]]:
+def release_leases(
+    settings: Settings, program: str | None = None, *, force: bool = False
+) -> list[tuple[str, bool]] | None:
     """Give up this agent's leases (every mapped programme, or one): for moving the
-    agent to another machine or state file. (programme, whether one was held)."""
+    agent to another machine or state file; ``force``: whoever holds them (the holder
+    is gone for good). (programme, whether one was removed); None: the site keeps no
+    leases."""
     programmes = load_programmes(settings.mapping_dir, program)
     client = MoodleClient.from_settings(settings)
     with RunLock(settings.state_path):
         state = State(settings.state_path)
         try:
-            if not offers_leases(SiteInfo.fetch(client).functions):
-                return []
-            released = []
-            for programme in programmes:
-                held = release_lease(client, programme.id, agent_holder(state))
-                state.set_meta(f"lease:{programme.id}", "0")
-                released.append((programme.id, held))
-            return released
+            store = lease_store(client, SiteInfo.fetch(client).functions, system_clock())
+            if store is None:
+                return None
+            holder = agent_holder(state)
+            return [
+                (p.id, fencing.release(store, state, p.id, holder, force=force)) for p in programmes
+            ]
         finally:
             state.close()
 

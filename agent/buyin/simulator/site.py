@@ -91,6 +91,8 @@ class SimulatedMoodle:
         self.grade_viewhidden = True
         #: the local_buyin plugin's sign-off requests (served once install_plugin() ran)
         self.plugin = PluginState()
+        #: user id -> their preferences (core_user_update_user_preferences)
+        self.preferences: dict[int, dict[str, str]] = {}
         self.inaccessible_courses: set[int] = set()
         self.faults = Faults()
         #: PHP's max_input_vars (Moodle 4.1+ requires at least 5000): fields past it are lost

@@ -25,11 +25,11 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_buyin';
-$plugin->version = 2026120300;
+$plugin->version = 2026120401;
 // Moodle 4.5 LTS (Build: 20241007) is the oldest release with everything used here:
 // \core_external\* classes, the \core_user\hook\extend_user_menu hook (new in 4.5).
 $plugin->requires = 2024100700;
 // Tested branches: 4.5 LTS up to 5.1.
 $plugin->supported = [405, 501];
 $plugin->maturity = MATURITY_BETA;
-$plugin->release = '0.3.0';
+$plugin->release = '0.4.0';

@@ -26,6 +26,9 @@
  * local_buyin_acquire_lease / local_buyin_release_lease.
  * 0.2.0 to 0.3.0 (2026120300): the table local_buyin_figures (the My results and My team
  * pages); nothing else changes, the sign-off requests and decisions stay as they are.
+ * 2026120401: the field token of local_buyin_lease (a fencing token per run: a copy or
+ * an old backup of an agent's state is refused); every lease row is kept, with an empty
+ * token (the next run of its holder sets one).
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -84,6 +87,16 @@ function xmldb_local_buyin_upgrade($oldversion): bool {
             $dbman->create_table($table);
         }
         upgrade_plugin_savepoint(true, 2026120300, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120401) {
+        // The fencing token of each lease (issue #25); existing rows keep everything.
+        $table = new xmldb_table('local_buyin_lease');
+        $field = new xmldb_field('token', XMLDB_TYPE_CHAR, '64', null, XMLDB_NOTNULL, null, '', 'timemodified');
+        if (!$dbman->field_exists($table, $field)) {
+            $dbman->add_field($table, $field);
+        }
+        upgrade_plugin_savepoint(true, 2026120401, 'local', 'buyin');
     }
     return true;
 }
