@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -424,3 +425,53 @@ def random_points(reference: dict[str, Run], count: int, seed: int) -> list[Kill
         calls = len(reference[variant].calls)
         points.append(KillPoint(variant, nth=rng.randint(1, calls - 1), delay=rng.uniform(0, 0.05)))
     return points
+
+
+#: the core path's lease: the agent's own preference (both functions in the service)
+PREFERENCE_FUNCTIONS = ("core_user_get_user_preferences", "core_user_update_user_preferences")
+
+
+#: the exits a copied state's sequence must give (see copied_state)
+COPIED_WANT = [0, 0, 3, 0, 0, 3]
+
+
+@dataclass
+class Copied:
+    """A state folder copied (``cp -a``) and run beside the original, over HTTP."""
+
+    variant: str
+    #: exits of: original, original, copy (refused), copy release-lease --force, copy,
+    #: original (refused)
+    codes: list[int]
+    diff: Difference
+    tracebacks: int
+
+    @property
+    def ok(self) -> bool:
+        return self.codes == COPIED_WANT and self.diff.same and not self.tracebacks
+
+
+def copied_state(variant: str, workdir: Path, now: int, want: Holding) -> Copied:
+    """The original syncs, its folder is copied, the original syncs again; the copy is
+    refused; the lease is moved to the copy by force; the original is refused in its
+    turn. On the core path the lease is the agent's preference."""
+    site = build_site(variant, now)
+    if variant == "core":
+        site.service_functions.update(PREFERENCE_FUNCTIONS)
+    original, copy = workdir / "a", workdir / "b"
+    original.mkdir(parents=True, exist_ok=True)
+    with Agent(site, workdir) as agent:
+        runs = [agent.sync(state="a/state.sqlite")]
+        shutil.copytree(original, copy)
+        runs.append(agent.sync(state="a/state.sqlite"))
+        runs.append(agent.sync(state="b/state.sqlite"))
+        runs.append(agent.sync(state="b/state.sqlite", command="release-lease --force"))
+        runs.append(agent.sync(state="b/state.sqlite"))
+        runs.append(agent.sync(state="a/state.sqlite"))
+        held = holding(site, agent.server.url)
+    return Copied(
+        variant,
+        [r.code for r in runs],
+        compare(held, want),
+        sum((r.err + r.out).count("Traceback") for r in runs),
+    )

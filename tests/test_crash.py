@@ -18,6 +18,7 @@ import pytest
 
 from buyin.simulator.faults import DROPPED
 from crash_harness import (
+    COPIED_WANT,
     SEND,
     VARIANTS,
     WRITES,
@@ -27,6 +28,7 @@ from crash_harness import (
     Run,
     build_site,
     compare,
+    copied_state,
     crash,
     holding,
     interrupt,
@@ -195,3 +197,13 @@ def test_a_write_moodle_acknowledged_but_dropped_is_redone_once_on_the_next_run(
     assert len(redone) == 1  # planned again once: one call
     diff = compare(held, reference[variant][0])
     assert diff.same, diff
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_copied_state_folder_over_http_is_refused_then_the_original_after_the_lease_moves(
+    variant: str, tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    copied = copied_state(variant, tmp_path, NOW, reference[variant][0])
+    assert copied.codes == COPIED_WANT
+    assert copied.tracebacks == 0
+    assert copied.diff.same, copied.diff  # no message sent twice, none lost

@@ -1,7 +1,7 @@
 """Crash campaign (not a test): kill `buyin sync` at many points and count what went wrong.
 
     python tools/crash_campaign.py [--random 100] [--targeted 30] [--seed 15]
-                                   [--signals 20] [--dropped] [--damage]
+                                   [--signals 20] [--dropped] [--damage] [--copies]
 
 The simulated site (core, and with local_buyin) is served over HTTP on loopback; each
 point kills the first sync with SIGKILL, either right after Moodle applied one kind of
@@ -15,7 +15,10 @@ and the totals: messages sent twice, lost, reworded, reruns not exiting 0, trace
 ``--dropped``: each write Moodle acknowledges but drops (enrolment, override,
 sign-off request) must be redone once by the next run. ``--damage``: every damage of
 every field of every state table (tests/damage_harness.py), on both paths: exit 74
-naming the record, or a clean run; never a traceback. Exit 0 when every count is 0.
+naming the record, or a clean run; never a traceback. ``--copies``: a state folder
+copied beside the original, on both paths (local_buyin's lease, the core path's
+preference): the copy is refused (exit 3) while the original holds the lease, the
+original after the lease moves; no message sent twice. Exit 0 when every count is 0.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from buyin.simulator.faults import DROPPED
 from crash_harness import (  # the harness lives beside the tests
+    COPIED_WANT,
     VARIANTS,
     Agent,
     Holding,
@@ -37,6 +41,7 @@ from crash_harness import (  # the harness lives beside the tests
     Run,
     build_site,
     compare,
+    copied_state,
     crash,
     holding,
     interrupt,
@@ -64,6 +69,7 @@ def main() -> int:
     parser.add_argument("--signals", type=int, default=0, help="SIGINT at random moments")
     parser.add_argument("--dropped", action="store_true", help="acknowledged, dropped writes")
     parser.add_argument("--damage", action="store_true", help="every state-field damage")
+    parser.add_argument("--copies", action="store_true", help="a copied state, both paths")
     args = parser.parse_args()
     now = int(time.time())
     with tempfile.TemporaryDirectory(prefix="buyin-crash-") as tmp:
@@ -114,6 +120,17 @@ def main() -> int:
                 ok = held is not None and compare(held, reference[variant][0]).same
                 print(f"dropped {variant} {write}: {'redone once' if ok else 'NOT redone'}")
                 failed = failed or not ok
+        if args.copies:
+            for variant in VARIANTS:
+                copied = copied_state(
+                    variant, work / f"copied-{variant}", now, reference[variant][0]
+                )
+                print(
+                    f"copied state {variant}: exits {copied.codes} (want {COPIED_WANT}); "
+                    f"{copied.diff}; tracebacks {copied.tracebacks}",
+                    flush=True,
+                )
+                failed = failed or not copied.ok
         if args.damage:
             for variant in VARIANTS:
                 tally = damage_campaign(variant, work / f"damage-{variant}", every=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import invalid
+from ..errors import WsError
 
 if TYPE_CHECKING:
     from ..site import SimulatedMoodle
@@ -29,8 +29,13 @@ EDITABLE = frozenset(
 
 def get_user_preferences(site: SimulatedMoodle, name: str = "", userid: int = 0) -> dict[str, Any]:
     userid = userid or site.state.agent_userid
-    if userid != site.state.agent_userid:
-        raise invalid("Invalid parameter value detected")  # someone else's: refused
+    if userid != site.state.agent_userid:  # someone else's: moodle/site:config (captured)
+        raise WsError(
+            "core\\exception\\required_capability_exception",
+            "nopermissions",
+            "Sorry, but you do not currently have permissions to do that "
+            "(Change site configuration).",
+        )
     held = site.preferences.setdefault(userid, {})
     if name:
         return {"preferences": [{"name": name, "value": held.get(name)}], "warnings": []}
