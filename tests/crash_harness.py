@@ -209,7 +209,9 @@ class Agent:
             return
         self._kill_on = None
         if delay > 0:
-            threading.Timer(delay, self._kill).start()
+            # a sleeping thread, not threading.Timer: a timed condition wait never wakes
+            # under libfaketime (CI's second run moves the clock with it)
+            threading.Thread(target=self._kill_after, args=(delay,), daemon=True).start()
         else:
             self._kill()
 
@@ -225,6 +227,10 @@ class Agent:
         if process.poll() is None:
             self.killed = True
             process.send_signal(signum)
+
+    def _kill_after(self, delay: float) -> None:
+        time.sleep(delay)
+        self._kill()
 
     def _kill(self) -> None:
         process = self._process
