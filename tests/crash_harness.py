@@ -175,6 +175,8 @@ class Agent:
         self.calls: list[str] = []
         #: (the functions to count, or all; how many more; then how long before the kill)
         self._kill_on: tuple[frozenset[str], int, float] | None = None
+        #: (calls left before the signal, the signal, then how long before it)
+        self._signal_on: tuple[int, int, float] | None = None
         self._process: subprocess.Popen[str] | None = None
         self.killed = False
         self.server = SiteServer(site, lifetime=lifetime, after_call=self._after_call)
@@ -199,6 +201,13 @@ class Agent:
 
     def _after_call(self, function: str) -> None:
         self.calls.append(function)
+        if self._signal_on is not None:
+            left, signum, delay = self._signal_on
+            if left > 1:
+                self._signal_on = (left - 1, signum, delay)
+            else:
+                self._signal_on = None
+                threading.Thread(target=self._signal_after, args=(signum, delay)).start()
         if self._kill_on is None:
             return
         functions, left, delay = self._kill_on
@@ -228,6 +237,13 @@ class Agent:
             self.killed = True
             process.send_signal(signum)
 
+    def _signal_after(self, signum: int, delay: float) -> None:
+        process = self._process
+        time.sleep(delay)
+        if process is not None and process.poll() is None:
+            self.killed = True
+            process.send_signal(signum)
+
     def _kill_after(self, delay: float) -> None:
         time.sleep(delay)
         self._kill()
@@ -246,13 +262,16 @@ class Agent:
         kill: KillPoint | None = None,
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
-        signal_at: tuple[int, float] | None = None,
+        signal_at: SignalPoint | None = None,
         command: str = "sync",
     ) -> Run:
-        """One `buyin sync` (killed where asked; or sent ``signal_at`` = (signal, seconds
-        after start-up)), waited for (bounded)."""
+        """One `buyin sync` (killed where asked; or sent a signal at ``signal_at``),
+        waited for (bounded)."""
         self.calls = []
         self.killed = False
+        self._signal_on = None
+        if signal_at is not None and signal_at.after_call:
+            self._signal_on = (signal_at.after_call, signal_at.signum, signal_at.delay)
         if kill is not None:
             functions = frozenset(WRITES[kill.write] if kill.write else ())
             self._kill_on = (functions, kill.nth, kill.delay)
@@ -275,8 +294,10 @@ class Agent:
             stderr=subprocess.PIPE,
             text=True,
         )
-        if signal_at is not None:
-            threading.Thread(target=self._signal_later, args=signal_at, daemon=True).start()
+        if signal_at is not None and not signal_at.after_call:
+            threading.Thread(
+                target=self._signal_later, args=(signal_at.signum, signal_at.delay), daemon=True
+            ).start()
         out, err = self._process.communicate(timeout=120)
         code = self._process.returncode
         self._process = None
@@ -298,14 +319,19 @@ def handlers_in_place(pid: int) -> bool:
 
 @dataclass(frozen=True)
 class SignalPoint:
-    """A signal ``delay`` seconds after the agent's start-up (0: at once)."""
+    """A signal ``delay`` seconds after Moodle answered the agent's ``after_call``-th
+    call (0: after the agent's first line ran: during its start-up)."""
 
     variant: str
     signum: int
+    after_call: int
     delay: float
 
     def __str__(self) -> str:
-        return f"{self.variant}: {signal.Signals(self.signum).name} at {self.delay * 1000:.0f} ms"
+        when = f"after call #{self.after_call}" if self.after_call else "after start-up"
+        return (
+            f"{self.variant}: {signal.Signals(self.signum).name} {self.delay * 1000:.0f} ms {when}"
+        )
 
 
 @dataclass
@@ -334,25 +360,30 @@ class Signalled:
 def signal_points(
     reference: dict[str, Run], count: int, seed: int, signum: int = signal.SIGINT
 ) -> list[SignalPoint]:
-    """``count`` moments drawn uniformly over each variant's uninterrupted run, from the
-    agent's start-up (its first line) to its last tenth (Python's own start-up, before
-    the agent's first line, is part of the run's seconds, and a loaded machine varies)."""
+    """``count`` moments drawn over each variant's uninterrupted run: one in four during
+    start-up (0 to 200 ms from the agent's first line: imports, configuration, the state,
+    the first call), the others after a call drawn uniformly from its calls, 0 to 50 ms
+    later (between calls, or in the next one; at once after its last call). Counted in
+    calls, not seconds: a loaded machine's pace does not move a moment past the run."""
     rng = random.Random(seed)
-    return [
-        SignalPoint(
-            VARIANTS[i % len(VARIANTS)],
-            signum,
-            rng.uniform(0, 0.7 * reference[VARIANTS[i % len(VARIANTS)]].seconds),
-        )
-        for i in range(count)
-    ]
+    points = []
+    for i in range(count):
+        variant = VARIANTS[i % len(VARIANTS)]
+        calls = len(reference[variant].calls)
+        if i % 4 == 0:
+            points.append(SignalPoint(variant, signum, 0, rng.uniform(0, 0.2)))
+            continue
+        after = rng.randint(1, calls)
+        delay = 0.0 if after == calls else rng.uniform(0, 0.05)
+        points.append(SignalPoint(variant, signum, after, delay))
+    return points
 
 
 def interrupt(point: SignalPoint, workdir: Path, now: int, want: Holding) -> Signalled:
     """Signal the first sync at ``point``, sync again, compare with ``want``."""
     site = build_site(point.variant, now)
     with Agent(site, workdir) as agent:
-        first = agent.sync(signal_at=(point.signum, point.delay))
+        first = agent.sync(signal_at=point)
         delivered = agent.killed
         rerun = agent.sync()
         held = holding(site, agent.server.url)

@@ -172,6 +172,7 @@ def run_damages(
     workdir: Path,
     buyin: Command,
     writes: Callable[[], int],
+    fresh: Callable[[], None] = lambda: None,
 ) -> Tally:
     """Each case on a copy of ``reference``: `sync` then `status`. A failure is a
     traceback, an exit other than 0, 74 and 78 (a cached id Moodle no longer knows:
@@ -186,6 +187,7 @@ def run_damages(
         if not apply(state, case):
             tally.refused_by_sqlite += 1
             continue
+        fresh()  # each case is a state of its own: its lease starts afresh
         before = writes()
         for command in ("sync", "status"):
             code, output, exception = buyin(state, command)
@@ -256,6 +258,13 @@ def damage_campaign(variant: str, workdir: Path, *, every: bool) -> Tally:
             found = cases(reference)
             if not every:
                 found = one_per_field(found)
-            return run_damages(reference, found, workdir, run, lambda: len(site.write_calls()))
+            return run_damages(
+                reference,
+                found,
+                workdir,
+                run,
+                lambda: len(site.write_calls()),
+                site.plugin.leases.clear,
+            )
     finally:
         sync_module.system_clock = kept_clock

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import sqlite3
 import types
@@ -110,85 +111,153 @@ def _hints(cls: type) -> dict[str, Any]:
 def conform(value: Any, hint: Any, path: str) -> None:
     """Raise :class:`Mismatch` where ``value`` (decoded from JSON or a model object) is
     not of type ``hint``: scalars, unions, enums, lists/tuples/sets, mappings, the
-    model's dataclasses (an object or an instance) and typed dicts, field by field."""
+    model's dataclasses (an object or an instance) and typed dicts, field by field.
+    A JSON object's keys stand for integer keys where the type has them."""
+    try:
+        checker(hint)(value)
+    except Mismatch as exc:
+        raise Mismatch(path + exc.path, exc.expected, exc.found) from None
+
+
+#: a compiled check: returns when the value fits, else raises Mismatch with the path
+#: inside the value ("" for the value itself, ".key", "[0]")
+Checker = Callable[[Any], None]
+
+
+def _inside(check: Checker, value: Any, step: str) -> None:
+    try:
+        check(value)
+    except Mismatch as exc:
+        raise Mismatch(step + exc.path, exc.expected, exc.found) from None
+
+
+def _scalar(types_: tuple[type, ...], expected: str) -> Checker:
+    def check(value: Any) -> None:
+        if type(value) not in types_:
+            raise Mismatch("", expected, value)
+
+    return check
+
+
+def _any(_value: Any) -> None:
+    return None
+
+
+@functools.cache
+def checker(hint: Any) -> Checker:
+    """The check of ``hint``, built once per type (the state holds many records)."""
     if hint is Any or hint is object:
-        return
+        return _any
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
+    if hint is type(None) or hint is None:
+        return _scalar((type(None),), "null")
+    if hint is bool:
+        return _scalar((bool,), "true or false")
+    if hint is int:
+        return _scalar((int,), "an integer")
+    if hint is float:
+        return _scalar((int, float), "a number")
+    if hint is str:
+        return _scalar((str,), "a text")
     if origin in (typing.Union, types.UnionType):
-        errors: list[Mismatch] = []
-        for arg in args:
+        return _union(hint, args)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _fields(hint, dataclass_=True)
+    if typing.is_typeddict(hint):
+        return _fields(hint, dataclass_=False)
+    if origin in (list, tuple, set, frozenset, Sequence, typing.AbstractSet):
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return _fixed(tuple(checker(a) for a in args))
+        return _items(checker(args[0]) if args else _any)
+    if origin in (dict, Mapping) or hint in (dict, Mapping):
+        key_hint, value_hint = args if args else (Any, Any)
+        return _mapping(key_hint is int, checker(key_hint), checker(value_hint))
+    if isinstance(hint, type):
+        expected = type_name(hint)
+
+        def instance(value: Any) -> None:
+            if not isinstance(value, hint):
+                raise Mismatch("", expected, value)
+
+        return instance
+    return _any
+
+
+def _union(hint: Any, args: tuple[Any, ...]) -> Checker:
+    nullable = type(None) in args
+    options = [checker(a) for a in args if a is not type(None)]
+    expected = type_name(hint)
+
+    def check(value: Any) -> None:
+        if value is None and nullable:
+            return
+        deepest: Mismatch | None = None
+        for option in options:
             try:
-                conform(value, arg, path)
+                option(value)
                 return
             except Mismatch as exc:
-                errors.append(exc)
-        deepest = max(errors, key=lambda e: len(e.path))
-        if deepest.path != path:  # the value has the right shape, one of its fields not
+                if deepest is None or len(exc.path) > len(deepest.path):
+                    deepest = exc
+        if deepest is not None and deepest.path:  # the right shape, one of its fields not
             raise deepest
-        raise Mismatch(path, type_name(hint), value)
-    if hint is type(None) or hint is None:
-        if value is not None:
-            raise Mismatch(path, "null", value)
-        return
-    if isinstance(hint, type) and issubclass(hint, Enum):
+        raise Mismatch("", expected, value)
+
+    return check
+
+
+def _enum(enum: type[Enum]) -> Checker:
+    values = frozenset(m.value for m in enum)
+    expected = type_name(enum)
+
+    def check(value: Any) -> None:
         try:
-            hint(value)
-        except ValueError:
-            raise Mismatch(path, type_name(hint), value) from None
-        return
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise Mismatch(path, "true or false", value)
-        return
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise Mismatch(path, "an integer", value)
-        return
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise Mismatch(path, "a number", value)
-        return
-    if hint is str:
-        if not isinstance(value, str):
-            raise Mismatch(path, "a text", value)
-        return
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        _conform_fields(value, hint, path, dataclass_=True)
-        return
-    if typing.is_typeddict(hint):
-        _conform_fields(value, hint, path, dataclass_=False)
-        return
-    if origin in (list, tuple, set, frozenset, Sequence, typing.AbstractSet):
-        if isinstance(value, str | bytes | Mapping) or not isinstance(
-            value, list | tuple | set | frozenset
-        ):
-            raise Mismatch(path, "a list", value)
-        if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(value) != len(args):
-                raise Mismatch(path, f"a list of {len(args)}", value)
-            for i, (item, arg) in enumerate(zip(value, args, strict=True)):
-                conform(item, arg, f"{path}[{i}]")
-            return
-        item_hint = args[0] if args else Any
-        for i, item in enumerate(value):
-            conform(item, item_hint, f"{path}[{i}]")
-        return
-    if origin in (dict, Mapping) or hint in (dict, Mapping):
+            fits = value in values
+        except TypeError:  # unhashable
+            fits = False
+        if not fits:
+            raise Mismatch("", expected, value)
+
+    return check
+
+
+def _items(item: Checker) -> Checker:
+    def check(value: Any) -> None:
+        if type(value) not in (list, tuple, set, frozenset):
+            raise Mismatch("", "a list", value)
+        for i, each in enumerate(value):
+            _inside(item, each, f"[{i}]")
+
+    return check
+
+
+def _fixed(items: tuple[Checker, ...]) -> Checker:
+    def check(value: Any) -> None:
+        if type(value) not in (list, tuple) or len(value) != len(items):
+            raise Mismatch("", f"a list of {len(items)}", value)
+        for i, (each, item) in enumerate(zip(value, items, strict=True)):
+            _inside(item, each, f"[{i}]")
+
+    return check
+
+
+def _mapping(int_keys: bool, key: Checker, item: Checker) -> Checker:
+    def check(value: Any) -> None:
         if not isinstance(value, Mapping):
-            raise Mismatch(path, "an object", value)
-        key_hint, value_hint = args if args else (Any, Any)
+            raise Mismatch("", "an object", value)
         for k, v in value.items():
-            conform(_json_key(k, key_hint), key_hint, f"{path}.{k}")
-            conform(v, value_hint, f"{path}.{k}")
-        return
-    if isinstance(hint, type) and not isinstance(value, hint):
-        raise Mismatch(path, type_name(hint), value)
+            _inside(key, _json_key(k) if int_keys else k, f".{k}")
+            _inside(item, v, f".{k}")
+
+    return check
 
 
-def _json_key(key: Any, hint: Any) -> Any:
+def _json_key(key: Any) -> Any:
     """A JSON object's key as the model's mapping has it (JSON keys are texts)."""
-    if hint is int and isinstance(key, str):
+    if isinstance(key, str):
         try:
             return int(key)
         except ValueError:
@@ -196,14 +265,8 @@ def _json_key(key: Any, hint: Any) -> Any:
     return key
 
 
-def _conform_fields(value: Any, cls: Any, path: str, *, dataclass_: bool) -> None:
+def _fields(cls: Any, *, dataclass_: bool) -> Checker:
     hints = _hints(cls)
-    if dataclass_ and isinstance(value, cls):
-        for name, hint in hints.items():
-            conform(getattr(value, name), hint, f"{path}.{name}")
-        return
-    if not isinstance(value, Mapping):
-        raise Mismatch(path, type_name(cls), value)
     if dataclass_:
         required = {
             f.name
@@ -212,11 +275,31 @@ def _conform_fields(value: Any, cls: Any, path: str, *, dataclass_: bool) -> Non
         }
     else:
         required = set(cls.__required_keys__)
-    for name in sorted(required - set(value)):
-        raise Mismatch(f"{path}.{name}", type_name(hints[name]) + " (missing)", None)
-    for name, hint in hints.items():
-        if name in value:
-            conform(value[name], hint, f"{path}.{name}")
+    expected = type_name(cls)
+    missing = {name: type_name(hints[name]) + " (missing)" for name in required}
+    # compiled lazily: a type may refer to itself (a merged message's parts)
+    compiled: dict[str, Checker] = {}
+
+    def field_check(name: str) -> Checker:
+        if name not in compiled:
+            compiled[name] = checker(hints[name])
+        return compiled[name]
+
+    def check(value: Any) -> None:
+        if dataclass_ and isinstance(value, cls):
+            for name in hints:
+                _inside(field_check(name), getattr(value, name), f".{name}")
+            return
+        if not isinstance(value, Mapping):
+            raise Mismatch("", expected, value)
+        for name in sorted(required):
+            if name not in value:
+                raise Mismatch(f".{name}", missing[name], None)
+        for name in hints:
+            if name in value:
+                _inside(field_check(name), value[name], f".{name}")
+
+    return check
 
 
 def decoded_as(decode: Callable[[Any], Any], hint: Any) -> Callable[[Any, str], None]:
@@ -521,21 +604,73 @@ def row_damage(table: Table, row: Mapping[str, Any]) -> Damage | None:
     return None
 
 
-def damaged_records(db: Database) -> Iterator[Damage]:
-    """Every record of the state that does not fit, table by table."""
+#: rows are checked in chunks of rowids; a chunk whose content is unchanged since it was
+#: last found fitting is not decoded again (meta CHECKED: each chunk's digest)
+CHUNK = 1000
+CHECKED = "records_checked"
+
+
+def _digests(db: Database) -> dict[str, str]:
+    stored = (
+        db.row("SELECT value FROM meta WHERE key=?", (CHECKED,)) if "meta" in db.tables() else None
+    )
+    try:
+        value = json.loads(str(stored["value"])) if stored is not None else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def damaged_records(
+    db: Database,
+    *,
+    known: Mapping[str, str] | None = None,
+    digests: dict[str, str] | None = None,
+) -> Iterator[Damage]:
+    """Every record of the state that does not fit, table by table; a chunk of rows
+    whose digest is in ``known`` (found fitting before, unchanged since) is skipped.
+    ``digests`` receives every chunk's digest (meta's excepted: it holds them)."""
     present = db.tables()
+    known = known or {}
     for table in TABLES:
         if table.name not in present:
             continue
-        with db.connection() as conn:
-            cursor = conn.execute(f"SELECT * FROM {table.name}")
-            rows = cursor.fetchmany(500)
-            while rows:
-                for row in rows:
-                    damage = row_damage(table, dict(zip(row.keys(), tuple(row), strict=True)))
-                    if damage is not None:
-                        yield damage
-                rows = cursor.fetchmany(500)
+        for chunk, rows in _chunks(db, table.name):
+            if digests is not None and table.name != "meta":
+                digests[chunk.name] = chunk.digest
+            if known.get(chunk.name) == chunk.digest:
+                continue
+            for row in rows:
+                damage = row_damage(table, row)
+                if damage is not None:
+                    yield damage
+
+
+@dataclass(frozen=True)
+class Chunk:
+    name: str
+    digest: str
+
+
+def _chunks(db: Database, table: str) -> Iterator[tuple[Chunk, list[dict[str, Any]]]]:
+    """The table's rows by chunk of rowids, each chunk with its content's digest."""
+    with db.connection() as conn:
+        cursor = conn.execute(f"SELECT rowid AS _rowid_, * FROM {table} ORDER BY rowid")
+        names = [d[0] for d in cursor.description][1:]
+        current: int | None = None
+        rows: list[dict[str, Any]] = []
+        digest = hashlib.blake2b(digest_size=16)
+        for raw in cursor:
+            index = int(raw[0]) // CHUNK
+            if current is not None and index != current:
+                yield Chunk(f"{table}:{current}", digest.hexdigest()), rows
+                rows, digest = [], hashlib.blake2b(digest_size=16)
+            current = index
+            values = tuple(raw)
+            digest.update(repr(values).encode("utf-8", "surrogatepass"))
+            rows.append(dict(zip(names, values[1:], strict=True)))
+        if current is not None:
+            yield Chunk(f"{table}:{current}", digest.hexdigest()), rows
 
 
 def what_to_do(db: Database, damage: Damage) -> str:
@@ -567,7 +702,21 @@ def what_to_do(db: Database, damage: Damage) -> str:
 
 def check_records(db: Database) -> None:
     """Raise a :class:`~buyin.errors.StateError` (exit 74) naming the first damaged
-    record, with what to do; nothing when every record fits."""
-    damage = next(damaged_records(db), None)
+    record, with what to do; nothing when every record fits. Chunks of rows unchanged
+    since they were last found fitting are not decoded again (their digests are kept
+    in the state: a large history costs a hash, not a decoding, per run)."""
+    known = _digests(db)
+    digests: dict[str, str] = {}
+    damage = next(damaged_records(db, known=known, digests=digests), None)
     if damage is not None:
         raise StateError(str(db.path), str(damage), hint=what_to_do(db, damage))
+    if digests != known:
+        try:
+            with db.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (CHECKED, json.dumps(digests, sort_keys=True)),
+                )
+        except StateError:  # a read-only state: checked in full again next time
+            return
