@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from buyin import fencing
+from buyin import fencing, verify
 from buyin.config import Settings
 from buyin.errors import (
     EXIT_ACTIONS_FAILED,
@@ -31,7 +31,7 @@ from buyin.mapping import Programme, load_programmes
 from buyin.model.actions import Action, FiguresParams, Kind
 from buyin.model.clock import HOUR, day_of
 from buyin.model.history import HistoryPoint
-from buyin.model.ledger import CachedLearner, LedgerEntry, ScheduleStatus, Status
+from buyin.model.ledger import CachedLearner, ScheduleStatus, Status
 from buyin.model.names import Names
 from buyin.model.snapshot import Directory, LearnerData, Snapshot
 from buyin.moodle.client import CallMetrics, MoodleClient
@@ -52,7 +52,6 @@ from buyin.rules import (
 from buyin.rules.noops import silent_noops
 from buyin.state import RunLock, State
 from buyin.state.holder import RunHolder
-from buyin.verify import Unverified, describe, dropped, to_verify
 
 log = logging.getLogger("buyin.sync")
 
@@ -265,8 +264,7 @@ class Syncer:
         cache = self.state.cached_learners(programme.id)
         kept = self.state.programme(programme.id)
         # the last run's acknowledged writes, read back with everything else (buyin.verify)
-        verified_at = self.state.get_meta(f"verified:{programme.id}")
-        unverified = to_verify(ledger, None if verified_at is None else int(verified_at))
+        unverified = verify.unverified(self.state, ledger, programme.id)
         last = kept.reconciled_at
         reconcile = (
             self.window is not None
@@ -314,7 +312,7 @@ class Syncer:
                 ),
             )
             snapshot = pulled.snapshot
-            gone = [] if dry_run else self._dropped(unverified, snapshot, now)
+            gone = [] if dry_run else verify.settle(self.state, unverified, snapshot, now)
             if gone:
                 ledger = self.state.ledger(programme.id)
             history = History(
@@ -340,7 +338,7 @@ class Syncer:
             outcome.error = exc
             return outcome
         outcome.undecided = result.undecided
-        outcome.warnings = silent_noops(snapshot) + describe(gone)
+        outcome.warnings = silent_noops(snapshot) + verify.describe(gone)
         outcome.held = result.held
         outcome.first = kept.mapped_at is None
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}
@@ -364,21 +362,6 @@ class Syncer:
         if site.saves_figures and outcome.pushed.stopped_by is None:
             pusher.push(self._figures_plan(snapshot))
         return outcome
-
-    def _dropped(self, unverified: Unverified, snapshot: Snapshot, now: int) -> list[LedgerEntry]:
-        """The acknowledged writes Moodle does not hold: failed in the ledger, so they
-        are planned again (once: the next run checks them again)."""
-        gone = dropped(unverified, snapshot)
-        for entry in gone:
-            self.state.mark(
-                entry.key,
-                Status.FAILED,
-                now,
-                error="Moodle acknowledged it but did not keep it",
-                attempted=False,
-            )
-        self.state.set_meta(f"verified:{snapshot.programme.id}", str(now))
-        return gone
 
     def _figures_plan(self, snapshot: Snapshot) -> Plan:
         """What local_buyin's My team and My results pages show, from the history just

@@ -20,6 +20,10 @@ from buyin.model.actions import Action, Kind, params_from_json
 from buyin.model.clock import day_of
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
+from buyin.state import State
+
+#: meta: when the programme's acknowledged writes were last checked (a run's time)
+VERIFIED_AT = "verified:{}"
 
 #: the writes whose effect a run can read back (messages are read back by the push)
 CHECKED = frozenset({Kind.ENROL, Kind.OVERRIDE, Kind.SIGNOFF_REQUEST})
@@ -40,6 +44,29 @@ class Unverified:
     def enrolled(self) -> frozenset[int]:
         """Users whose refresher enrolment is read again this run."""
         return frozenset(e.userid for e in self.entries if e.kind == Kind.ENROL)
+
+
+def unverified(state: State, ledger: Ledger, program: str) -> Unverified:
+    """The writes to check this run: applied since the programme's last check."""
+    verified_at = state.get_meta(VERIFIED_AT.format(program))
+    return to_verify(ledger, None if verified_at is None else int(verified_at))
+
+
+def settle(state: State, writes: Unverified, snapshot: Snapshot, now: int) -> list[LedgerEntry]:
+    """Check ``writes`` against the snapshot: those Moodle does not hold are failed in
+    the ledger (so the planner plans them again, once: the next run checks them
+    again), and returned for the run's report."""
+    gone = dropped(writes, snapshot)
+    for entry in gone:
+        state.mark(
+            entry.key,
+            Status.FAILED,
+            now,
+            error="Moodle acknowledged it but did not keep it",
+            attempted=False,
+        )
+    state.set_meta(VERIFIED_AT.format(snapshot.programme.id), str(now))
+    return gone
 
 
 def to_verify(ledger: Ledger, since: int | None) -> Unverified:
