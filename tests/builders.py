@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from buyin.model.actions import Kind
+from buyin.model.actions import Kind, MessageParams
 from buyin.model.clock import DAY, HOUR, day_of, parse_day
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.programme import (
@@ -366,3 +366,20 @@ def digest_entry(
         },
         at=at,
     )
+
+
+def messages(
+    result: Any, *, only_messages: bool = False, to_subject: bool = False
+) -> list[tuple[str, int]]:
+    """The messages a rule's result asks for, as (key, recipient). ``only_messages``:
+    the rule asks for nothing else; ``to_subject``: each goes to the learner it is about."""
+    out = []
+    for action in result.actions:
+        if only_messages:
+            assert action.kind == Kind.MESSAGE
+        if action.kind == Kind.MESSAGE:
+            assert isinstance(action.params, MessageParams)
+            if to_subject:
+                assert action.userid == action.params.touserid
+            out.append((action.key, action.params.touserid))
+    return out

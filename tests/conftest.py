@@ -31,6 +31,15 @@ def no_wall_clock(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
     monkeypatch.setattr("buyin.sync.system_clock", clock)
 
 
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """No test sleeps: the client's default wait between retries is recorded instead
+    (the waits asked for, in order; a client given its own ``sleep`` uses that)."""
+    waits: list[float] = []
+    monkeypatch.setattr("buyin.moodle.client._sleep", waits.append)
+    return waits
+
+
 @pytest.fixture
 def site(clock: Clock) -> Iterator[SimulatedMoodle]:
     sim = SimulatedMoodle(generate_scenario(), clock=clock)

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import responses
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from buyin.cli import main
 from buyin.config import Settings
 from buyin.simulator import SimulatedMoodle
 from buyin.state import RunLock
-
-
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-    monkeypatch.setattr("buyin.moodle.client._sleep", waits.append)
-    return waits
-
-
-def invoke(settings: Settings, *args: str, token: str | None = None) -> Result:
-    env = {
-        "BUYIN_URL": settings.url,
-        "BUYIN_TOKEN": token if token is not None else settings.token.reveal(),
-        "BUYIN_RETRIES": "3",
-    }
-    return CliRunner().invoke(
-        main,
-        ["--state", str(settings.state_path), "--mappings", str(settings.mapping_dir), *args],
-        env=env,
-        catch_exceptions=False,
-    )
+from support import invoke
 
 
 def test_doctor_passes_on_the_scenario_site(site: SimulatedMoodle, settings: Settings) -> None:

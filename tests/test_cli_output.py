@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from click.testing import Result
 
 from buyin.config import Settings
@@ -14,11 +13,6 @@ from buyin.simulator import SimulatedMoodle
 from test_cli import invoke
 
 OVERRIDE = "core_completion_override_activity_completion_status"
-
-
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
 
 
 def lines(text: str) -> list[str]:

@@ -12,11 +12,6 @@ from buyin.simulator import SimulatedMoodle
 from test_cli import invoke
 
 
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
-
-
 def team_groups_on(settings: Settings) -> None:
     path = settings.mapping_dir / "cc101.toml"
     text = path.read_text(encoding="utf-8")

@@ -42,8 +42,7 @@ def fuzz(examples: int) -> settings:
 
 
 @pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
+def in_tmp_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # relative state paths land here, not in the repository
 
 

@@ -28,11 +28,6 @@ EXAMPLE_SLOTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
-
-
 def init(settings: Settings, *args: str) -> Result:
     return CliRunner().invoke(
         main,

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from buyin.cli import main
 from buyin.config import Settings
 from buyin.model.clock import DAY
 from buyin.model.history import HistoryPoint
@@ -30,7 +28,7 @@ from buyin.report.programme import programme_report
 from buyin.report.stats import newcombe_interval, t_quantile, welch_interval, wilson_interval
 from buyin.simulator import SimulatedMoodle
 from buyin.state import State
-from support import load_scenario, set_mapping
+from support import invoke, load_scenario, set_mapping
 
 #: HTML charts need the optional `report` extra (pygal); CSV and JSON never do
 HAS_PYGAL = importlib.util.find_spec("pygal") is not None
@@ -98,15 +96,6 @@ def add_insights(mapping_dir: Path, text: str) -> None:
     path.write_text(path.read_text() + "\n[insights]\n" + text + "\n")
 
 
-def cli(settings: Settings, *args: str) -> Any:
-    return CliRunner().invoke(
-        main,
-        ["--state", str(settings.state_path), "--mappings", str(settings.mapping_dir), *args],
-        env={"BUYIN_URL": settings.url, "BUYIN_TOKEN": settings.token.reveal()},
-        catch_exceptions=False,
-    )
-
-
 # -- the programme report on the default scenario ------------------------------------
 
 
@@ -117,7 +106,7 @@ def test_programme_report_matches_the_fixture(
     learners = fixture_learners()
     expected = scenario["expected_summary"]
     assert run_sync().exit_code == 0
-    result = cli(settings, "report", "program", "cc101", "--format", "json")
+    result = invoke(settings, "report", "program", "cc101", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
 
@@ -179,7 +168,7 @@ def test_programme_report_matches_the_fixture(
     assert data["champions"] is None  # not opted in: nobody is named
     names = [f"{lr['firstname']} {lr['lastname']}" for lr in learners.values()]
     names += ["Dana Whitfield", "Omar Haddad", "Priya Natarajan", "Lukas Becker"]
-    html_out = cli(settings, "report", "program", "cc101").output
+    html_out = invoke(settings, "report", "program", "cc101").output
     for name in names:
         assert name not in result.output and name not in html_out
     assert "Customer Conversations: programme report" in html_out or not HAS_PYGAL
@@ -189,7 +178,7 @@ def test_learners_csv_has_one_row_per_learner(
     site: SimulatedMoodle, run_sync: Any, settings: Settings
 ) -> None:
     run_sync()
-    out = cli(settings, "report", "program", "cc101", "--format", "csv")
+    out = invoke(settings, "report", "program", "cc101", "--format", "csv")
     assert out.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(out.output)))
     learners = fixture_learners()
@@ -202,7 +191,9 @@ def test_learners_csv_has_one_row_per_learner(
     assert by_name["learner08"]["status"] == "awaiting sign-off"
     assert by_name["learner22"]["status"] == "not started"
     assert float(by_name["learner07"]["precheck:Closing"]) == 1.0
-    summary = cli(settings, "report", "program", "cc101", "--format", "csv", "--table", "summary")
+    summary = invoke(
+        settings, "report", "program", "cc101", "--format", "csv", "--table", "summary"
+    )
     figures = {(r["figure"], r["topic"]): r for r in csv.DictReader(io.StringIO(summary.output))}
     assert figures[("enrolled", "")]["value"] == "24"
     assert figures[("hours_saved", "")]["value"] == "2.75"
@@ -213,7 +204,7 @@ def test_champions_are_named_only_when_opted_in(
 ) -> None:
     add_insights(mapping_dir, "champions = true")
     run_sync()
-    data = json.loads(cli(settings, "report", "program", "cc101", "--format", "json").output)
+    data = json.loads(invoke(settings, "report", "program", "cc101", "--format", "json").output)
     fastest = data["champions"]["fastest_signoffs"]
     learners = fixture_learners()
     # mgr1 signed learner01, mgr2 signed learner07: ordered by latency
@@ -227,7 +218,7 @@ def test_champions_are_named_only_when_opted_in(
     assert [c["name"] for c in fastest] == [names[m] for m in order]
     assert [c["value"] for c in fastest] == [pytest.approx(latency[m], abs=0.01) for m in order]
     assert data["champions"]["improvements"] == []  # no post-assessment yet
-    html_out = cli(settings, "report", "program", "cc101").output
+    html_out = invoke(settings, "report", "program", "cc101").output
     if HAS_PYGAL:
         assert "Champions" in html_out and "Dana Whitfield" in html_out
 
@@ -288,7 +279,7 @@ def test_pilot_against_baseline_recovers_a_known_effect(settings: Settings) -> N
     for at, points in by_at.items():
         state.add_history(state.start_run("sync", at), "cc101", points, at)
     state.close()
-    out = cli(
+    out = invoke(
         settings,
         "report",
         "program",
@@ -312,7 +303,7 @@ def test_pilot_against_baseline_recovers_a_known_effect(settings: Settings) -> N
     assert done["low"] < COMPLETION_PILOT - COMPLETION_BASELINE < done["high"]
     assert done["low"] > 0 and done["method"].startswith("Newcombe")
     # the same cohorts by first-seen window
-    by_window = cli(
+    by_window = invoke(
         settings,
         "report",
         "program",
@@ -325,7 +316,7 @@ def test_pilot_against_baseline_recovers_a_known_effect(settings: Settings) -> N
         "enrolled:2026-01-01..2026-01-31",
     )
     assert json.loads(by_window.output)["comparison"]["n_pilot"] == N_PILOT
-    html_out = cli(
+    html_out = invoke(
         settings,
         "report",
         "program",
@@ -348,7 +339,7 @@ def test_cohort_selection_reads_moodle_cohorts(
     site: SimulatedMoodle, run_sync: Any, settings: Settings
 ) -> None:
     run_sync()
-    out = cli(
+    out = invoke(
         settings, "report", "program", "cc101", "--format", "json",
         "--pilot", "cohort:1", "--baseline", "cohort:2",
     )  # fmt: skip
@@ -369,9 +360,9 @@ def test_bad_selections_are_usage_errors(settings: Settings) -> None:
     state = State(settings.state_path)
     state.add_history(state.start_run("sync", 1000), "cc101", {1: {"enrolled": True}}, 1000)
     state.close()
-    out = cli(settings, "report", "program", "cc101", "--pilot", "group:A")
+    out = invoke(settings, "report", "program", "cc101", "--pilot", "group:A")
     assert out.exit_code == 2 and "--pilot and --baseline go together" in out.output
-    out = cli(settings, "report", "program", "cc101", "--pilot", "x", "--baseline", "group:B")
+    out = invoke(settings, "report", "program", "cc101", "--pilot", "x", "--baseline", "group:B")
     assert out.exit_code == 2
 
 
@@ -454,8 +445,8 @@ def test_team_report_lists_direct_reports_pending_and_stuck(
     run_sync()
     clock.advance(days=1)
     run_sync()
-    by_name = cli(settings, "report", "team", "mgr2", "--format", "json")
-    by_id = cli(settings, "report", "team", str(MGR["mgr2"]), "--format", "json")
+    by_name = invoke(settings, "report", "team", "mgr2", "--format", "json")
+    by_id = invoke(settings, "report", "team", str(MGR["mgr2"]), "--format", "json")
     assert by_name.exit_code == 0, by_name.output
     data = json.loads(by_name.output)
     assert data == json.loads(by_id.output)
@@ -491,15 +482,15 @@ def test_team_report_lists_direct_reports_pending_and_stuck(
     member = next(m for m in prog["members"] if m["figures"]["username"] == "learner07")
     assert len(member["scores"]) == 1
     assert member["scores"][0]["precheck"] == {t: 1.0 for t in TOPICS}
-    html_out = cli(settings, "report", "team", "mgr2").output
+    html_out = invoke(settings, "report", "team", "mgr2").output
     assert 'data-chart="team-cc101"' in html_out or not HAS_PYGAL
     rows = list(
         csv.DictReader(
-            io.StringIO(cli(settings, "report", "team", "mgr2", "--format", "csv").output)
+            io.StringIO(invoke(settings, "report", "team", "mgr2", "--format", "csv").output)
         )
     )
     assert len(rows) == 6
-    assert cli(settings, "report", "team", "nobody").exit_code == 2
+    assert invoke(settings, "report", "team", "nobody").exit_code == 2
 
 
 # -- the messages ----------------------------------------------------------------------
@@ -637,7 +628,7 @@ def test_html_without_pygal_says_what_to_install(
 ) -> None:
     run_sync()
     monkeypatch.setitem(sys.modules, "pygal", None)  # as if the extra were not installed
-    out = cli(settings, "report", "program", "cc101")
+    out = invoke(settings, "report", "program", "cc101")
     assert out.exit_code == 78
     assert "moodle-buyin[report]" in out.output
-    assert cli(settings, "report", "program", "cc101", "--format", "json").exit_code == 0
+    assert invoke(settings, "report", "program", "cc101", "--format", "json").exit_code == 0

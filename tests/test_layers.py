@@ -71,3 +71,15 @@ def test_the_layer_contract_fails_on_a_reversed_import(tmp_path: Path) -> None:
     )
     assert run.returncode != 0
     assert "buyin.rules is not allowed to import buyin.push" in run.stdout
+
+
+def test_every_module_of_the_package_is_in_the_layer_contract() -> None:
+    import tomllib
+
+    import buyin
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in contracts["contracts"] if c["type"] == "layers"]
+    named = {name.strip() for layer in layers for name in layer.split("|")}
+    modules = {f"buyin.{m.name}" for m in pkgutil.iter_modules(buyin.__path__)}
+    assert modules - named == set(), "modules outside the import contract"

@@ -8,22 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from buyin.cli import main
 from buyin.config import Settings
 from buyin.simulator import SimulatedMoodle
-from support import set_mapping
+from support import invoke, set_mapping
 
 CC101, SIGNOFF_ROLE, STUDENT, QUIZ = 2, 10, 5, 9
-
-
-def cli(settings: Settings, site: SimulatedMoodle, *args: str) -> Result:
-    return CliRunner().invoke(
-        main,
-        ["--state", str(settings.state_path), "--mappings", str(settings.mapping_dir), *args],
-        env={"BUYIN_URL": site.url, "BUYIN_TOKEN": site.token, "BUYIN_RETRIES": "1"},
-    )
 
 
 def warnings(result: Result) -> list[str]:
@@ -67,20 +58,20 @@ def test_a_silent_noop_is_a_warning_in_the_summary_and_in_status(
     said: str,
 ) -> None:
     setup(site, settings.mapping_dir)
-    synced = cli(settings, site, "sync")
+    synced = invoke(settings, "sync")
     assert synced.exit_code == 0, synced.output
     [warning] = warnings(synced)
     assert warning.startswith(f"warning: {said}")
-    status = cli(settings, site, "status")
+    status = invoke(settings, "status")
     assert warnings(status) == [warning]
     assert "warnings" not in status.output.replace("warning:", "")
 
 
 def test_a_site_as_expected_has_no_warnings(site: SimulatedMoodle, settings: Settings) -> None:
-    synced = cli(settings, site, "sync")
+    synced = invoke(settings, "sync")
     assert synced.exit_code == 0
     assert warnings(synced) == []
-    assert warnings(cli(settings, site, "status")) == []
+    assert warnings(invoke(settings, "status")) == []
 
 
 def test_the_warning_goes_once_the_cause_is_fixed(
@@ -88,7 +79,7 @@ def test_the_warning_goes_once_the_cause_is_fixed(
 ) -> None:
     attempts = dict(site.state.attempts)
     no_attempts(site, settings.mapping_dir)
-    assert warnings(cli(settings, site, "sync"))
+    assert warnings(invoke(settings, "sync"))
     site.state.attempts.update(attempts)
-    assert warnings(cli(settings, site, "sync")) == []
-    assert warnings(cli(settings, site, "status")) == []
+    assert warnings(invoke(settings, "sync")) == []
+    assert warnings(invoke(settings, "status")) == []

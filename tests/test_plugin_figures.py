@@ -4,6 +4,7 @@ same figures as the team report."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -12,6 +13,7 @@ from buyin.report.load import build_team_report
 from buyin.report.pushed import digest
 from buyin.simulator import SimulatedMoodle
 from support import Clock
+from test_cli import invoke
 
 FIGURES = "local_buyin_save_figures"
 
@@ -110,3 +112,33 @@ def test_an_unchanged_site_pushes_no_figures_and_a_change_pushes_only_its_learne
 def test_the_digest_names_the_content_whatever_the_key_order() -> None:
     assert digest({"a": 1, "b": [1, 2]}) == digest({"b": [1, 2], "a": 1})
     assert digest({"a": 1}) != digest({"a": 2})
+
+
+def _rows(actions: list[Any]) -> set[tuple[int, str, str]]:
+    return {
+        (a.userid, a.params.role, json.dumps(a.params.figures, sort_keys=True)) for a in actions
+    }
+
+
+def test_a_dry_run_lists_the_figures_the_run_then_pushes(
+    plugin_site: SimulatedMoodle, run_sync: Any, settings: Settings
+) -> None:
+    dry = run_sync(dry_run=True)
+    (outcome,) = dry.outcomes
+    assert outcome.figures is not None
+    planned = _rows(outcome.figures.actions)
+    assert len(planned) >= 6
+    assert _saved(plugin_site) == []  # a dry run pushes nothing
+    printed = invoke(settings, "sync", "--dry-run").stdout
+    assert f"{len(planned)} rows of figures for local_buyin's pages to save" in printed
+    assert printed.count("'s figures for the My results and My team pages") == sum(
+        role == "learner" for _, role, _ in planned
+    )
+
+    assert run_sync().exit_code == 0
+    pushed = {
+        (item["userid"], item["role"], json.dumps(json.loads(item["figures"]), sort_keys=True))
+        for item in _saved(plugin_site)
+    }
+    # what the dry run listed is what the run pushed (every planned action applied)
+    assert pushed == planned

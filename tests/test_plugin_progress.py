@@ -11,7 +11,7 @@ import requests
 
 from buyin.config import Secret, Settings
 from buyin.moodle.client import MoodleClient
-from buyin.moodle.progress import CourseRead, read_course
+from buyin.moodle.progress import ProgressRead, read_course
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
 from buyin.sync import Syncer
@@ -147,7 +147,7 @@ def _enrolled_listings(site: SimulatedMoodle, since: int, courseid: int) -> int:
     )
 
 
-def _read(site: SimulatedMoodle, known: dict[str, Any] | None, since: int) -> CourseRead:
+def _read(site: SimulatedMoodle, known: dict[str, Any] | None, since: int) -> ProgressRead:
     client = MoodleClient(site.url, site.token, sleep=lambda _s: None)
     return read_course(client, CC101, (), ("manager",), known, since)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from buyin.simulator import SimulatedMoodle
-from support import Clock, news_since, precheck_messages, set_mapping
+from buyin.simulator import SimulatedMoodle, generate_scenario
+from support import Clock, news_since, precheck_messages, set_mapping, sync_once
 
 OVERRIDE = "core_completion_override_activity_completion_status"
 REVIEW = "mod_quiz_get_attempt_review"
@@ -44,35 +44,8 @@ def calls_since(site: SimulatedMoodle, mark: int, function: str) -> list[dict[st
 @pytest.fixture
 def reference(clock: Clock, tmp_path: Path) -> dict[int, set[int]]:
     """What one sync completes with grade items on a fresh copy of the default site."""
-    import responses
-
-    from buyin.config import Secret, Settings
-    from buyin.moodle.client import MoodleClient
-    from buyin.simulator import generate_scenario
-    from buyin.state import State
-    from buyin.sync import Syncer
-    from support import REPO
-
     other = SimulatedMoodle(generate_scenario(), clock=clock)
-    mappings = tmp_path / "reference-mappings"
-    mappings.mkdir()
-    (mappings / "cc101.toml").write_text((REPO / "mappings/examples/cc101.toml").read_text())
-    settings = Settings(
-        url=other.url,
-        token=Secret(other.token),
-        state_path=tmp_path / "reference.sqlite",
-        mapping_dir=mappings,
-        concurrency=1,
-    )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        other.register(rsps)
-        state = State(settings.state_path)
-        try:
-            report = Syncer(
-                settings, MoodleClient.from_settings(settings, sleep=lambda _s: None), state
-            ).run()
-        finally:
-            state.close()
+    report = sync_once(other, tmp_path / "reference", clock)
     assert report.exit_code == 0
     assert calls_since(other, 0, REVIEW) == []  # grade items: no review needed
     return completions(other)

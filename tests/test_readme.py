@@ -44,3 +44,14 @@ def test_the_quick_start_installs_then_runs_demo_and_tests() -> None:
     assert "pip install -e '.[test]' && .venv/bin/pytest" in quick
     ci = (REPO / ".ci" / "run").read_text()
     assert "pip install -q -e '.[test]' && .venv/bin/pytest" in ci
+
+
+def test_the_exit_table_is_in_the_readme_and_in_help() -> None:
+    from buyin.errors import EXIT_TABLE
+
+    runner = CliRunner()
+    helps = [runner.invoke(main, [*cmd, "--help"]).output for cmd in ([], ["sync"], ["backfill"])]
+    for code, meaning in EXIT_TABLE:
+        assert f"| {code} | {meaning} |" in README, code
+        for text in helps:
+            assert meaning in " ".join(text.split()), (code, text)

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from buyin.cli import main
 from buyin.config import Secret, Settings
+from buyin.errors import TransientError
 from buyin.model.actions import (
     Action,
     EnrolParams,
@@ -170,7 +171,9 @@ def test_a_message_waits_for_what_moodle_holds_whoever_made_it_so(
     )
     first, _ = push(needed, message)
     assert [a.key for a, _ in first.failed] == [needed.key]  # its retries were spent
-    assert first.deferred == [message]
+    # a temporary failure past the retries stops the push (exit 75): nothing more is tried
+    assert isinstance(first.stopped_by, TransientError)
+    assert first.deferred == [] and site.messages_to(9) == []
     assert site.enrolment(9, CC201) is not None
     site.faults.clear()
     # the next run finds the enrolment in Moodle (already true): the message goes out

@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from buyin.cli import main
 from nine_weeks import ACTIVITIES, COURSE, QUIZ, START, NineWeeks
-from support import DAY, REPO
+from support import DAY, REPO, invoke
 
 pytest.importorskip("pygal")
 pytestmark = pytest.mark.slow  # a nine-week, 240-learner simulation (about 30 s)
@@ -37,13 +35,7 @@ def sim(nine_weeks: NineWeeks) -> Iterator[NineWeeks]:
 
 
 def cli(sim: NineWeeks, *args: str) -> str:
-    result = CliRunner().invoke(
-        main,
-        ["--state", str(sim.settings.state_path), "--mappings", str(sim.settings.mapping_dir),
-         *args],
-        env={"BUYIN_URL": sim.settings.url, "BUYIN_TOKEN": sim.settings.token.reveal()},
-        catch_exceptions=False,
-    )  # fmt: skip
+    result = invoke(sim.settings, *args)
     assert result.exit_code == 0, result.output
     return result.output
 

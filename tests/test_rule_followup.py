@@ -17,10 +17,11 @@ from builders import (
     followup,
     learner,
     ledger,
+    messages,
     programme,
     snapshot,
 )
-from buyin.model.actions import EnrolParams, Kind, MessageParams
+from buyin.model.actions import EnrolParams, Kind
 from buyin.model.ledger import Status
 from buyin.model.programme import Followup
 from buyin.model.snapshot import Learner
@@ -52,15 +53,6 @@ def run(
         refresher=course(3, "CC201") if refresher_known else None,
     )
     return rule.evaluate(snap, history or History(), NOW)
-
-
-def messages(result: RuleResult) -> list[tuple[str, int]]:
-    out = []
-    for action in result.actions:
-        if action.kind == Kind.MESSAGE:
-            assert isinstance(action.params, MessageParams)
-            out.append((action.key, action.params.touserid))
-    return out
 
 
 def enrolments(result: RuleResult) -> list[tuple[str, int, EnrolParams]]:

@@ -5,6 +5,7 @@ Messages are checked by recipient and key only (their wording is the templates')
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ from builders import (
     programme,
     snapshot,
 )
-from buyin.model.actions import Kind, MessageParams
+from builders import messages as shared_messages
+from buyin.model.actions import Kind
 from buyin.model.ledger import Status
 from buyin.model.snapshot import Learner
 from buyin.rules import History, RuleResult
@@ -59,13 +61,8 @@ def run(
     return rule.evaluate(snap, history or History(), NOW)
 
 
-def messages(result: RuleResult) -> list[tuple[str, int]]:
-    out = []
-    for action in result.actions:
-        assert action.kind == Kind.MESSAGE
-        assert isinstance(action.params, MessageParams)
-        out.append((action.key, action.params.touserid))
-    return out
+#: the shared helper, as this rule's tests read it
+messages = partial(shared_messages, only_messages=True)
 
 
 @pytest.mark.parametrize(

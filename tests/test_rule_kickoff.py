@@ -5,10 +5,12 @@ Messages are checked by recipient and key only (their wording is the templates')
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from builders import DAY, NOW, attempt, done, entry, learner, ledger, programme, signoff, snapshot
-from buyin.model.actions import Kind, MessageParams
+from builders import messages as shared_messages
 from buyin.model.ledger import LedgerEntry, Status
 from buyin.model.programme import Kickoff
 from buyin.model.snapshot import ActivityState, Learner
@@ -37,13 +39,8 @@ def run(
     return rule.evaluate(snap, history or History(mapped_at=MAPPED_AT), NOW)
 
 
-def messages(result: RuleResult) -> list[tuple[str, int]]:
-    out = []
-    for action in result.actions:
-        assert action.kind == Kind.MESSAGE
-        assert isinstance(action.params, MessageParams)
-        out.append((action.key, action.params.touserid))
-    return out
+#: the shared helper, as this rule's tests read it
+messages = partial(shared_messages, only_messages=True)
 
 
 def started(days_ago: float) -> dict[int, ActivityState]:

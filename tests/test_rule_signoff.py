@@ -6,6 +6,7 @@ Messages are checked by recipient and key only (their wording is the templates')
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,10 +26,10 @@ from builders import (
     signoff_row,
     snapshot,
 )
+from builders import messages as shared_messages
 from buyin.model.actions import (
     EnrolParams,
     Kind,
-    MessageParams,
     RoleAssignParams,
     SignoffRequestParams,
 )
@@ -52,14 +53,8 @@ def run(snap: Snapshot, history: Ledger | None = None) -> RuleResult:
     return rule.evaluate(snap, History(ledger=history or Ledger()), NOW)
 
 
-def messages(result: RuleResult) -> list[tuple[str, int]]:
-    out = []
-    for action in result.actions:
-        if action.kind == Kind.MESSAGE:
-            assert isinstance(action.params, MessageParams)
-            assert action.userid == action.params.touserid
-            out.append((action.key, action.params.touserid))
-    return out
+#: the shared helper, as this rule's tests read it
+messages = partial(shared_messages, to_subject=True)
 
 
 def digest(recipient: int) -> tuple[str, int]:

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from buyin.simulator import SimulatedMoodle
 from buyin.simulator.model import ROLE_STUDENT
 from test_simulator import call
 
 COURSE = 2
-
-
-@pytest.fixture
-def plugin_site(site: SimulatedMoodle) -> SimulatedMoodle:
-    site.install_plugin()
-    return site
 
 
 def _quizzes(site: SimulatedMoodle) -> list[int]:

@@ -18,6 +18,7 @@ import responses
 from buyin.moodle.contract import validate_response
 from buyin.moodle.encoding import flatten
 from buyin.simulator import SimulatedMoodle, generate_scenario
+from support import Clock
 
 SCENARIO = json.loads((Path(__file__).parent / "fixtures" / "moodle" / "scenario.json").read_text())
 NOW = 1795392514
@@ -26,22 +27,9 @@ MGR1, MGR2 = 5, 6
 AGENT = 3
 
 
-class Clock:
-    def __init__(self, now: int = NOW + 3600) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-
 def uid(username: str) -> int:
     people = {**SCENARIO["learners"], **SCENARIO["managers"]}
     return int(people[username]["userid"])
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import pytest
 from buyin.moodle.contract import validate_response
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.simulator.plugin import PLUGIN_FUNCTIONS
+from support import Clock
 
 CAPTURES = Path(__file__).parent / "fixtures" / "moodle" / "captures"
 #: the lab's address: the simulated site runs under it here so every URL-bearing
@@ -49,14 +50,6 @@ def _captures() -> list[Path]:
 def _load(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((CAPTURES / f"{name}.json").read_text())
     return data
-
-
-class Clock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @dataclass

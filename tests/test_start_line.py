@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from buyin.cli import main
 from buyin.config import Settings
 from buyin.simulator import SimulatedMoodle
-from support import Clock, load_scenario, news_since, set_mapping
+from support import Clock, invoke, load_scenario, news_since, set_mapping
 
 REFRESHER = 3
 LEARNERS = load_scenario()["learners"]
@@ -79,13 +77,10 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
     clock: Clock,
 ) -> Any:
-    monkeypatch.setattr("buyin.moodle.client._sleep", lambda _s: None)
-    monkeypatch.setattr("buyin.sync.system_clock", clock)
-    env = {"BUYIN_URL": settings.url, "BUYIN_TOKEN": settings.token.reveal()}
-    base = ["--state", str(settings.state_path), "--mappings", str(mapping_dir)]
+    assert settings.mapping_dir == mapping_dir
 
     def run(*args: str) -> Any:
-        result = CliRunner().invoke(main, [*base, *args], env=env)
+        result = invoke(settings, *args)
         assert result.exit_code == 0, result.output
         return result
 

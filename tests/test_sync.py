@@ -2,71 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-import responses
 
 from buyin.actions import SPECS, Outcome
 from buyin.actions import apply as apply_module
 from buyin.actions.apply import ApplyContext
-from buyin.config import Secret, Settings
 from buyin.errors import ContractError
 from buyin.model.actions import Kind
-from buyin.moodle.client import MoodleClient
 from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.state import State
-from buyin.sync import Syncer, SyncReport
-from support import REPO, Clock, news_since, precheck_messages
-
-USERS = range(9, 33)
-WRITES = {
-    "core_completion_override_activity_completion_status",
-    "core_message_send_instant_messages",
-    "enrol_manual_enrol_users",
-}
-
-
-def moodle_state(site: SimulatedMoodle) -> dict[str, Any]:
-    """What learners see: activity states, messages received, enrolments."""
-    return {
-        "activities": {(u, cm): site.activity_state(u, cm) for u in USERS for cm in range(1, 10)},
-        "messages": {u: sorted(m.text for m in site.messages_to(u)) for u in USERS},
-        "enrolments": {
-            (u, c): (sorted(e.roleids), e.timestart) if (e := site.enrolment(u, c)) else None
-            for u in USERS
-            for c in (2, 3, 4)
-        },
-    }
-
-
-def sync_once(site: SimulatedMoodle, workdir: Path, clock: Clock, **kw: Any) -> SyncReport:
-    """One sync in ``workdir``; ``since``: the start line set in the mapping it creates."""
-    mappings = workdir / "mappings"
-    since = kw.pop("since", None)
-    if not mappings.exists():
-        mappings.mkdir(parents=True)
-        shutil.copy(REPO / "mappings" / "examples" / "cc101.toml", mappings / "cc101.toml")
-        if since:
-            news_since(mappings, since)
-    settings = Settings(
-        url=site.url,
-        token=Secret(site.token),
-        state_path=workdir / "state.sqlite",
-        mapping_dir=mappings,
-        retries=kw.pop("retries", 6),
-    )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        site.register(rsps)
-        state = State(settings.state_path)
-        try:
-            client = MoodleClient.from_settings(settings, sleep=lambda _s: None)
-            return Syncer(settings, client, state, clock=clock).run(**kw)
-        finally:
-            state.close()
+from support import WRITES, Clock, moodle_state, precheck_messages, sync_once
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -6,7 +6,8 @@
   (or we asked wrongly). That programme stops; the message names the function
   and the JSON path.
 - :class:`TransientError`: the site could not be reached or was overloaded;
-  retried, and when the retries are spent the run exits 75 (EX_TEMPFAIL).
+  retried by the client's one policy, and when the retries are spent the run
+  saves what it did and exits 75 (EX_TEMPFAIL); a refusal stays exit 1.
 - :class:`StateError`: the state database is damaged or cannot be read or
   written. Exit 74 (EX_IOERR), not 1 ("some actions failed").
 
@@ -25,6 +26,37 @@ EXIT_LOCKED: Final = 3
 EXIT_STATE: Final = 74
 EXIT_UNREACHABLE: Final = 75
 EXIT_CONFIG: Final = 78
+
+#: the one exit table: `buyin --help`, `sync --help`, `backfill --help` and the README show it
+EXIT_TABLE: Final[tuple[tuple[str, str], ...]] = (
+    (str(EXIT_OK), "success"),
+    (str(EXIT_ACTIONS_FAILED), "some actions failed or were refused (the rest applied)"),
+    (str(EXIT_USAGE), "usage"),
+    (
+        str(EXIT_LOCKED),
+        "another sync holds the lock, or another agent a programme's lease, or this state "
+        "is a copy or an old backup of the one that last ran (its lease token is not current)",
+    ),
+    (
+        str(EXIT_STATE),
+        "the state database is damaged or unusable, or holds a record that does not fit "
+        "(named, with what to do)",
+    ),
+    (
+        str(EXIT_UNREACHABLE),
+        "Moodle failed temporarily past every retry: what was done is saved, the next run resumes",
+    ),
+    (str(EXIT_CONFIG), "configuration or permission error (nothing pushed)"),
+    (
+        "130 / 143",
+        "stopped by SIGINT / SIGTERM, at any moment from start-up to exit (the next sync resumes)",
+    ),
+)
+
+
+def exit_table() -> str:
+    """The exit table as `--help` prints it (one line per code)."""
+    return "\n".join(f"{code:>9}  {meaning}" for code, meaning in EXIT_TABLE)
 
 
 class BuyinError(Exception):

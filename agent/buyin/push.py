@@ -7,6 +7,8 @@ very text composed before its own overrides and enrolments changed the learner. 
 writes (completion overrides, enrolments) are retried by the client; a message is
 not idempotent, so after an ambiguous failure (or a ``planned`` row left by a
 killed run) the recipient's messages are read back before anything is sent again.
+A temporary failure that outlasts the client's one retry policy stops the push
+(``stopped_by``): the run saves what it did and exits 75, the next run resumes.
 """
 
 from __future__ import annotations
@@ -152,10 +154,11 @@ class Pusher:
                     self._each(actions, apply)
                 else:
                     self._batched(actions, size, apply)
+        except StateError:
+            raise  # an unusable state: nothing more may be pushed, nor saved
         except BuyinError as exc:
-            # unreachable: the next run resumes; an unusable state: nothing more may be pushed
-            if isinstance(exc, TransientError | StateError):
-                raise
+            # the client's retries spent on a temporary failure (exit 75: the next run
+            # resumes, a message in doubt read back first), or an error no action can get past
             self.result.stopped_by = exc
         return self.result
 
@@ -246,12 +249,6 @@ class Pusher:
         try:
             outcomes = apply(self.context, batch)
         except BuyinError as exc:
-            if isinstance(exc, TransientError):
-                # retries spent on this batch: it fails alone (the next run tries again;
-                # a message in doubt is read back first), the other batches go on
-                for action in batch:
-                    self._failed(action, str(exc))
-                return
             if _stops_push(exc):
                 for action in batch:
                     self._failed(action, str(exc))
@@ -269,13 +266,15 @@ class Pusher:
 
 
 def _stops_push(exc: BuyinError) -> bool:
-    """No action can get past it: the token, the service, the site's functions or
-    the contract (and the state unusable)."""
+    """No action can get past it: the site unreachable once the client's retries are
+    spent, the token, the service, the site's functions or the contract (and the
+    state unusable)."""
     if isinstance(exc, InvalidParameterError):
         return False
     return isinstance(
         exc,
-        StateError
+        TransientError
+        | StateError
         | InvalidTokenError
         | FunctionNotInServiceError
         | UnknownFunctionError

@@ -12,6 +12,7 @@ undecided learner by name).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from buyin.model.actions import (
     Action,
     EnrolParams,
+    FiguresParams,
     GroupAddParams,
     GroupCreateParams,
     Kind,
@@ -29,10 +31,11 @@ from buyin.model.actions import (
     SignoffRequestParams,
     params_from_json,
 )
-from buyin.model.clock import DAY
+from buyin.model.clock import DAY, day_of
 from buyin.model.ledger import LedgerEntry, ScheduledItem, Status
 from buyin.model.names import Names, human_day, human_time
 from buyin.plan import MAX_ATTEMPTS
+from buyin.rules import BACKFILL_KINDS
 from buyin.state import State
 from buyin.sync import ProgrammeOutcome, SyncReport
 
@@ -83,6 +86,10 @@ def describe_params(kind: Kind, userid: int, target: str, p: Params, names: Name
         return f"create group {p.name!r} in {names.course(p.courseid)}"
     if isinstance(p, GroupAddParams):
         return f"add {who} to group {_after_arrow(target)!r} in {names.course(p.courseid)}"
+    if isinstance(p, FiguresParams):
+        if p.role == "manager":
+            return f"save {who}'s poll answer for their My team page"
+        return f"save {who}'s figures for the My results and My team pages"
     assert isinstance(p, SignoffRequestParams)
     return f"ask {names.person(p.managerid)} to sign off {who} on their Sign-off requests page"
 
@@ -256,6 +263,14 @@ def _print_outcome(
                 f"  {programme.id}: no longer retried after failing on "
                 f"{MAX_ATTEMPTS}+ runs: {describe_action(action, outcome.names)}"
             )
+    figures = outcome.figures
+    if report.dry_run and figures is not None and figures.actions:
+        # planned with the rest, from the history this run would save
+        echo(
+            f"    {plural(len(figures.actions), 'row')} of figures for local_buyin's pages to save"
+        )
+        for action in figures.actions:
+            echo(f"    would {describe_action(action, outcome.names)}")
     for line in problem_lines(outcome, verbose=verbose):
         warn(line)
     if outcome.undecided:
@@ -396,6 +411,74 @@ def print_status(
             echo(f"  {item.program}: {_scheduled_what(item, names)}, due {human_day(item.due_at)}")
 
 
+#: how `buyin backfill` names each kind of news, and what it is
+BACKFILL_WORDS = {
+    "precheck": "pre-check results",
+    "followup": "follow-ups of completions (job aid, refresher, manager note)",
+    "insights": "what-you-gained messages",
+    "kickoff": "welcomes to learners who had already started",
+}
+
+
+def backfill_hint(report: SyncReport) -> list[str]:
+    """What a programme's first sync leaves to ``buyin backfill``, and the command that
+    would send it (printed by the first sync's dry run)."""
+    lines: list[str] = []
+    for outcome in report.outcomes:
+        held = {k: v for k, v in outcome.held.items() if v}
+        if not outcome.first or not held:
+            continue
+        since = min(t for who in held.values() for t in who.values())
+        lines.append(
+            f"{outcome.programme.id}: before its start line, left to `buyin backfill` "
+            "(nobody is told unless you send it):"
+        )
+        for kind in BACKFILL_KINDS:
+            if kind in held:
+                lines.append(f"  {BACKFILL_WORDS[kind]}: {len(held[kind])} learner(s)")
+        flags = " ".join(f"--{k}" for k in BACKFILL_KINDS if k in held)
+        lines.append(
+            f"  to send them: buyin backfill --since {day_of(since)} "
+            f"--program {outcome.programme.id} {flags} --dry-run (then without --dry-run)"
+        )
+    return lines
+
+
+class Reporter:
+    """What a sync or a backfill prints: the progress as learners are read, then the
+    run (the backfill hint of a first dry run, every programme, the summary line, the
+    silent no-ops, the metrics line). Problems go to ``warn`` (stderr under cron)."""
+
+    def __init__(
+        self,
+        echo: Echo,
+        warn: Echo,
+        *,
+        verbose: bool = False,
+        quiet: bool = False,
+        show_metrics: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.echo = echo
+        self.warn = warn
+        self.verbose = verbose
+        self.quiet = quiet
+        self.show_metrics = show_metrics
+        #: ``progress(done, total)`` as learners are read (a progress bar), or None
+        self.progress = progress
+
+    def run(self, report: SyncReport, *, backfill_hint_too: bool = False) -> None:
+        if backfill_hint_too and report.dry_run:
+            for line in backfill_hint(report):
+                self.echo(line)
+        print_sync_report(report, self.echo, verbose=self.verbose, quiet=self.quiet, warn=self.warn)
+        # silent no-ops (a sign-off role nobody holds, a course without learners...)
+        print_warnings(report.warnings(), self.echo)
+        logging.getLogger("buyin.metrics").info(report.metrics_line())
+        if self.show_metrics or self.verbose:
+            self.echo(report.metrics_line())
+
+
 def print_warnings(warnings: list[str], echo: Echo) -> None:
     """Silent no-ops (a programme that runs cleanly and does nothing), one line each."""
     for warning in warnings:
@@ -410,6 +493,8 @@ def last_run_warnings(state: State) -> list[str]:
 
 
 __all__ = [
+    "Reporter",
+    "backfill_hint",
     "describe_action",
     "last_run_warnings",
     "print_status",

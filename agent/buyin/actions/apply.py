@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from buyin.errors import InvalidParameterError, RoleNotAssignableError, TransientError
+from buyin.errors import InvalidParameterError, RoleNotAssignableError
 from buyin.model.actions import (
     Action,
     EnrolParams,
@@ -307,32 +307,29 @@ def _delivered(ctx: ApplyContext, actions: list[Action]) -> set[str]:
 def send_messages(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
     """Send a batch; never twice: after any doubt, read the recipients' messages first.
 
-    A message is not idempotent, so the client does not retry it blindly. Doubt
-    comes from a run that died after planning it, or from an ambiguous failure
-    (timeout, HTTP 5xx) that may have happened after Moodle stored it.
+    A message is not idempotent. Doubt comes from a run that died after planning it
+    (read back here, before the send), or from an ambiguous failure of the send
+    itself (timeout, HTTP 5xx) that may have happened after Moodle stored it: the
+    client's one retry policy then calls the verify hook before the next attempt.
     """
-    outcomes: list[Outcome] = []
     doubtful = [a for a in batch if a.key in ctx.previously_planned]
-    for attempt in range(ctx.client.retries):
-        if doubtful:
-            delivered = _delivered(ctx, doubtful)
-            outcomes += [Outcome(a, attempted=attempt > 0) for a in doubtful if a.key in delivered]
-            batch = [a for a in batch if a.key not in delivered]
-        if not batch:
-            return outcomes
-        try:
-            return outcomes + _send(ctx, batch)
-        except TransientError as exc:
-            if attempt + 1 >= ctx.client.retries:
-                raise
-            log.warning("message batch failed ambiguously (%s); verifying", exc)
-            ctx.client.metrics.count("core_message_send_instant_messages", retry=True)
-            ctx.client.sleep(min(2.0**attempt, 30.0))
-            doubtful = batch
-    return outcomes
+    delivered = _delivered(ctx, doubtful) if doubtful else set()
+    outcomes = [Outcome(a, attempted=False) for a in doubtful if a.key in delivered]
+    batch = [a for a in batch if a.key not in delivered]
+    return outcomes + _send(ctx, batch) if batch else outcomes
 
 
 def _send(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    by_client_id = {client_message_id(a.key): a for a in batch}
+    found: set[str] = set()  # delivered though the answer was lost (found by verify)
+
+    def verify(params: dict[str, Any]) -> dict[str, Any] | None:
+        pending = [by_client_id[str(m["clientmsgid"])] for m in params["messages"]]
+        log.warning("message batch failed ambiguously; verifying before a retry")
+        found.update(_delivered(ctx, pending))
+        left = [m for m in params["messages"] if by_client_id[m["clientmsgid"]].key not in found]
+        return {**params, "messages": left} if left else None
+
     messages = [
         {
             "touserid": _message(a).touserid,
@@ -343,13 +340,15 @@ def _send(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
         for a in batch
     ]
     answer = ctx.client.call(
-        "core_message_send_instant_messages", idempotent=False, messages=messages
+        "core_message_send_instant_messages", idempotent=False, verify=verify, messages=messages
     )
-    by_client_id = {str(m.get("clientmsgid")): m for m in answer or []}
+    answered = {str(m.get("clientmsgid")): m for m in answer or []}
     outcomes = []
     for action in batch:
-        sent = by_client_id.get(client_message_id(action.key))
-        if sent is None:
+        sent = answered.get(client_message_id(action.key))
+        if action.key in found:
+            outcomes.append(Outcome(action))
+        elif sent is None:
             outcomes.append(Outcome(action, "Moodle did not acknowledge the message"))
         elif int(sent.get("msgid", -1)) == -1:
             outcomes.append(Outcome(action, str(sent.get("errormessage") or "message refused")))

@@ -21,15 +21,26 @@ import click
 
 from buyin import __version__
 from buyin.config import Settings, load_settings
-from buyin.errors import EXIT_STATE, BuyinError, Interrupted, StateError, exit_code_for
+from buyin.errors import (
+    EXIT_STATE,
+    BuyinError,
+    Interrupted,
+    StateError,
+    exit_code_for,
+    exit_table,
+)
 from buyin.logsetup import setup_logging
 from buyin.model.clock import DAY, parse_day
 
 if TYPE_CHECKING:
+    from buyin.report_text import Reporter
     from buyin.state import State
     from buyin.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: the exit table under `--help` (\b: click keeps the lines as they are)
+EXIT_CODES = "\b\nExit codes:\n" + exit_table()
 
 
 def fail(error: BuyinError) -> NoReturn:
@@ -85,7 +96,7 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
     return load_settings(merged, config_file=obj.get("config"))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="buyin")
 @click.option("-c", "--config", type=click.Path(path_type=Path), help="buyin.toml to read.")
 @click.option("--url", help="Moodle site URL (overrides BUYIN_URL and the file).")
@@ -205,31 +216,27 @@ def _quiet_logs(ctx: click.Context, quiet: bool, detail: int) -> None:
         logging.getLogger("buyin").setLevel(logging.ERROR)
 
 
-def _print_run(
-    ctx: click.Context, report: SyncReport, *, quiet: bool, detail: int, show_metrics: bool
-) -> NoReturn:
-    """What a run prints, and its exit: problems on stderr, the rest on stdout."""
-    from buyin.report_text import print_sync_report, print_warnings
+def _reporter(ctx: click.Context, *, quiet: bool, detail: int, show_metrics: bool) -> Reporter:
+    """What `sync` and `backfill` print: problems on stderr, the rest on stdout."""
+    from buyin.report_text import Reporter
 
-    verbose = detail > 0 or (ctx.find_root().obj or {}).get("verbose", 0) > 0
-    print_sync_report(
-        report,
+    return Reporter(
         click.echo,
-        verbose=verbose,
+        lambda line: click.echo(line, err=True),
+        verbose=detail > 0 or (ctx.find_root().obj or {}).get("verbose", 0) > 0,
         quiet=quiet,
-        warn=lambda line: click.echo(line, err=True),
+        show_metrics=show_metrics,
     )
-    # silent no-ops (a sign-off role nobody holds, a course without learners...)
-    print_warnings(report.warnings(), click.echo)
-    logging.getLogger("buyin.metrics").info(report.metrics_line())
-    if show_metrics or verbose:
-        click.echo(report.metrics_line())
+
+
+def _exit_run(report: SyncReport) -> NoReturn:
+    """A run's exit: its error shown (what to do), else the exit table's code."""
     if report.error is not None:
         fail(report.error)
     sys.exit(report.exit_code)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.option("--dry-run", is_flag=True, help="Plan and print; change nothing in Moodle.")
 @click.option("--program", help="Only this programme id.")
 @output_options
@@ -245,17 +252,17 @@ def sync(
 ) -> None:
     """One incremental pass over every programme (for cron: `buyin sync --quiet`)."""
     from buyin.logsetup import redact_secret
-    from buyin.sync import backfill_hint, run_sync
+    from buyin.sync import run_sync
 
     settings = _settings(ctx)
     redact_secret(settings.token.reveal())
     _quiet_logs(ctx, quiet, detail)
+    reporter = _reporter(ctx, quiet=quiet, detail=detail, show_metrics=show_metrics)
     with stopping_on_signals():
         report = run_sync(settings, dry_run=dry_run, program=program)
-    if dry_run:  # a first sync says what it leaves as history, and how to send it
-        for line in backfill_hint(report):
-            click.echo(line)
-    _print_run(ctx, report, quiet=quiet, detail=detail, show_metrics=show_metrics)
+    # a first sync's dry run says what it leaves as history, and how to send it
+    reporter.run(report, backfill_hint_too=True)
+    _exit_run(report)
 
 
 def _day(value: str, option: str, *, end: bool = False) -> int:
@@ -269,7 +276,7 @@ def _day(value: str, option: str, *, end: bool = False) -> int:
     return start + (DAY - 1 if end else 0)
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.option("--since", required=True, help="First day of the window (YYYY-MM-DD).")
 @click.option("--until", help="Last day of the window (YYYY-MM-DD); default today.")
 @click.option("--program", help="Only this programme id.")
@@ -331,6 +338,7 @@ def backfill(
         if on
     }
     kinds = frozenset(chosen or {"followup", "insights"}) | ({"kickoff"} if kickoff else set())
+    reporter = _reporter(ctx, quiet=quiet, detail=detail, show_metrics=show_metrics)
     if sys.stdout.isatty():
         with click.progressbar(length=1, label="learners", show_pos=True) as bar:
 
@@ -338,19 +346,21 @@ def backfill(
                 bar.length = total
                 bar.update(done - bar.pos)
 
+            reporter.progress = progress
             report = run_sync(
                 settings,
                 dry_run=dry_run,
                 program=program,
                 window=(start, end),
-                progress=progress,
+                progress=reporter.progress,
                 kinds=kinds,
             )
     else:  # under cron: no progress bar
         report = run_sync(
             settings, dry_run=dry_run, program=program, window=(start, end), kinds=kinds
         )
-    _print_run(ctx, report, quiet=quiet, detail=detail, show_metrics=show_metrics)
+    reporter.run(report)
+    _exit_run(report)
 
 
 def _existing_state(settings: Settings, absent: str) -> State | None:

@@ -107,13 +107,24 @@ def report_program(
     """
     import json
 
+    from buyin.moodle.client import MoodleClient
+    from buyin.moodle.cohorts import fetch_cohort_members, fetch_cohort_names
     from buyin.report.export import learner_rows, learners_json, programme_json, summary_rows
     from buyin.report.load import ReportUsageError, build_programme_report
 
     settings = _settings(ctx)
     try:
         figures = build_programme_report(
-            settings, program_id, pilot=pilot, baseline=baseline, stuck_days=stuck_days
+            settings,
+            program_id,
+            pilot=pilot,
+            baseline=baseline,
+            stuck_days=stuck_days,
+            # cohort:ID selections: the command line asks Moodle, the loader never does
+            cohort_members=lambda ids: fetch_cohort_members(
+                MoodleClient.from_settings(settings), ids
+            ),
+            cohort_names=lambda ids: fetch_cohort_names(MoodleClient.from_settings(settings), ids),
         )
     except ReportUsageError as exc:
         raise click.UsageError(str(exc)) from None

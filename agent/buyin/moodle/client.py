@@ -5,10 +5,12 @@
 - Moodle's error envelope (HTTP 200 with ``exception``/``errorcode``) becomes a
   typed error here and nowhere else (:func:`error_from_envelope`).
 - Transient failures (connection errors, timeouts, 429, 5xx, database read
-  errors) are retried by one tenacity policy: exponential backoff with jitter,
-  ``Retry-After`` honoured, the sleep injectable. A write is retried only when it
-  is idempotent (the caller says so) or the failure proves the request never
-  reached Moodle (connection refused, 429/503).
+  errors) are retried by one tenacity policy, the only retry of the agent (no loop
+  around it): exponential backoff with jitter, ``Retry-After`` honoured, the sleep
+  injectable, ``retries`` attempts in all. A write is retried only when it is
+  idempotent (the caller says so), when the failure proves the request never
+  reached Moodle (connection refused, 429/503), or after its ``verify`` hook has
+  read back what Moodle holds of it (a message batch whose answer was lost).
 - Every response is validated against its function's contract schema.
 - One pooled session, a timeout on every request, a call counter per function.
 """
@@ -82,6 +84,10 @@ def request_stop(signum: int | None) -> None:
 def _sleep(seconds: float) -> None:
     """The default wait between retries (tests replace it: no test sleeps)."""
     time.sleep(seconds)
+
+
+#: reads back an in-doubt write: the params still to send, or None where Moodle holds it all
+Verify = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
 class _SafeToRetry(TransientError):
@@ -256,17 +262,45 @@ class MoodleClient:
 
     # -- the one entry point -------------------------------------------------
 
-    def call(self, function: str, /, *, idempotent: bool = True, **params: Any) -> Any:
+    def call(
+        self,
+        function: str,
+        /,
+        *,
+        idempotent: bool = True,
+        verify: Verify | None = None,
+        **params: Any,
+    ) -> Any:
         """Call a web-service function and return its validated response.
 
-        ``idempotent=False`` marks a write that must not be repeated blindly
-        (a message): it is retried only when Moodle surely did not receive it.
+        The one retry policy of every call: ``retries`` attempts in all, whatever
+        fails. ``idempotent=False`` marks a write that must not be repeated blindly
+        (a message): it is retried when Moodle surely did not receive it, or, given
+        ``verify``, after ``verify(params)`` has read back what Moodle holds and
+        answered what is still to send (None: nothing, the call returns None).
         """
-        retry_on: Callable[[BaseException], bool]
-        if idempotent:
-            retry_on = lambda exc: isinstance(exc, TransientError)  # noqa: E731
-        else:
-            retry_on = lambda exc: isinstance(exc, _SafeToRetry)  # noqa: E731
+        pending: dict[str, Any] | None = params
+        in_doubt = False
+
+        def attempt() -> Any:
+            nonlocal pending, in_doubt
+            if in_doubt and verify is not None and pending is not None:
+                pending = verify(pending)  # a read: it may fail and be retried in turn
+                in_doubt = False
+            if pending is None:
+                return None
+            try:
+                return self._call_once(function, pending)
+            except _SafeToRetry:
+                raise
+            except TransientError:
+                in_doubt = not idempotent  # the write may have arrived: read it back first
+                raise
+
+        def retry_on(exc: BaseException) -> bool:
+            if idempotent or verify is not None:
+                return isinstance(exc, TransientError)
+            return isinstance(exc, _SafeToRetry)
 
         def before_sleep(state: RetryCallState) -> None:
             self.metrics.count(function, retry=True)
@@ -282,11 +316,10 @@ class MoodleClient:
             reraise=True,
         )
         try:
-            result = retrying(self._call_once, function, params)
+            return retrying(attempt)
         except BuyinError:
             self.metrics.count(function, failed=True)
             raise
-        return result
 
     def _wait(self, state: RetryCallState) -> float:
         # 0.5 s, 1 s, 2 s, ... plus up to 1 s of jitter, capped (tenacity's

@@ -81,7 +81,7 @@ def fetch_progress(
 
 
 @dataclass(frozen=True)
-class CourseRead:
+class ProgressRead:
     """Who is enrolled and who changed, from local_buyin_get_progress alone (no
     core_enrol_get_enrolled_users): what :func:`read_course` returns."""
 
@@ -116,7 +116,7 @@ def read_course(
     profilefields: Iterable[str],
     known: Mapping[str, Any] | None,
     since: int,
-) -> CourseRead:
+) -> ProgressRead:
     """Everyone enrolled with what changed: with ``known`` (the roster cached by the last
     read) and ``since`` > 0, only the users changed since; everyone again (since 0) when
     there is no roster or the count of enrolled users says someone left since."""
@@ -143,7 +143,7 @@ def read_course(
     people = sorted(
         (person_from_json(entry["person"]) for entry in roster.values()), key=lambda p: p.id
     )
-    return CourseRead(
+    return ProgressRead(
         aggregation=pages.aggregation,
         people=people,
         roles=roles,

@@ -1,6 +1,7 @@
-"""Loading the reports: the one place that opens the state, reads the mappings and,
-for ``cohort:ID`` selections, asks Moodle. Everything else in :mod:`buyin.report`
-is pure.
+"""Loading the reports: the one place that opens the state and reads the mappings.
+It never calls Moodle: ``cohort:ID`` selections are resolved by the callables the
+caller gives (the command line asks Moodle, :mod:`buyin.cli.report`). Everything
+else in :mod:`buyin.report` is pure.
 """
 
 from __future__ import annotations
@@ -70,12 +71,13 @@ def build_programme_report(
     baseline: str | None = None,
     stuck_days: float = STUCK_DAYS,
     cohort_members: CohortMembers | None = None,
+    cohort_names: CohortNames | None = None,
 ) -> ProgrammeReport:
     """The `buyin report program` figures: history from the state, settings from the
     mapping, pilot/baseline from the flags (else the mapping's ``insights.pilot``).
 
-    ``cohort_members`` resolves ``cohort:ID`` (by default through
-    ``core_cohort_get_cohort_members``)."""
+    ``cohort_members`` resolves ``cohort:ID`` (the command line's asks Moodle's
+    ``core_cohort_get_cohort_members``), ``cohort_names`` names them (best effort)."""
     programme = load_programmes(settings.mapping_dir, program)[0]
     rows, _, _, poll = _read(settings, [programme])[programme.id]
     if not rows:
@@ -84,7 +86,7 @@ def build_programme_report(
         )
     selectors = _selectors(programme, pilot, baseline)
     if selectors is not None:
-        selectors = _resolve_cohorts(settings, selectors, cohort_members)
+        selectors = _resolve_cohorts(selectors, cohort_members, cohort_names)
     return programme_report(
         program,
         rows,
@@ -124,40 +126,11 @@ def _selectors(
     return None
 
 
-def _moodle_cohorts(settings: Settings) -> CohortMembers:
-    def members(wanted: list[int]) -> dict[int, frozenset[int]]:
-        from buyin.moodle.client import MoodleClient
-
-        answer = MoodleClient.from_settings(settings).call(
-            "core_cohort_get_cohort_members", cohortids=wanted
-        )
-        return {int(c["cohortid"]): frozenset(int(u) for u in c["userids"]) for c in answer}
-
-    return members
-
-
-def _moodle_cohort_names(settings: Settings) -> CohortNames:
-    def names(wanted: list[int]) -> dict[int, str]:
-        from buyin.errors import BuyinError
-        from buyin.moodle.client import MoodleClient
-
-        try:
-            answer = MoodleClient.from_settings(settings).call(
-                "core_cohort_get_cohorts", cohortids=wanted
-            )
-        except BuyinError:  # not in the token's service: the page shows the id
-            return {}
-        return {int(c["id"]): str(c["name"]) for c in answer}
-
-    return names
-
-
 def _no_names(ids: list[int]) -> dict[int, str]:
     return {}
 
 
 def _resolve_cohorts(
-    settings: Settings,
     selectors: tuple[Selector, Selector],
     cohort_members: CohortMembers | None,
     cohort_names: CohortNames | None = None,
@@ -165,11 +138,10 @@ def _resolve_cohorts(
     ids = sorted({s.cohort for s in selectors if s.cohort is not None})
     if not ids:
         return selectors
-    members = (cohort_members or _moodle_cohorts(settings))(ids)
-    if cohort_names is None:
-        # injected members (tests, tools) come without a site to ask for names
-        cohort_names = _moodle_cohort_names(settings) if cohort_members is None else _no_names
-    names = cohort_names(ids)
+    if cohort_members is None:
+        raise ReportUsageError("cohort:ID needs the site to ask for the cohort's members")
+    members = cohort_members(ids)
+    names = (cohort_names or _no_names)(ids)
     a, b = (
         replace(s, members=members.get(s.cohort, frozenset()), cohort_name=names.get(s.cohort))
         if s.cohort is not None
