@@ -338,3 +338,20 @@ def test_on_core_moodle_a_preference_moodle_does_not_define_is_dropped_silently(
     client.call(SET_PREFERENCES, preferences=[{"type": PREFERENCE, "value": '{"a": 1}'}])
     answer = client.call(GET_PREFERENCES, name=PREFERENCE)
     assert answer["preferences"] == [{"name": PREFERENCE, "value": '{"a": 1}'}]
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ("plugin", "programme leases: kept in Moodle (local_buyin)"),
+        ("core", "programme leases: kept in Moodle (the agent's preferences)"),
+        ("none", "programme leases: not kept: nothing in Moodle stops a second agent"),
+    ],
+)
+def test_doctor_says_where_the_leases_are_kept(
+    site: SimulatedMoodle, tmp_path: Path, path: str, line: str
+) -> None:
+    if path != "none":
+        on_path(site, path)
+    result = agent(site, tmp_path, "a", "doctor")
+    assert f"[ok  ] {line}" in result.output, result.output
