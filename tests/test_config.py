@@ -95,6 +95,7 @@ def _precedence_cases(tmp: Path) -> dict[str, tuple[Any, Any, Any, Reader]]:
         "reconcile_hours": (1.5, 2.5, 3.5, _attr("reconcile_hours")),
         "page_size": (100, 200, 300, _attr("page_size")),
         "retry_failed_runs": (2, 4, 6, _attr("retry_failed_runs")),
+        "state_retention_days": (30.0, 60.0, 120.0, _attr("state_retention_days")),
     }
 
 

@@ -33,6 +33,7 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_save_figures",
     "local_buyin_acquire_lease",
     "local_buyin_release_lease",
+    "local_buyin_get_non_respondents",
 ]
 TABLE = "local_buyin_signoff"
 FIGURES_TABLE = "local_buyin_figures"
@@ -531,7 +532,7 @@ DUMP_PHP = textwrap.dedent(
     namespace {
         $dir = $argv[1];
         $names = ['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
-                  'save_figures', 'acquire_lease', 'release_lease'];
+                  'save_figures', 'acquire_lease', 'release_lease', 'get_non_respondents'];
         foreach ($names as $name) {
             require_once("$dir/classes/external/$name.php");
         }

@@ -1,143 +1,193 @@
-"""Benchmark (not a test): web-service calls and time as the site grows, core path,
-local_buyin path and a naive per-learner script side by side.
+"""Benchmark (not a test): what a sync costs as the cohort grows, core and local_buyin path.
 
-    python tools/benchmark.py [--sizes 24,240,2400] [--latency-ms 0] [--without-poll]
+    python tools/benchmark.py [--sizes 24,2400,24000,100000] [--paths core,plugin]
+                              [--latency-ms 30] [--json] [--without-poll]
 
-For each cohort size it seeds the simulated Moodle twice (without and with
-local_buyin 0.2.0), runs a first sync, a repeat sync (which verifies what the
-first one pushed), a steady sync on the unchanged site, and a sync two days later
-when a full reconciliation is due, and prints a Markdown table of calls (reads and
-writes) and seconds per run. Latency (simulated per call, in ms) shows what
-concurrency buys against a real site's round trips. The naive column is the reads
-of a script that asks for every learner's progress each run (measured on the
-simulator without latency: its seconds would be its calls times the latency).
+For each cohort size and path the simulated Moodle is seeded (with or without
+local_buyin) in a process of its own and served over HTTP on 127.0.0.1, with the
+given latency per call; the agent runs in another process: a first sync, a repeat an hour
+later (which verifies what the first one pushed), a steady sync an hour after that on the
+unchanged site (as an hourly cron runs it), and a reconciliation two days later. Per run
+it reports the web-service calls, the wall
+time, the agent's own CPU seconds (the simulated site's are in its own process),
+the agent process's peak RSS and the state file's size (with its write-ahead log).
+``--json`` prints one JSON object a line: ``size``, ``path``, ``run`` (first, repeat,
+steady, reconciliation), ``calls``, ``wall_s``, ``agent_cpu_s``, ``peak_rss_mb``,
+``state_mb``; else a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import json
+import multiprocessing as mp
+import resource
 import shutil
+import sys
 import tempfile
 import time
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
-
-import requests
-
-from buyin.config import Secret, Settings
-from buyin.errors import BuyinError
-from buyin.moodle.client import MoodleClient
-from buyin.resources import data_path
-from buyin.simulator import SimulatedMoodle, generate_scenario
-from buyin.state import State
-from buyin.sync import Syncer, SyncReport
+from typing import Any
 
 NOW = 1795392514 + 3600
-
-
-def one_run(settings: Settings, site: SimulatedMoodle, now: int) -> tuple[SyncReport, float]:
-    session = requests.Session()
-    session.mount(site.url, site.adapter())
-    client = MoodleClient.from_settings(settings, session=session, sleep=lambda _s: None)
-    state = State(settings.state_path)
-    started = time.perf_counter()
-    try:
-        report = Syncer(settings, client, state, clock=lambda: now).run()
-    finally:
-        state.close()
-    return report, time.perf_counter() - started
-
-
-def naive_run(site: SimulatedMoodle, settings: Settings) -> int:
-    """What a naive script pays per run: the course, its learners, then per learner
-    their activity completion, course completion and quiz attempts (no writes)."""
-    session = requests.Session()
-    session.mount(site.url, site.adapter())
-    client = MoodleClient.from_settings(settings, session=session, sleep=lambda _s: None)
-    before = len(site.calls)
-    course = client.call("core_course_get_courses_by_field", field="shortname", value="CC101")
-    courseid = int(course["courses"][0]["id"])
-    quizzes = [q for q in site.state.quizzes.values() if q.course == courseid]
-    users = client.call("core_enrol_get_enrolled_users", courseid=courseid)
-    for user in users:
-        uid = int(user["id"])
-        client.call(
-            "core_completion_get_activities_completion_status", courseid=courseid, userid=uid
-        )
-        with contextlib.suppress(BuyinError):  # a manager is not tracked
-            client.call(
-                "core_completion_get_course_completion_status", courseid=courseid, userid=uid
-            )
-        for quiz in quizzes:
-            client.call("mod_quiz_get_user_quiz_attempts", quizid=quiz.id, userid=uid, status="all")
-    return len(site.calls) - before
-
-
-def setup(
-    size: int, args: argparse.Namespace, *, plugin: bool
-) -> tuple[SimulatedMoodle, Settings, Path]:
-    work = Path(tempfile.mkdtemp(prefix="buyin-bench-"))
-    (work / "mappings").mkdir()
-    mapping = data_path("mappings/examples/cc101.toml").read_text()
-    if args.without_poll:  # the programme alone: the manager poll's calls left out
-        mapping = mapping[: mapping.index("[poll]")]
-    (work / "mappings" / "cc101.toml").write_text(mapping)
-    site = SimulatedMoodle(generate_scenario(learners=size, now=NOW - 3600), clock=lambda: NOW)
-    if plugin:
-        site.install_plugin()
-    if args.latency_ms:
-        site.faults.latency_ms = args.latency_ms
-        site.faults.sleep = time.sleep
-    settings = Settings(
-        url=site.url,
-        token=Secret(site.token),
-        state_path=work / "state.sqlite",
-        mapping_dir=work / "mappings",
-        concurrency=args.concurrency,
-    )
-    return site, settings, work
-
-
+#: an hourly cron: runs a minute apart fall inside the margin a read since the last one
+#: keeps for clock skew between the agent and Moodle (SINCE_MARGIN, 5 minutes), and so read
+#: again everyone the first run's writes touched
 RUNS = (
     ("first", NOW),
-    ("repeat", NOW + 60),
-    ("steady", NOW + 120),
-    ("reconcile", NOW + 2 * 86400),
+    ("repeat", NOW + 3600),
+    ("steady", NOW + 2 * 3600),
+    ("reconciliation", NOW + 2 * 86400),
 )
+#: the site serves at most this long (a bound, whatever happens to the agent)
+SITE_LIFETIME = 3 * 3600
+
+
+def serve_site(
+    size: int, plugin: bool, latency_ms: float, now: Synchronized[int], conn: Connection
+) -> None:
+    """The simulated site's process: seed, serve, say where, stop when told."""
+    from buyin.simulator import SimulatedMoodle, generate_scenario
+    from buyin.simulator.serve import SiteServer
+
+    started = time.process_time()
+    site = SimulatedMoodle(
+        generate_scenario(learners=size, now=NOW - 3600), clock=lambda: now.value, shared=True
+    )
+    if plugin:
+        site.install_plugin()
+    if latency_ms:
+        site.faults.latency_ms = latency_ms
+        site.faults.sleep = time.sleep
+    with SiteServer(site, lifetime=SITE_LIFETIME) as server:
+        conn.send((server.url, site.token, time.process_time() - started))
+        conn.recv()  # the agent is done
+        conn.send(time.process_time() - started)
+
+
+def state_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+def run_agent(
+    url: str, token: str, args: argparse.Namespace, now: Synchronized[int], conn: Connection
+) -> None:
+    """The agent's process: the four runs, each measured, sent back one by one."""
+    import requests
+
+    from buyin.cli import collect_less
+    from buyin.config import Secret, Settings
+    from buyin.moodle.client import MoodleClient
+    from buyin.resources import data_path
+    from buyin.state import State
+    from buyin.sync import Syncer
+
+    collect_less()  # as `buyin` does
+    work = Path(tempfile.mkdtemp(prefix="buyin-bench-"))
+    try:
+        (work / "mappings").mkdir()
+        mapping = data_path("mappings/examples/cc101.toml").read_text()
+        if args.without_poll:  # the programme alone: the manager poll's calls left out
+            mapping = mapping[: mapping.index("[poll]")]
+        (work / "mappings" / "cc101.toml").write_text(mapping)
+        settings = Settings(
+            url=url,
+            token=Secret(token),
+            state_path=work / "state.sqlite",
+            mapping_dir=work / "mappings",
+            concurrency=args.concurrency,
+        )
+        for label, at in RUNS:
+            now.value = at
+            session = requests.Session()
+            client = MoodleClient.from_settings(settings, session=session, sleep=lambda _s: None)
+            cpu, wall = time.process_time(), time.perf_counter()
+            state = State(settings.state_path)
+            try:
+                report = Syncer(settings, client, state, clock=lambda a=at: a).run()
+            finally:
+                state.close()
+            conn.send(
+                {
+                    "run": label,
+                    "calls": report.metrics.total_calls,
+                    "wall_s": round(time.perf_counter() - wall, 2),
+                    "agent_cpu_s": round(time.process_time() - cpu, 2),
+                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                    "state_mb": round(state_size(settings.state_path) / 1e6, 2),
+                }
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        conn.send(None)
+
+
+def measure(size: int, path: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    ctx = mp.get_context("fork")
+    now = ctx.Value("q", NOW)
+    site_end, site_conn = ctx.Pipe()
+    site = ctx.Process(
+        target=serve_site, args=(size, path == "plugin", args.latency_ms, now, site_conn)
+    )
+    site.start()
+    try:
+        url, token, seed_cpu = site_end.recv()
+        agent_end, agent_conn = ctx.Pipe()
+        agent = ctx.Process(target=run_agent, args=(url, token, args, now, agent_conn))
+        agent.start()
+        rows = []
+        while (row := agent_end.recv()) is not None:
+            row = {"size": size, "path": path, **row}
+            rows.append(row)
+            if args.json:
+                print(json.dumps(row), flush=True)
+        agent.join()
+        site_end.send("done")
+        site_cpu = site_end.recv()
+        print(
+            f"# {size} {path}: the site's seeding {seed_cpu:.1f} CPU s, "
+            f"seeding and serving {site_cpu:.1f} CPU s",
+            file=sys.stderr,
+            flush=True,
+        )
+        return rows
+    finally:
+        site.join(timeout=30)
+        if site.is_alive():
+            site.terminate()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="24,240,2400")
-    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="24,2400")
+    parser.add_argument("--paths", default="core,plugin")
+    parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--json", action="store_true", help="one JSON object a line")
     parser.add_argument(
         "--without-poll", action="store_true", help="leave the example's [poll] section out"
     )
     args = parser.parse_args()
-    print(
-        "| learners | run | core calls | core s | plugin calls | plugin s | naive calls |\n"
-        "|---:|---|---:|---:|---:|---:|---:|"
-    )
-    for size in (int(s) for s in args.sizes.split(",")):
-        measured: dict[bool, list[tuple[int, float]]] = {}
-        for plugin in (False, True):
-            site, settings, work = setup(size, args, plugin=plugin)
-            measured[plugin] = []
-            for _label, now in RUNS:
-                report, seconds = one_run(settings, site, now)
-                measured[plugin].append((report.metrics.total_calls, seconds))
-            shutil.rmtree(work, ignore_errors=True)
-        site, settings, work = setup(
-            size,
-            argparse.Namespace(latency_ms=0, concurrency=1, without_poll=args.without_poll),
-            plugin=False,
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    if not set(paths) <= {"core", "plugin"}:
+        parser.error("--paths takes core, plugin or both")
+    if not args.json:
+        print(
+            f"| learners | path | run | calls | wall s ({args.latency_ms:g} ms a call) "
+            "| agent CPU s | peak RSS MB | state MB |\n|---:|---|---|---:|---:|---:|---:|---:|",
+            flush=True,
         )
-        naive = naive_run(site, settings)
-        shutil.rmtree(work, ignore_errors=True)
-        for i, (label, _now) in enumerate(RUNS):
-            (core, core_s), (plug, plug_s) = measured[False][i], measured[True][i]
-            print(f"| {size} | {label} | {core} | {core_s:.1f} | {plug} | {plug_s:.1f} | {naive} |")
+    for size in (int(s) for s in args.sizes.split(",")):
+        for path in paths:
+            for r in measure(size, path, args):
+                if not args.json:
+                    print(
+                        f"| {size:,} | {path} | {r['run']} | {r['calls']} | {r['wall_s']:.1f} "
+                        f"| {r['agent_cpu_s']:.1f} | {r['peak_rss_mb']} | {r['state_mb']:.1f} |",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

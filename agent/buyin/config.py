@@ -89,6 +89,14 @@ SETTINGS: tuple[Setting, ...] = (
         "or `buyin retry`",
         100,
     ),
+    Setting(
+        "state_retention_days",
+        "BUYIN_STATE_RETENTION_DAYS",
+        float,
+        90.0,
+        "days a run's detail is kept in the state (its counts always are)",
+        3660.0,
+    ),
 )
 _BY_KEY = {s.key: s for s in SETTINGS}
 TOKEN_ENV = "BUYIN_TOKEN"
@@ -107,6 +115,7 @@ class Settings:
     reconcile_hours: float = 24.0
     page_size: int = 1000
     retry_failed_runs: int = 3
+    state_retention_days: float = 90.0
     config_file: Path | None = None
 
     def require_site(self) -> None:

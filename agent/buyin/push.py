@@ -130,20 +130,23 @@ class Pusher:
     # -- the push ----------------------------------------------------------------
 
     def push(self, plan: Plan) -> PushResult:
-        for action, why in plan.satisfied:
-            self._planned(action)
-            self.state.mark(action.key, Status.SKIPPED, self.now, error=why, attempted=False)
-            self.result.skipped.append((action, why))
-        for action in plan.verified:
-            self._applied(action, attempted=False)
-        for action, why in plan.stale:
-            self.state.mark(action.key, Status.SKIPPED, self.now, error=why, attempted=False)
-            self.result.skipped.append((action, why))
+        # what needs no call, in one transaction (one commit, not two per action)
+        with self.state.transaction():
+            for action, why in plan.satisfied:
+                self._planned(action)
+                self.state.mark(action.key, Status.SKIPPED, self.now, error=why, attempted=False)
+                self.result.skipped.append((action, why))
+            for action in plan.verified:
+                self._applied(action, attempted=False)
+            for action, why in plan.stale:
+                self.state.mark(action.key, Status.SKIPPED, self.now, error=why, attempted=False)
+                self.result.skipped.append((action, why))
         by_kind: dict[Kind, list[Action]] = {}
         for action in plan.actions:
             by_kind.setdefault(action.kind, []).append(action)
-        for action in by_kind.get(Kind.MESSAGE, []):
-            self._planned(action)  # composed once: frozen before any write of this run
+        with self.state.transaction():
+            for action in by_kind.get(Kind.MESSAGE, []):
+                self._planned(action)  # composed once: frozen before any write of this run
         try:
             for kind, spec in SPECS.items():  # the registry's order
                 actions = by_kind.get(kind, [])
@@ -202,9 +205,10 @@ class Pusher:
         after the other (two writes for one learner at once collide inside Moodle:
         dmlwriteexception, NOTES.md)."""
         by_learner: dict[int, list[Action]] = {}
-        for action in actions:
-            self._planned(action)
-            by_learner.setdefault(action.userid, []).append(action)
+        with self.state.transaction():  # every row before any call, one commit
+            for action in actions:
+                self._planned(action)
+                by_learner.setdefault(action.userid, []).append(action)
         jobs: dict[int, Callable[[], Any]] = {
             userid: partial(self._guard, mine, apply) for userid, mine in by_learner.items()
         }
@@ -236,9 +240,10 @@ class Pusher:
         each refused action stands alone, and the rest is applied in this run."""
         for start in range(0, len(actions), size):
             batch = list(actions[start : start + size])
-            for action in batch:
-                if action.kind != Kind.MESSAGE:  # messages were recorded (frozen) in push()
-                    self._planned(action)
+            with self.state.transaction():  # the batch's rows before its call, one commit
+                for action in batch:
+                    if action.kind != Kind.MESSAGE:  # messages were recorded in push()
+                        self._planned(action)
             self._apply_or_split(batch, apply)
 
     def _apply_or_split(
@@ -261,8 +266,9 @@ class Pusher:
             self._apply_or_split(batch[:middle], apply)
             self._apply_or_split(batch[middle:], apply)
         else:
-            for outcome in outcomes:
-                self._record(outcome)
+            with self.state.transaction():  # the batch's outcomes after its call, one commit
+                for outcome in outcomes:
+                    self._record(outcome)
 
 
 def _stops_push(exc: BuyinError) -> bool:

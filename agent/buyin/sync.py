@@ -171,6 +171,7 @@ class Syncer:
             raise
         report.seconds = time.monotonic() - started
         self._finish(report, "ok" if report.exit_code == EXIT_OK else f"exit {report.exit_code}")
+        self.state.compact(self.clock(), self.settings.state_retention_days)
         return report
 
     def _finish(self, report: SyncReport, outcome: str) -> None:

@@ -9,7 +9,7 @@ lack newer keys). Times are unix seconds; scores are fractions (0..1).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 #: {topic: fraction}; retention may hold ``"overall"`` instead of topics
@@ -62,13 +62,17 @@ class HistoryPoint:
     last_progress_at: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """Every field, JSON-ready (tuples as lists, mappings as objects)."""
-        data = asdict(self)
-        for key, value in data.items():
+        """Every field, JSON-ready (tuples as lists, mappings as objects). By hand, not
+        dataclasses.asdict (a deep copy): it runs for every learner every run, and every
+        field is a scalar, a tuple of scalars or a mapping of scores."""
+        data: dict[str, Any] = {}
+        for key in _FIELDS:
+            value = getattr(self, key)
             if isinstance(value, tuple):
-                data[key] = list(value)
+                value = list(value)
             elif isinstance(value, Mapping):
-                data[key] = dict(value)
+                value = dict(value)
+            data[key] = value
         return data
 
     @classmethod
@@ -103,6 +107,9 @@ class HistoryPoint:
             refresher_start=_int(data.get("refresher_start")),
             last_progress_at=_int(data.get("last_progress_at")),
         )
+
+
+_FIELDS = tuple(f.name for f in fields(HistoryPoint))
 
 
 def scores(value: Any) -> dict[str, float]:

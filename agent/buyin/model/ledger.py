@@ -9,9 +9,10 @@ library only: the state (:mod:`buyin.state`) reads and writes these records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -127,15 +128,25 @@ class Ledger(Mapping[str, LedgerEntry]):
     A merged message (one a day per person: see :mod:`buyin.rules.inbox`) answers
     for each message it carried: the questions below see its parts by their own
     keys and reasons; the mapping itself holds only what was stored.
+
+    A ledger is read once per run and never changes: every question below is answered
+    from an index built the first time it is needed (per kind, per learner, per merged
+    part), so a question asked for each learner costs constant time, not a scan.
     """
 
     def __init__(self, entries: Mapping[str, LedgerEntry] | None = None) -> None:
         self._entries: dict[str, LedgerEntry] = dict(entries or {})
-        self._parts: dict[str, LedgerEntry] = {}
+
+    @cached_property
+    def _parts(self) -> dict[str, LedgerEntry]:
+        """The parts of merged messages by their own keys (built when first asked)."""
+        parts: dict[str, LedgerEntry] = {}
         for entry in self._entries.values():
-            for part in parts_of(entry):
-                if part.key not in self._entries:
-                    self._parts[part.key] = part
+            if entry.reason.get("parts"):
+                for part in parts_of(entry):
+                    if part.key not in self._entries:
+                        parts[part.key] = part
+        return parts
 
     def _all(self) -> Iterable[LedgerEntry]:
         """Every entry, the parts of merged messages in place of their merged entry."""
@@ -176,27 +187,34 @@ class Ledger(Mapping[str, LedgerEntry]):
         that message's status), if one did."""
         return self._parts.get(key)
 
+    @cached_property
+    def _carriers(self) -> dict[str, LedgerEntry]:
+        """Each part's key -> the merged message that carried it (the first one stored)."""
+        out: dict[str, LedgerEntry] = {}
+        for e in self._entries.values():
+            for p in e.reason.get("parts", ()):
+                out.setdefault(str(p.get("key")), e)
+        return out
+
     def merged_into(self, key: str) -> LedgerEntry | None:
         """The merged message's own entry that carried the message ``key``."""
-        return next(
-            (
-                e
-                for e in self._entries.values()
-                if any(p.get("key") == key for p in e.reason.get("parts", ()))
-            ),
-            None,
-        )
+        return self._carriers.get(key)
+
+    @cached_property
+    def _delivered_messages(self) -> dict[int, list[LedgerEntry]]:
+        """Applied messages per recipient."""
+        out: dict[int, list[LedgerEntry]] = {}
+        for e in self._entries.values():
+            if e.kind == "message" and e.status == Status.APPLIED and e.applied_at is not None:
+                out.setdefault(e.userid, []).append(e)
+        return out
 
     def messages_on(self, userid: int, day: str, day_of: Callable[[int], str]) -> list[str]:
         """Keys of messages delivered to ``userid`` on ``day``."""
         return [
             e.key
-            for e in self._entries.values()
-            if e.kind == "message"
-            and e.userid == userid
-            and e.status == Status.APPLIED
-            and e.applied_at is not None
-            and day_of(e.applied_at) == day
+            for e in self._delivered_messages.get(userid, ())
+            if e.applied_at is not None and day_of(e.applied_at) == day
         ]
 
     def done(self, key: str) -> bool:
@@ -212,13 +230,21 @@ class Ledger(Mapping[str, LedgerEntry]):
             key=lambda e: (e.applied_at or 0, e.key),
         )
 
-    def applied(self, kind: str) -> dict[int, list[LedgerEntry]]:
-        """Applied actions of one kind, per learner."""
-        out: dict[int, list[LedgerEntry]] = {}
+    @cached_property
+    def _applied(self) -> dict[str, dict[int, tuple[LedgerEntry, ...]]]:
+        """Applied actions per kind, per learner (built once: one pass)."""
+        lists: dict[str, dict[int, list[LedgerEntry]]] = {}
         for entry in self._entries.values():
-            if entry.kind == kind and entry.status == Status.APPLIED:
-                out.setdefault(entry.userid, []).append(entry)
-        return out
+            if entry.status == Status.APPLIED:
+                lists.setdefault(entry.kind, {}).setdefault(entry.userid, []).append(entry)
+        return {
+            kind: {uid: tuple(entries) for uid, entries in per.items()}
+            for kind, per in lists.items()
+        }
+
+    def applied(self, kind: str) -> Mapping[int, Sequence[LedgerEntry]]:
+        """Applied actions of one kind, per learner (the same index every call)."""
+        return self._applied.get(kind, {})
 
     def settled_learners(self, kind: str, rule: str) -> frozenset[int]:
         """Learners whose action of this kind and rule is done (applied or skipped)."""

@@ -7,7 +7,7 @@ Standard library only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -52,13 +52,13 @@ class Quiz:
     url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mark:
     grade: float
     maxgrade: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attempt:
     id: int
     number: int
@@ -76,7 +76,7 @@ class Attempt:
         return self.state == "finished"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActivityState:
     state: int  # 0 incomplete, 1 complete, 2 complete-pass, 3 complete-fail
     timecompleted: int
@@ -88,7 +88,7 @@ class ActivityState:
         return self.state in (1, 2)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Criterion:
     type: int
     title: str
@@ -97,7 +97,7 @@ class Criterion:
     kind: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseCompletion:
     completed: bool
     aggregation: int
@@ -192,7 +192,7 @@ def _attempt_from(a: Mapping[str, Any]) -> Attempt:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LearnerData:
     """What we know of one learner's progress; cached between runs."""
 
@@ -251,7 +251,7 @@ class LearnerData:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Learner:
     person: Person
     data: LearnerData
@@ -325,16 +325,28 @@ class Snapshot:
         return next((a for a in self.activities if a.cmid == cmid), None)
 
     def section_activities(self, name: str) -> tuple[Activity, ...]:
-        key = name.strip().casefold()
-        return tuple(a for a in self.activities if a.section_name.strip().casefold() == key)
+        return self._sections.get(name.strip().casefold(), ())
+
+    @cached_property
+    def _sections(self) -> dict[str, tuple[Activity, ...]]:
+        """The activities by section name (casefolded), in course order: built once."""
+        found: dict[str, list[Activity]] = {}
+        for a in self.activities:
+            found.setdefault(a.section_name.strip().casefold(), []).append(a)
+        return {name: tuple(acts) for name, acts in found.items()}
 
 
 # -- parsing Moodle's answers ---------------------------------------------------
 def person_to_json(person: Person) -> dict[str, Any]:
-    data = asdict(person)
+    # by hand rather than dataclasses.asdict (a deep copy): every person, every run
+    data = {name: getattr(person, name) for name in _PERSON_FIELDS}
     data["roles"] = list(person.roles)
     data["groups"] = [list(g) for g in person.groups]
+    data["custom"] = dict(person.custom)
     return data
+
+
+_PERSON_FIELDS = tuple(f.name for f in fields(Person))
 
 
 def person_from_json(data: Mapping[str, Any]) -> Person:
@@ -369,7 +381,7 @@ class Directory:
         return cls({p.id: p for p in people}, set(data.get("asked", [])))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SignoffRow:
     """One sign-off request as local_buyin holds it (``local_buyin_get_signoffs``)."""
 
@@ -391,7 +403,8 @@ class SignoffRow:
         return self.status == "signed"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # scalars only: no deep copy needed (dataclasses.asdict makes one)
+        return {name: getattr(self, name) for name in self.__slots__}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SignoffRow:

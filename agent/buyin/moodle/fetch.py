@@ -343,23 +343,38 @@ def resolve_directory(
     directory = Directory(dict(known.people), set(known.asked))
     nearby = {str(getattr(p, match_by)).strip().casefold(): p for p in enrolled}
 
+    def key_of(person: Person) -> str:
+        return str(getattr(person, match_by)).casefold()
+
+    # the reference -> the first person holding it: one map, kept as people are added
+    index: dict[str, int] = {}
+    for each in directory.people.values():
+        index.setdefault(key_of(each), each.id)
+
+    def add(person: Person) -> None:
+        directory.people[person.id] = person
+        index.setdefault(key_of(person), person.id)
+
     def lookup(value: str) -> Person | None:
         key = value.strip().casefold()
-        return next(
-            (p for p in directory.people.values() if str(getattr(p, match_by)).casefold() == key),
-            None,
-        )
+        pid = index.get(key)
+        if pid is not None and key_of(directory.people[pid]) == key:
+            return directory.people[pid]
+        if pid is None:
+            return None
+        # the person indexed was replaced by one with another reference: ask them all
+        return next((p for p in directory.people.values() if key_of(p) == key), None)
 
     wanted = {v.strip() for v in seeds if v and v.strip()}
     for _ in range(depth):
         for value in wanted:
             person = nearby.get(value.casefold())
             if person is not None and lookup(value) is None:
-                directory.people[person.id] = person
+                add(person)
         missing = [v for v in wanted if lookup(v) is None and v.casefold() not in directory.asked]
         if missing:
             for person in fetch_people(client, match_by, missing):
-                directory.people[person.id] = person
+                add(person)
             directory.asked.update(v.casefold() for v in missing)
         found = [p for v in wanted if (p := lookup(v)) is not None]
         wanted = {p.custom.get(field_name, "").strip() for p in found} - {""}
@@ -388,18 +403,39 @@ def uses_plugin(programme: Programme, site: SiteInfo) -> bool:
     return site.plugin_version is not None
 
 
+#: local_buyin's first version whose get_signoffs reads after a (time, id) position
+KEYSET_SIGNOFFS = 2026120402
+
+
+def reads_signoffs_after(site: SiteInfo) -> bool:
+    """local_buyin_get_signoffs takes ``afterid``: a cursor that never reads a row twice."""
+    version = site.versions.get("local_buyin_get_signoffs", "")
+    return version.isdigit() and int(version) >= KEYSET_SIGNOFFS
+
+
 def fetch_plugin_signoffs(
-    client: MoodleClient, courseid: int, known: Mapping[str, Any] | None
+    client: MoodleClient,
+    courseid: int,
+    known: Mapping[str, Any] | None,
+    *,
+    settled_before: int | None = None,
 ) -> tuple[dict[int, SignoffRow], set[int], dict[str, Any]]:
     """The plugin's sign-off requests changed since the last run (one call unless paged).
 
     Returns every request by learner, the learners whose request changed now, and
-    the cache to keep (rows and the time cursor)."""
+    the cache to keep (rows and the cursor). With ``settled_before`` (the plugin reads
+    after a position: :func:`reads_signoffs_after`) the cursor is the newest row read
+    that changed at or before that time, (timemodified, id), and the next read starts
+    after it: nothing is read twice (a row changed later in the same second as a read
+    is newer than ``settled_before``, so still read again). Without it the cursor is
+    the newest time, read again inclusively (older plugins)."""
     rows: dict[int, SignoffRow] = {
         int(k): SignoffRow.from_json(v) for k, v in (known or {}).get("rows", {}).items()
     }
     since = int((known or {}).get("cursor", 0))
+    after = int((known or {}).get("after", 0)) if settled_before is not None else 0
     changed: set[int] = set()
+    position: dict[str, Any] = {"afterid": after} if settled_before is not None else {}
 
     def page(offset: int) -> tuple[list[dict[str, Any]], bool | None]:
         answer = client.call(
@@ -408,6 +444,7 @@ def fetch_plugin_signoffs(
             courseid=courseid,
             limitfrom=offset,
             limitnumber=PLUGIN_PAGE,
+            **position,
         )
         return list(answer.get("signoffs") or []), bool(answer.get("hasmore"))
 
@@ -417,9 +454,12 @@ def fetch_plugin_signoffs(
             if rows.get(row.userid) != row:
                 changed.add(row.userid)
             rows[row.userid] = row
-    cursor = max([since, *(r.timemodified for r in rows.values())])
-    return (
-        rows,
-        changed,
-        {"rows": {str(k): v.to_json() for k, v in rows.items()}, "cursor": cursor},
-    )
+    kept: dict[str, Any] = {"rows": {str(k): v.to_json() for k, v in rows.items()}}
+    if settled_before is None:
+        kept["cursor"] = max([since, *(r.timemodified for r in rows.values())])
+    else:
+        settled = [
+            (r.timemodified, r.id) for r in rows.values() if r.timemodified <= settled_before
+        ]
+        kept["cursor"], kept["after"] = max([(since, after), *settled])
+    return rows, changed, kept

@@ -4,7 +4,8 @@ against the mapping, who is enrolled to answer, who answered what and who has no
 Calls per sync: the course, the course's feedbacks (always with ``courseids``: without
 them Moodle searches only courses the agent is enrolled in), the items, the poll
 course's enrolments (paged), and either the answers (paged) and the non-respondents
-(paged) or, for an anonymous Feedback, the aggregate analysis.
+(paged, or in one call through local_buyin 0.4.0) or, for an anonymous Feedback, the
+aggregate analysis.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ from buyin.moodle.parse import (
     parse_poll_answer,
 )
 
-#: answers and non-respondents per page
-POLL_PAGE = 100
+#: answers and non-respondents per page (Moodle sets no upper bound: 0 would be all;
+#: 1,000 answers are about half a megabyte)
+POLL_PAGE = 1000
+#: local_buyin 0.4.0: the non-respondents' ids in one call
+NON_RESPONDENTS_FUNCTION = "local_buyin_get_non_respondents"
 
 
 @dataclass(frozen=True)
@@ -152,11 +156,7 @@ def fetch_poll(
             for topic in answer.topics:
                 counts[topic] += 1
         responses = len(answers)
-        non_respondents = frozenset(
-            int(u["userid"])
-            for page in _pages(client, "mod_feedback_get_non_respondents", feedback.id)
-            for u in page
-        )
+        non_respondents = fetch_non_respondents(client, feedback.id)
     state = PollState(
         feedbackid=feedback.id,
         cmid=feedback.cmid,
@@ -178,6 +178,19 @@ def fetch_poll(
         "option_count": questions.option_count,
     }
     return state, structure
+
+
+def fetch_non_respondents(client: MoodleClient, feedbackid: int) -> frozenset[int]:
+    """Who may answer and has not: through local_buyin in one call where the service has
+    it (0.4.0), else mod_feedback's list, a page at a time."""
+    if NON_RESPONDENTS_FUNCTION in (client.known_functions or ()):
+        answer = client.call(NON_RESPONDENTS_FUNCTION, feedbackid=feedbackid)
+        return frozenset(int(u) for u in answer.get("userids") or ())
+    return frozenset(
+        int(u["userid"])
+        for page in _pages(client, "mod_feedback_get_non_respondents", feedbackid)
+        for u in page
+    )
 
 
 def _pages(client: MoodleClient, function: str, feedbackid: int) -> Any:

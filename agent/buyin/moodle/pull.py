@@ -53,11 +53,13 @@ from buyin.moodle.fetch import (
     fetch_plugin_signoffs,
     fetch_quiz,
     fetch_retention,
+    reads_signoffs_after,
     resolve_course,
     resolve_directory,
     uses_plugin,
 )
 from buyin.moodle.poll import fetch_poll
+from buyin.moodle.progress import SINCE_MARGIN
 from buyin.moodle.source import (
     CourseRead,
     SourceInput,
@@ -141,7 +143,9 @@ def pull(
     known = {uid: LearnerData.from_json(c.data) for uid, c in cache.learners.items()}
     refs = _refs(programme)
     structure = _structure(client, programme, cache, options.reconcile, refs)
-    plugin_rows, decided, plugin_cache = _signoffs(client, site, programme, structure, cache)
+    plugin_rows, decided, plugin_cache = _signoffs(
+        client, site, programme, structure, cache, options.now
+    )
     given = _source_input(client, site, programme, cache, options, known, decided)
     read = choose_source(given).read(structure)
     directory = _directory(client, programme, cache, options.reconcile, read)
@@ -195,12 +199,19 @@ def _signoffs(
     programme: Programme,
     structure: Structure,
     cache: PullCache,
+    now: int,
 ) -> tuple[dict[int, SignoffRow] | None, set[int], dict[str, Any] | None]:
     """local_buyin's sign-off requests (every row, those changed now, the cache to keep),
-    where the plugin keeps the programme's sign-offs."""
+    where the plugin keeps the programme's sign-offs; after the last row read where the
+    plugin reads after a position (0.4.0), rows SINCE_MARGIN old counting as settled."""
     if not uses_plugin(programme, site):
         return None, set(), None
-    return fetch_plugin_signoffs(client, structure.course.id, cache.plugin)
+    return fetch_plugin_signoffs(
+        client,
+        structure.course.id,
+        cache.plugin,
+        settled_before=now - SINCE_MARGIN if reads_signoffs_after(site) else None,
+    )
 
 
 def _refs(programme: Programme) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from buyin.model.clock import DAY
 from buyin.model.history import HistoryPoint
-from buyin.model.standing import STUCK_DAYS, ahead_of
+from buyin.model.standing import STUCK_DAYS, Ranking
 from buyin.report.stats import mean
 
 #: (userid, at, point): one learner's point at one sync
@@ -192,10 +192,10 @@ def _with_percentiles(figures: dict[int, LearnerFigures]) -> dict[int, LearnerFi
     scored = {
         uid: s for uid, f in figures.items() if f.enrolled and (s := f.standing_score) is not None
     }
+    ranking = Ranking(scored)
     out = {}
     for uid, f in figures.items():
         if uid in scored:
-            others = [s for other, s in scored.items() if other != uid]
-            f = replace(f, percentile=ahead_of(scored[uid], others))
+            f = replace(f, percentile=ranking.ahead_of(uid))
         out[uid] = f
     return out

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from buyin.model.actions import Action
 from buyin.model.clock import DAY, WEEKDAYS
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
-from buyin.model.standing import STUCK_DAYS, ahead_of
+from buyin.model.standing import STUCK_DAYS, Ranking
 from buyin.rules import History, RuleResult
 from buyin.rules.messages import course_link, first_name, message
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
@@ -97,6 +97,7 @@ def completion_messages(
             post[uid] = after
         if after:
             standing[uid] = sum(after.values()) / len(after)
+    ranking = Ranking(standing)
     actions = []
     for uid, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
@@ -118,9 +119,7 @@ def completion_messages(
         # knew before the course
         share = None
         if uid in post:
-            share = ahead_of(
-                standing[uid], (s for o, s in standing.items() if o in post and o != uid)
-            )
+            share = ranking.ahead_of(uid)
         data = {
             "firstname": first_name(learner.person),
             "course": course_link(snapshot.course),

@@ -75,6 +75,7 @@ HANDLERS: dict[str, Handler] = {
     "local_buyin_save_figures": local_buyin.save_figures,
     "local_buyin_acquire_lease": local_buyin.acquire_lease,
     "local_buyin_release_lease": local_buyin.release_lease,
+    "local_buyin_get_non_respondents": local_buyin.get_non_respondents,
 }
 
 

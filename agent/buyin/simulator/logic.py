@@ -26,8 +26,7 @@ from .model import (
 
 
 def attempts_of(state: Scenario, quizid: int, userid: int) -> list[Attempt]:
-    found = [a for a in state.attempts.values() if a.quiz == quizid and a.userid == userid]
-    return sorted(found, key=lambda a: a.attempt)
+    return sorted(state.attempts.of(quizid, userid), key=lambda a: a.attempt)
 
 
 def attempt_grade(quiz: Quiz, attempt: Attempt) -> float | None:

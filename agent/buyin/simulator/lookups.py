@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import WsError
-from .model import Activity, Course, Quiz, User
+from .model import Activity, Course, Group, Quiz, User
 
 if TYPE_CHECKING:
     from .site import SimulatedMoodle
@@ -87,3 +87,18 @@ def accessible_courses(
                 }
             )
     return valid, warnings
+
+
+def groups_of(site: SimulatedMoodle, courseid: int, userid: int) -> list[Group]:
+    """The course's groups the user is a member of, by group id: from a map of every
+    membership built once per call (a scan of every group per user made listing a
+    course's users quadratic)."""
+    key = (len(site.calls), id(site.state.groups), len(site.state.groups))
+    cached = site.__dict__.get("_groups_of")
+    if cached is None or cached[0] != key:
+        index: dict[tuple[int, int], list[Group]] = {}
+        for group in sorted(site.state.groups.values(), key=lambda g: g.id):
+            for member in dict.fromkeys(group.members):
+                index.setdefault((group.courseid, member), []).append(group)
+        cached = site.__dict__["_groups_of"] = (key, index)
+    return list(cached[1].get((courseid, userid), ()))

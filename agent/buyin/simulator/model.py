@@ -9,6 +9,7 @@ turns the state into a JSON-able structure for digests.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -344,6 +345,34 @@ class Feedback:
     idnumber: str = ""
 
 
+class Attempts(dict[int, Attempt]):
+    """Quiz attempts by id, with each (quiz, user)'s attempt ids kept as they are added
+    and removed, so one person's attempts are found without a scan of everyone's."""
+
+    def __init__(self, items: Mapping[int, Attempt] | None = None) -> None:
+        super().__init__()
+        self._of: dict[tuple[int, int], dict[int, None]] = {}
+        for key, attempt in (items or {}).items():
+            self[key] = attempt
+
+    def __setitem__(self, key: int, attempt: Attempt) -> None:
+        old = self.get(key)
+        if old is not None:
+            self._of.get((old.quiz, old.userid), {}).pop(key, None)
+        super().__setitem__(key, attempt)
+        # idempotent: a deep copy sets the index and then every item again
+        self._of.setdefault((attempt.quiz, attempt.userid), {})[key] = None
+
+    def __delitem__(self, key: int) -> None:
+        old = self[key]
+        super().__delitem__(key)
+        self._of.get((old.quiz, old.userid), {}).pop(key, None)
+
+    def of(self, quiz: int, userid: int) -> list[Attempt]:
+        """The attempts of ``userid`` at ``quiz``, in the order they were added."""
+        return [self[k] for k in self._of.get((quiz, userid), ()) if k in self]
+
+
 @dataclass
 class Scenario:
     """A whole simulated site. ``now`` is the moment the data was generated at."""
@@ -361,7 +390,7 @@ class Scenario:
     sections: list[Section]
     activities: dict[int, Activity]
     quizzes: dict[int, Quiz]
-    attempts: dict[int, Attempt]
+    attempts: Attempts
     enrolments: dict[tuple[int, int], Enrolment]
     activity_completions: dict[tuple[int, int], ActivityCompletion]
     signoffs: dict[tuple[int, int], Signoff]

@@ -287,6 +287,7 @@ SPECS: dict[str, Obj] = {
             "courseid": _dflt("int", 0),
             "limitfrom": _dflt("int", 0),
             "limitnumber": _dflt("int", 500),
+            "afterid": _dflt("int", 0),
         }
     ),
     "local_buyin_get_progress": Obj(
@@ -329,6 +330,7 @@ SPECS: dict[str, Obj] = {
     "local_buyin_release_lease": Obj(
         {"programme": P("alphanumext"), "holder": P("text"), "force": _dflt("bool", False)}
     ),
+    "local_buyin_get_non_respondents": Obj({"feedbackid": P("int")}),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PLUGIN_VERSION = "2026120300"
+PLUGIN_VERSION = "2026120402"
 PLUGIN_FUNCTIONS = (
     "local_buyin_request_signoffs",
     "local_buyin_get_signoffs",
@@ -24,6 +24,7 @@ PLUGIN_FUNCTIONS = (
     "local_buyin_save_figures",
     "local_buyin_acquire_lease",
     "local_buyin_release_lease",
+    "local_buyin_get_non_respondents",
 )
 #: lease_manager::MIN_SECONDS, MAX_SECONDS
 LEASE_BOUNDS = (60, 2592000)
@@ -163,13 +164,15 @@ class PluginState:
         return existing
 
     def changes(
-        self, since: int, courseid: int, limitfrom: int, limitnumber: int
+        self, since: int, courseid: int, limitfrom: int, limitnumber: int, afterid: int = 0
     ) -> tuple[list[SignoffRequest], bool]:
+        """After (since, afterid) in (timemodified, id) order (afterid 0: at or after since)."""
+        position = (since, max(0, afterid))
         rows = sorted(
             (
                 r
                 for r in self.requests.values()
-                if r.timemodified >= since and (not courseid or r.courseid == courseid)
+                if (r.timemodified, r.id) > position and (not courseid or r.courseid == courseid)
             ),
             key=lambda r: (r.timemodified, r.id),
         )

@@ -159,6 +159,14 @@ MIGRATIONS: tuple[str, ...] = (
         since INTEGER NOT NULL
     );
     """,
+    # 6: history grows with change, not with runs: a learner's point is written when it
+    # changed, and its seen_at moved on while it holds (NULL: seen at `at` only); the
+    # schedule's pending items found without a scan of the done ones
+    """
+    ALTER TABLE history ADD COLUMN seen_at INTEGER;
+    CREATE INDEX schedule_program_status ON schedule(program, status, due_at);
+    CREATE INDEX actions_program_kind ON actions(program, kind);
+    """,
 )
 
 
@@ -219,18 +227,23 @@ def expected_tables() -> set[str]:
     return {name for script in MIGRATIONS for name in re.findall(r"CREATE TABLE (\w+)", script)}
 
 
-@functools.cache
 def expected_columns() -> dict[str, frozenset[str]]:
     """The columns of each table once every migration ran (built in memory once)."""
+    return _columns_after(MIGRATIONS)
+
+
+@functools.cache
+def _columns_after(migrations: tuple[str, ...]) -> dict[str, frozenset[str]]:
     db = sqlite3.connect(":memory:")
     try:
-        for script in MIGRATIONS:
+        for script in migrations:
             for statement in script.split(";"):
                 if statement.strip():
                     db.execute(statement)
         return {
             table: frozenset(str(c[1]) for c in db.execute(f"PRAGMA table_info({table})"))
-            for table in expected_tables()
+            for script in migrations
+            for table in re.findall(r"CREATE TABLE (\w+)", script)
         }
     finally:
         db.close()

@@ -572,8 +572,9 @@ def _json(value: str, path: str, *, nullable: bool) -> Any:
     return data
 
 
-def row_damage(table: Table, row: Mapping[str, Any]) -> Damage | None:
-    """What does not fit in one row of ``table`` (None: it fits)."""
+def row_damage(table: Table, row: Mapping[str, Any], *, deep: bool = True) -> Damage | None:
+    """What does not fit in one row of ``table`` (None: it fits); without ``deep``, the
+    columns and enums only (the JSON columns were found fitting and are unchanged)."""
     columns = _declared()[table.name]
     key = tuple((name, row[name]) for name in table.key)
     try:
@@ -582,6 +583,8 @@ def row_damage(table: Table, row: Mapping[str, Any]) -> Damage | None:
                 _column(row[name], sql_type, notnull, name)
         for name, enum in table.enums.items():
             conform(row[name], enum, name)
+        if not deep:
+            return None
         checks = {**table.json, **{n: of_row(row) for n, of_row in table.json_of_row.items()}}
         for name, check in checks.items():
             if row.get(name) is None:
@@ -635,13 +638,12 @@ def damaged_records(
     for table in TABLES:
         if table.name not in present:
             continue
-        for chunk, rows in _chunks(db, table.name):
+        for chunk, rows in _chunks(db, table):
             if digests is not None and table.name != "meta":
                 digests[chunk.name] = chunk.digest
-            if known.get(chunk.name) == chunk.digest:
-                continue
+            deep = known.get(chunk.name) != chunk.digest
             for row in rows:
-                damage = row_damage(table, row)
+                damage = row_damage(table, row, deep=deep)
                 if damage is not None:
                     yield damage
 
@@ -652,25 +654,35 @@ class Chunk:
     digest: str
 
 
-def _chunks(db: Database, table: str) -> Iterator[tuple[Chunk, list[dict[str, Any]]]]:
-    """The table's rows by chunk of rowids, each chunk with its content's digest."""
+def _deep_columns(table: Table) -> tuple[str, ...]:
+    """The columns whose check is costly (JSON), and those it depends on."""
+    if table.name == "meta":
+        return ("key", "value")
+    return (*table.json, *table.json_of_row, *(("kind",) if table.json_of_row else ()))
+
+
+def _chunks(db: Database, table: Table) -> Iterator[tuple[Chunk, list[dict[str, Any]]]]:
+    """The table's rows by chunk of rowids, each chunk with the digest of its costly
+    columns (a time updated in place does not make its JSON decoded again)."""
     with db.connection() as conn:
-        cursor = conn.execute(f"SELECT rowid AS _rowid_, * FROM {table} ORDER BY rowid")
+        cursor = conn.execute(f"SELECT rowid AS _rowid_, * FROM {table.name} ORDER BY rowid")
         names = [d[0] for d in cursor.description][1:]
+        deep = [names.index(c) + 1 for c in _deep_columns(table) if c in names]
         current: int | None = None
         rows: list[dict[str, Any]] = []
         digest = hashlib.blake2b(digest_size=16)
         for raw in cursor:
             index = int(raw[0]) // CHUNK
             if current is not None and index != current:
-                yield Chunk(f"{table}:{current}", digest.hexdigest()), rows
+                yield Chunk(f"{table.name}:{current}", digest.hexdigest()), rows
                 rows, digest = [], hashlib.blake2b(digest_size=16)
             current = index
             values = tuple(raw)
-            digest.update(repr(values).encode("utf-8", "surrogatepass"))
+            costly = (values[0], *(values[i] for i in deep))
+            digest.update(repr(costly).encode("utf-8", "surrogatepass"))
             rows.append(dict(zip(names, values[1:], strict=True)))
         if current is not None:
-            yield Chunk(f"{table}:{current}", digest.hexdigest()), rows
+            yield Chunk(f"{table.name}:{current}", digest.hexdigest()), rows
 
 
 def what_to_do(db: Database, damage: Damage) -> str:

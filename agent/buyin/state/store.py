@@ -66,6 +66,18 @@ class State(LedgerTable):
                 (now, outcome, dumps(counts), metrics, run_id),
             )
 
+    def compact(self, now: int, keep_days: float) -> dict[str, int]:
+        """Old runs' detail dropped once ``keep_days`` have passed (``state_retention_days``):
+        their metrics line (their counts stay, for `buyin status`) and the figures pushed
+        for someone that a later push replaced. What decides "already done" (every other
+        ledger entry) and the history the reports draw stay. Returns what was dropped."""
+        before = now - int(keep_days * 86400)
+        with self.transaction() as db:
+            runs = db.execute(
+                "UPDATE runs SET metrics = '' WHERE ended_at < ? AND metrics != ''", (before,)
+            ).rowcount
+        return {"runs": int(runs), "figures": self.forget_superseded_figures(before)}
+
     @decoded
     def runs(self, limit: int = 10) -> list[RunRecord]:
         rows = self.select("runs", order="id DESC", limit=limit)
@@ -114,12 +126,35 @@ class State(LedgerTable):
 
     # -- learner cache -------------------------------------------------------------
 
+    #: the learners as this connection last read them, per programme: a learner saved with
+    #: the very data read (the same object: not re-fetched) and the same columns is not
+    #: serialised and written again
+    _learners_kept: dict[str, dict[int, CachedLearner]] | None = None
+
     @decoded
     def cached_learners(self, program: str) -> dict[int, CachedLearner]:
         rows = self.select("learners", program=program)
-        return {r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows}
+        found = {r["userid"]: from_row(CachedLearner, r, data=json_object(r["data"])) for r in rows}
+        if self._learners_kept is None:
+            self._learners_kept = {}
+        self._learners_kept[program] = dict(found)
+        return found
 
     def save_learners(self, program: str, learners: Sequence[CachedLearner]) -> None:
+        kept = (self._learners_kept or {}).get(program, {})
+        changed = [
+            c
+            for c in learners
+            if (k := kept.get(c.userid)) is None
+            or k.data is not c.data
+            or (k.signature, k.first_seen, k.fetched_at, k.undecided)
+            != (c.signature, c.first_seen, c.fetched_at, c.undecided)
+        ]
+        for c in changed:  # written (or rolled back): compared with nothing kept again
+            kept.pop(c.userid, None)
+        self._save_learners(program, changed)
+
+    def _save_learners(self, program: str, learners: Sequence[CachedLearner]) -> None:
         with self.transaction() as db:
             db.executemany(
                 """
@@ -190,20 +225,60 @@ class State(LedgerTable):
     def add_history(
         self, run_id: int, program: str, points: Mapping[int, Mapping[str, Any]], now: int
     ) -> None:
+        """This run's point of each learner: a new row where it differs from the learner's
+        latest one, else that row's ``seen_at`` moved on to ``now`` (the state grows with
+        change, not with runs; :meth:`history` reads both as a point per run would)."""
         with self.transaction() as db:
+            latest = {
+                int(r["userid"]): (int(r["id"]), str(r["data"]))
+                for r in db.execute(
+                    "SELECT h.id, h.userid, h.data FROM history h JOIN "
+                    "(SELECT MAX(id) AS id FROM history WHERE program=? GROUP BY userid) m "
+                    "ON h.id = m.id",
+                    (program,),
+                )
+            }
+            fresh, seen = [], []
+            for uid, data in points.items():
+                text = dumps(data)
+                kept = latest.get(uid)
+                if kept is not None and kept[1] == text:
+                    seen.append((now, kept[0]))
+                else:
+                    fresh.append((run_id, program, uid, now, text))
+            db.executemany("UPDATE history SET seen_at=? WHERE id=?", seen)
             db.executemany(
                 "INSERT INTO history (run_id, program, userid, at, data) VALUES (?, ?, ?, ?, ?)",
-                [(run_id, program, uid, now, dumps(data)) for uid, data in points.items()],
+                fresh,
             )
 
     @decoded
     def history(
         self, program: str, userid: int | None = None
     ) -> list[tuple[int, int, dict[str, Any]]]:
+        """Each learner's points, oldest first: the rows written when something changed,
+        and where a learner's latest point held on, that point again at the last run that
+        saw it (what a point written every run would show: presence and the last sync)."""
         rows = self.select(
-            "history", "userid, at, data", order="at, id", program=program, userid=userid
+            "history",
+            "id, userid, at, seen_at, data",
+            order="at, id",
+            program=program,
+            userid=userid,
         )
-        return [(r["userid"], r["at"], json_object(r["data"])) for r in rows]
+        found: list[tuple[int, int, int, dict[str, Any]]] = []
+        last: dict[int, int] = {}
+        for r in rows:
+            data = json_object(r["data"])
+            found.append((r["at"], r["id"], r["userid"], data))
+            last[r["userid"]] = len(found) - 1
+        for index in list(last.values()):
+            at, rowid, uid, data = found[index]
+            seen = rows[index]["seen_at"]
+            if seen is not None and seen > at:
+                found.append((int(seen), rowid, uid, data))
+        found.sort(key=lambda f: (f[0], f[1]))
+        return [(uid, at, data) for at, _, uid, data in found]
 
     # -- per-programme state ---------------------------------------------------------
 

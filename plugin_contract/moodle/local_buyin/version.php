@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_buyin';
-$plugin->version = 2026120401;
+$plugin->version = 2026120402;
 // Moodle 4.5 LTS (Build: 20241007) is the oldest release with everything used here:
 // \core_external\* classes, the \core_user\hook\extend_user_menu hook (new in 4.5).
 $plugin->requires = 2024100700;

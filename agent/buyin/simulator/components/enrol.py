@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import logic
 from ..errors import invalid, moodle_error
-from ..lookups import get_course, get_user, picture
+from ..lookups import get_course, get_user, groups_of, picture
 from ..model import ENROL_ACTIVE, ENROL_SUSPENDED, Enrolment, User
 from .group import group_brief
 from .user import customfields
@@ -56,11 +56,7 @@ def _enrolled_user_dict(
         if custom:
             out["customfields"] = custom
     if want("groups"):
-        groups = [
-            g
-            for g in sorted(site.state.groups.values(), key=lambda g: g.id)
-            if g.courseid == courseid and user.id in g.members
-        ]
+        groups = groups_of(site, courseid, user.id)
         if groups:
             out["groups"] = [group_brief(g) for g in groups]
     if want("roles"):

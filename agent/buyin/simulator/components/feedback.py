@@ -119,6 +119,12 @@ def _can_answer(site: SimulatedMoodle, feedback: Feedback) -> list[int]:
     )
 
 
+def non_respondents(site: SimulatedMoodle, feedback: Feedback) -> list[int]:
+    """Who may answer and has not (Moodle's feedback_get_incomplete_users), by id."""
+    answered = {c.userid for c in feedback.completed}
+    return [u for u in _can_answer(site, feedback) if u not in answered]
+
+
 # --- the functions ---------------------------------------------------------------------
 
 
@@ -203,8 +209,7 @@ def get_non_respondents(
     feedback = get_feedback(site, feedbackid)
     if sort not in SORTS:
         raise invalid("Invalid sort param, must be firstname, lastname or lastaccess.")
-    answered = {c.userid for c in feedback.completed}
-    users = [site.state.users[u] for u in _can_answer(site, feedback) if u not in answered]
+    users = [site.state.users[u] for u in non_respondents(site, feedback)]
     users.sort(key=lambda u: (getattr(u, sort), u.id))
     return {
         "users": [

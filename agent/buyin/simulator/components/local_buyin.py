@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from .. import logic
 from ..errors import WsError, invalid
 from ..functions import CAPABILITY_NAMES
-from ..lookups import course_activities, get_course, missing
+from ..lookups import course_activities, get_course, groups_of, missing
 from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
-from . import completion
+from . import completion, feedback
 from .quiz import attempt_dict
 from .user import customfields
 
@@ -71,10 +71,22 @@ def release_lease(
 
 
 def get_signoffs(
-    site: SimulatedMoodle, since: int, courseid: int, limitfrom: int, limitnumber: int
+    site: SimulatedMoodle,
+    since: int,
+    courseid: int,
+    limitfrom: int,
+    limitnumber: int,
+    afterid: int = 0,
 ) -> dict[str, Any]:
-    rows, more = site.plugin.changes(since, courseid, limitfrom, limitnumber)
+    rows, more = site.plugin.changes(since, courseid, limitfrom, limitnumber, afterid)
     return {"signoffs": [r.full() for r in rows], "hasmore": more, "warnings": []}
+
+
+def get_non_respondents(site: SimulatedMoodle, feedbackid: int) -> dict[str, Any]:
+    """Who may answer and has not, by id, in one call (as mod_feedback_get_non_respondents
+    lists them: feedback_get_incomplete_users)."""
+    found = feedback.non_respondents(site, feedback.get_feedback(site, feedbackid))
+    return {"userids": found, "total": len(found), "warnings": []}
 
 
 def record_signoff(
@@ -93,6 +105,19 @@ _MAX_LIMIT = 1000
 
 
 @dataclass(frozen=True)
+class _Attempts:
+    """A learner's attempts at the named quizzes, looked up when asked (by the state's
+    index of attempts per quiz and user), not sorted out of everyone's for each page."""
+
+    site: SimulatedMoodle
+    quizids: tuple[int, ...]
+
+    def get(self, userid: int, default: list[Attempt]) -> list[Attempt]:
+        found = [a for q in self.quizids for a in logic.attempts_of(self.site.state, q, userid)]
+        return found or default
+
+
+@dataclass(frozen=True)
 class _Page:
     """What one get_progress call reads once, not per learner (as the plugin's queries)."""
 
@@ -101,7 +126,7 @@ class _Page:
     tracked: tuple[Activity, ...]
     quizzes: dict[int, Quiz]
     #: userid -> their attempts at the named quizzes, in quiz and attempt order
-    attempts: dict[int, list[Attempt]]
+    attempts: _Attempts
     #: the custom profile fields named
     profilefields: list[str]
 
@@ -110,17 +135,13 @@ def _page(
     site: SimulatedMoodle, courseid: int, quizzes: list[Quiz], profilefields: list[str]
 ) -> _Page:
     activities = course_activities(site, courseid)
-    attempts: dict[int, list[Attempt]] = {}
     named = {q.id: q for q in quizzes}
-    for attempt in sorted(site.state.attempts.values(), key=lambda a: (a.quiz, a.attempt)):
-        if attempt.quiz in named:
-            attempts.setdefault(attempt.userid, []).append(attempt)
     return _Page(
         courseid,
         tuple(a.cmid for a in activities),
         tuple(a for a in activities if a.completion),
         named,
-        attempts,
+        _Attempts(site, tuple(sorted(named))),
         profilefields,
     )
 
@@ -161,11 +182,7 @@ def _person(site: SimulatedMoodle, courseid: int, userid: int, fields: list[str]
             {"roleid": rid, "shortname": state.roles[rid].shortname if rid in state.roles else ""}
             for rid in enrolment.roleids
         ],
-        "groups": [
-            {"id": g.id, "name": g.name}
-            for g in sorted(state.groups.values(), key=lambda g: g.id)
-            if g.courseid == courseid and userid in g.members
-        ],
+        "groups": [{"id": g.id, "name": g.name} for g in groups_of(site, courseid, userid)],
         "customfields": [
             {"shortname": f["shortname"], "value": f["value"]}
             for f in customfields(site, user, display=False)

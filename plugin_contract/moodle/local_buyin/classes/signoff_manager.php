@@ -163,21 +163,26 @@ class signoff_manager {
     }
 
     /**
-     * Requests changed at or after a time, ordered by timemodified, id.
+     * Requests changed at or after a time (after a position when afterid is given),
+     * ordered by timemodified, id.
      *
      * @param int $since
      * @param int $courseid 0 for every course
      * @param int $limitfrom
      * @param int $limitnumber at most MAX_LIMIT
+     * @param int $afterid with since, the last row read: only rows after it (0: none)
      * @return array [rows (list of stdClass), hasmore (bool)]
      */
-    public static function get_changes(int $since, int $courseid, int $limitfrom, int $limitnumber): array {
+    public static function get_changes(int $since, int $courseid, int $limitfrom, int $limitnumber,
+            int $afterid = 0): array {
         global $DB;
         $limitfrom = max(0, $limitfrom);
         $limitnumber = min(max(1, $limitnumber), self::MAX_LIMIT);
 
-        $where = 'timemodified >= :since';
-        $params = ['since' => $since];
+        // After the position (since, afterid) in (timemodified, id) order: with afterid 0
+        // (no id is 0) every row changed at or after since, as before 2026120402.
+        $where = '(timemodified > :since OR (timemodified = :samesince AND id > :afterid))';
+        $params = ['since' => $since, 'samesince' => $since, 'afterid' => max(0, $afterid)];
         if ($courseid) {
             $where .= ' AND courseid = :courseid';
             $params['courseid'] = $courseid;

@@ -43,6 +43,15 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_get_non_respondents' => [
+        'classname' => 'local_buyin\external\get_non_respondents',
+        'methodname' => 'execute',
+        'description' => 'Who may answer a Feedback and has not, as user ids, in one call.',
+        'type' => 'read',
+        'capabilities' => 'local/buyin:agent, mod/feedback:viewreports',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
     'local_buyin_record_signoff' => [
         'classname' => 'local_buyin\external\record_signoff',
         'methodname' => 'execute',
@@ -152,6 +161,7 @@ $services = [
             'local_buyin_save_figures',
             'local_buyin_acquire_lease',
             'local_buyin_release_lease',
+            'local_buyin_get_non_respondents',
         ],
         'requiredcapability' => '',
         'restrictedusers' => 1,

@@ -29,6 +29,8 @@
  * 2026120401: the field token of local_buyin_lease (a fencing token per run: a copy or
  * an old backup of an agent's state is refused); every lease row is kept, with an empty
  * token (the next run of its holder sets one).
+ * 2026120402 (0.4.0): local_buyin_get_signoffs reads after a (timemodified, id) position
+ * (afterid); nothing in the database changes.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -97,6 +99,12 @@ function xmldb_local_buyin_upgrade($oldversion): bool {
             $dbman->add_field($table, $field);
         }
         upgrade_plugin_savepoint(true, 2026120401, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120402) {
+        // 0.4.0: local_buyin_get_signoffs takes afterid (a position that is never read
+        // twice); no table or field changes: the step records the new version only.
+        upgrade_plugin_savepoint(true, 2026120402, 'local', 'buyin');
     }
     return true;
 }

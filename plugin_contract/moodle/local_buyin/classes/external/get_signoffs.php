@@ -29,9 +29,11 @@ use local_buyin\signoff_manager;
 /**
  * local_buyin_get_signoffs: sign-off requests changed since a time.
  *
- * Ordered by timemodified, then id. "since" is inclusive: a client that remembers the
- * largest timemodified it has seen gets that second's rows again and must de-duplicate
- * by id (this never loses a change made in the same second as the last read).
+ * Ordered by timemodified, then id. "since" alone is inclusive: a client that remembers
+ * the largest timemodified it has seen gets that second's rows again and must
+ * de-duplicate by id. With "afterid" (since 2026120402) the position (since, afterid) is
+ * exclusive: only rows after it in (timemodified, id) order, so a client that keeps the
+ * last row it read as settled never reads a row twice.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -51,6 +53,9 @@ class get_signoffs extends external_api {
             'limitfrom' => new external_value(PARAM_INT, 'Skip this many rows', VALUE_DEFAULT, 0),
             'limitnumber' => new external_value(PARAM_INT, 'Return at most this many rows (at most 1000)',
                 VALUE_DEFAULT, 500),
+            'afterid' => new external_value(PARAM_INT,
+                'With since: only requests after (since, afterid) in (timemodified, id) order; 0: none',
+                VALUE_DEFAULT, 0),
         ]);
     }
 
@@ -61,15 +66,18 @@ class get_signoffs extends external_api {
      * @param int $courseid
      * @param int $limitfrom
      * @param int $limitnumber
+     * @param int $afterid
      * @return array
      */
-    public static function execute(int $since, int $courseid = 0, int $limitfrom = 0, int $limitnumber = 500): array {
+    public static function execute(int $since, int $courseid = 0, int $limitfrom = 0, int $limitnumber = 500,
+            int $afterid = 0): array {
         global $DB;
         $params = self::validate_parameters(self::execute_parameters(), [
             'since' => $since,
             'courseid' => $courseid,
             'limitfrom' => $limitfrom,
             'limitnumber' => $limitnumber,
+            'afterid' => $afterid,
         ]);
 
         $context = context_system::instance();
@@ -95,7 +103,7 @@ class get_signoffs extends external_api {
         }
 
         [$rows, $hasmore] = signoff_manager::get_changes((int) $params['since'], (int) $params['courseid'],
-            (int) $params['limitfrom'], (int) $params['limitnumber']);
+            (int) $params['limitfrom'], (int) $params['limitnumber'], (int) $params['afterid']);
 
         return [
             'signoffs' => array_map([signoff_manager::class, 'export_row'], $rows),
