@@ -425,6 +425,8 @@ class PluginCache(TypedDict, total=False):
 
     rows: dict[str, SignoffRow]
     cursor: int
+    #: the id of the last row read at ``cursor`` (local_buyin 2026120402's afterid)
+    after: int
 
 
 def _int_keys(value: Any, path: str) -> None:
