@@ -245,6 +245,7 @@ def test_a_mapping_change_is_seen_at_the_next_sync_not_the_next_reconciliation(
     l02 = load_scenario()["learners"]["learner02"]["userid"]
     clock.advance(hours=1)
     site.mark_signoff(l02, 2, MGR["mgr1"], time=clock.now)
+    site.run_completion_cron()  # Moodle marks the course complete
     run_sync()
     assert site.enrolment(l02, REFRESHER) is not None
     assert site.enrolment(l02, 4) is None

@@ -497,8 +497,13 @@ def test_team_report_lists_direct_reports_pending_and_stuck(
 
 
 def insight_messages(site: SimulatedMoodle, userid: int) -> list[str]:
-    """Messages telling what the learner gained (alone, or a part of the day's message)."""
-    return [m.text for m in site.messages_to(userid) if "what you gained" in m.text.lower()]
+    """Messages telling what the learner gained or saved (alone, or a part of the day's
+    message): "gained" only with a post-assessment or retention score."""
+    return [
+        m.text
+        for m in site.messages_to(userid)
+        if "what you gained" in m.text.lower() or "testing out saved you" in m.text.lower()
+    ]
 
 
 def test_completion_message_once_with_the_right_numbers(
@@ -528,6 +533,7 @@ def test_completion_message_once_with_the_right_numbers(
     assert "Customer conversation checklist" in text
     # no post-assessment: no rank and no score list on what they knew before the course
     assert "ahead of" not in text and "pre-check" not in text
+    assert "gained" not in text  # nothing gained before a post-assessment or refresher
     assert len(site.messages_to(l11["userid"])) == 2  # the pre-check note, then this one
     # learner02 did every activity themself and has no post-assessment: nothing gained
     # to tell, so only the sign-off news and the job aid
@@ -549,6 +555,7 @@ def test_completions_before_mapped_since_are_left_to_backfill(
     run_sync()
     l02 = learners["learner02"]
     site.mark_signoff(l02["userid"], 2, MGR["mgr1"], time=clock.now)
+    site.run_completion_cron()
     clock.advance(hours=1)
     run_sync()
     for name in ("learner01", "learner07"):  # completed 35 and 8 days ago

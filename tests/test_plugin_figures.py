@@ -97,6 +97,7 @@ def test_an_unchanged_site_pushes_no_figures_and_a_change_pushes_only_its_learne
         (uid, r) for (_, uid), r in site.plugin.requests.items() if r.status == "requested"
     )
     site.plugin_decide(learner, request.courseid, request.managerid, "signed", time=clock.now)
+    site.run_completion_cron()  # Moodle completes the course
     clock.advance(hours=0.1)
     mark = len(site.calls)
     assert run_sync().exit_code == 0

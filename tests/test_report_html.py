@@ -320,3 +320,21 @@ def test_enrolment_windows_read_moodles_enrolment_start_where_the_history_has_it
     assert (report.comparison.n_pilot, report.comparison.n_baseline) == (5, 5)
     assert report.comparison.date_basis == "both"
     assert "first seen by the agent stands in" in programme_html(report)
+
+
+def test_team_trend_says_when_people_joined_rather_than_learned() -> None:
+    """A mean over 1 person then over 2 is not the team moving: the text says who joined."""
+    ann, bo = rows()[0][2], rows()[1][2]
+    history = [
+        (1, AT - 10 * DAY, replace(ann, post={})),
+        (1, AT, replace(ann, post={})),
+        (2, AT, replace(bo, post={})),
+    ]
+    prog = team_programme("p1", history, 50, name="Pilot programme", topics=TOPICS)
+    page = team_html(Team(manager=50, manager_name="Mia Manager", programmes=(prog,)))
+    assert "(1 person)" in page and "(2 people; 1 more person has a score since" in page
+    better = replace(ann, post={}, precheck={"Listening": 1.0, "Questioning": 1.0})
+    alone = team_programme("p1", [*history[:1], (1, AT, better)], 50, topics=TOPICS)
+    assert "the same people" in team_html(
+        Team(manager=50, manager_name="Mia Manager", programmes=(alone,))
+    )

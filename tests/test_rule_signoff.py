@@ -236,8 +236,8 @@ def test_one_digest_per_approver_lists_all_their_learners() -> None:
         pytest.param(
             8,
             [digest_entry(5, {20: "direct"}, at=NOW - 8 * DAY)],
-            [digest(4), digest(5)],
-            id="asked escalate_after_days ago: the approver's own manager hears too",
+            [digest(4)],
+            id="asked escalate_after_days ago: the approver's own manager hears, no more reminder",
         ),
         pytest.param(
             8,
@@ -260,8 +260,8 @@ def test_one_digest_per_approver_lists_all_their_learners() -> None:
                 digest_entry(4, {20: "escalated"}, at=NOW - 3 * DAY),
                 digest_entry(5, {20: "direct"}, at=NOW - 3 * DAY),
             ],
-            [digest(5)],
-            id="escalated once already: the approver is still reminded",
+            [],
+            id="escalated once already: nothing more but the weekly digest",
         ),
     ],
 )
@@ -407,3 +407,54 @@ def test_custom_signoff_config_is_honoured() -> None:
     snap = snapshot(subject, people=managers(signoff_role=True), programme=programme(signoff=cfg))
 
     assert messages(run(snap)) == [digest(5)]
+
+
+@pytest.mark.parametrize(
+    ("reminded", "max_reminders", "expected"),
+    [
+        pytest.param(1, 2, [digest(5)], id="one reminder of two: the second is due"),
+        pytest.param(2, 2, [], id="max_reminders sent: no third one"),
+        pytest.param(0, 0, [], id="max_reminders = 0: the request alone"),
+    ],
+)
+def test_reminders_stop_at_max_reminders(
+    reminded: int, max_reminders: int, expected: list[tuple[str, int]]
+) -> None:
+    # asked 20 days ago, reminded every 3 days since; escalation far off (escalate_after_days)
+    sent = [
+        digest_entry(5, {20: "direct"}, at=NOW - (20 - 3 * i) * DAY) for i in range(reminded + 1)
+    ]
+    snap = snapshot(
+        awaiting(days=21),
+        people=managers(signoff_role=True),
+        programme=with_signoff(escalate_after_days=60, max_reminders=max_reminders),
+    )
+
+    assert messages(run(snap, ledger(*sent))) == expected
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        pytest.param("", [], id="the holiday in UTC: the request waits"),
+        pytest.param("Europe/Berlin", [], id="the holiday in Berlin too: it waits"),
+        pytest.param("Pacific/Honolulu", [digest(5)], id="still the day before in Honolulu"),
+    ],
+)
+def test_a_first_request_goes_out_on_the_recipient_s_working_day(
+    zone: str, expected: list[tuple[str, int]]
+) -> None:
+    """Every message, first requests included, waits for a working day where its
+    reader is: a holiday (or weekend) is counted in their time zone."""
+    from buyin.rules import evaluate
+
+    people = [replace(p, timezone=zone) if p.id == 5 else p for p in managers(signoff_role=True)]
+    snap = snapshot(
+        awaiting(days=2),
+        people=people,
+        programme=replace(with_signoff(), holidays=(TODAY,), kickoff=None, followup=None),
+    )
+
+    result = evaluate(snap, History(), NOW)
+
+    assert messages(result) == expected

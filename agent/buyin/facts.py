@@ -76,13 +76,14 @@ def history_points(
             post=facts.get("post", {}),
             retention=facts.get("retention", {}),
             started_at=min(times) if times else None,
-            completed_at=facts.get(
-                "completed_at", completion.completion_time if completion else None
-            ),
+            completed_at=facts.get("completed_at", completion.completed_at if completion else None),
             awaiting_since=facts.get("awaiting_since", record.get("awaiting_since")),
             signed_at=record.get("signed_at"),
             signoff_latency_seconds=record.get("latency_seconds"),
             refresher_start=facts.get("refresher_start"),
+            rejected_at=(record.get("extra") or {}).get("rejected_at")
+            if record.get("status") == "rejected"
+            else None,
             last_progress_at=max(moves) if moves else None,
         )
     return points

@@ -159,6 +159,7 @@ def parse_mapping(data: dict[str, Any], source: Path) -> Programme:
             fallback_approver=s.get("fallback_approver"),
             remind_every_days=float(s.get("remind_every_days", 3)),
             escalate_after_days=float(s.get("escalate_after_days", 7)),
+            max_reminders=int(s.get("max_reminders", 2)),
             team_groups=bool(s.get("team_groups", False)),
             channel=s.get("channel", "auto"),
         )
@@ -201,6 +202,8 @@ def parse_mapping(data: dict[str, Any], source: Path) -> Programme:
         learner_role=p.get("learner_role", "student"),
         mapped_since=p.get("mapped_since"),
         working_days=tuple(p.get("working_days", WORKING_DAYS)),
+        holidays=tuple(p.get("holidays", ())),
+        manager_weekly_limit=int(p.get("manager_weekly_limit", 2)),
         sender=p.get("sender", ""),
         sponsor=p.get("sponsor", ""),
         sponsor_message=p.get("sponsor_message", ""),

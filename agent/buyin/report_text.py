@@ -33,7 +33,7 @@ from buyin.model.actions import (
 )
 from buyin.model.clock import DAY, day_of
 from buyin.model.ledger import LedgerEntry, ScheduledItem, Status
-from buyin.model.names import Names, human_day, human_time
+from buyin.model.names import Names, human_day, human_time, plural
 from buyin.plan import MAX_ATTEMPTS
 from buyin.rules import BACKFILL_KINDS
 from buyin.state import State
@@ -57,10 +57,6 @@ FAILED_SHOWN = 5
 
 def when(ts: int | None) -> str:
     return human_time(ts)
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 # -- one action, named ---------------------------------------------------------------

@@ -372,7 +372,9 @@ def render(
         "# the start line: pre-checks, completions and starts before it are history, sent",
         "# only on purpose with `buyin backfill --since DATE --precheck/--followup/...`",
         f"mapped_since = {_str(since)}",
-        '# working_days = ["monday", "tuesday", "wednesday", "thursday", "friday"]  # reminders',
+        '# working_days = ["monday", "tuesday", "wednesday", "thursday", "friday"]  # messages',
+        '# holidays = ["2026-12-25"]      # no message on these days (it waits)',
+        "# manager_weekly_limit = 2       # messages to one manager in any seven days",
         '# sender = "owner-username"      # who messages are from (named in each message)',
         '# sponsor = "Name, title"        # named in kickoff messages',
         '# sponsor_message = ""',
@@ -411,6 +413,7 @@ def render(
         '# fallback_approver = ""          # who signs when the manager is missing',
         "# remind_every_days = 3",
         "# escalate_after_days = 7",
+        "# max_reminders = 2               # then one escalation, then only the weekly digest",
         *_poll_lines(topics if quiz is not None else ()),
         "",
     ]

@@ -485,12 +485,44 @@ def retry(ctx: click.Context, program: str | None, keys: tuple[str, ...]) -> Non
 @main.command()
 @click.option("--learners", default=24, show_default=True, help="Size of the simulated cohort.")
 @click.option("--keep", type=click.Path(path_type=Path), help="Keep the demo's state here.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 52),
+    help="Live the programme for this many weeks of daily syncs, people acting, and "
+    "print what a learner and a manager read (default learners: 240).",
+)
+@click.option(
+    "--inbox",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --weeks: write every message sent as JSON lines.",
+)
+@click.option(
+    "--events",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With --weeks: write what the simulated people did as JSON lines.",
+)
+@click.pass_context
 @friendly
-def demo(learners: int, keep: Path | None) -> None:
+def demo(
+    ctx: click.Context,
+    learners: int,
+    keep: Path | None,
+    weeks: int | None,
+    inbox: Path | None,
+    events: Path | None,
+) -> None:
     """The whole pipeline against a built-in simulated Moodle."""
-    from buyin.demo import run_demo
+    from buyin.demo import run_demo, run_weeks
 
-    sys.exit(run_demo(click.echo, learners=learners, keep=keep))
+    if weeks is None:
+        if inbox is not None or events is not None:
+            raise click.UsageError("--inbox and --events need --weeks")
+        sys.exit(run_demo(click.echo, learners=learners, keep=keep))
+    source = ctx.get_parameter_source("learners")
+    count = 240 if source == click.core.ParameterSource.DEFAULT else learners
+    sys.exit(
+        run_weeks(click.echo, weeks=weeks, learners=count, inbox=inbox, events=events, keep=keep)
+    )
 
 
 @main.command()

@@ -9,6 +9,7 @@ overrides on top. Standard library and the model only.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
@@ -52,7 +53,10 @@ class Words:
 
     def plain(self, name: str, **values: Any) -> str:
         """A fragment for people reading a plan (no HTML)."""
-        return self.fragments[name].format_map(_Escaped({k: str(v) for k, v in values.items()}))
+        fragment = self.fragments.get(name, self.common.get(name))
+        if fragment is None:
+            raise KeyError(f"message fragment {name!r} is missing from the templates")
+        return fragment.format_map(_Escaped({k: str(v) for k, v in values.items()}))
 
     # -- helpers ------------------------------------------------------------------
 
@@ -130,7 +134,8 @@ def _precheck(w: Words, d: Data) -> tuple[str, str]:
             w("topic_focus", topic=t["topic"], score=w.percent(t["score"])) for t in d["focus"]
         ]
         parts.append(w("focus", raw={"topics": w.html_list(items)}, **values))
-    parts.append(w("closing", raw={"courselink": w.link(d["course"])}, **values))
+    closing = "closing" if d.get("left", 1) else "closing_done"
+    parts.append(w(closing, raw={"courselink": w.link(d["course"])}, **values))
     return w.plain("summary"), "".join(parts)
 
 
@@ -154,6 +159,8 @@ def _precheck_completed(w: Words, d: Data) -> tuple[str, str]:
         course=d["course"]["name"],
         date=w.date(int(d["taken"])),
     )
+    closing = "closing" if d.get("left", 1) else "closing_done"
+    text += w(closing, raw={"courselink": w.link(d["course"])})
     return w.plain("summary"), text
 
 
@@ -185,6 +192,7 @@ def _kickoff_manager(w: Words, d: Data) -> tuple[str, str]:
         count=count,
     )
     text += w("tips_intro", raw={"tips": w.html_list([html.escape(t) for t in tips[:3]])})
+    text += _plugin_pages(w, d)
     return w.plain("summary", count=count), text
 
 
@@ -192,7 +200,17 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     now = int(d["now"])
 
     def line(p: Mapping[str, Any]) -> str:
-        return w("learner", name=p["name"], ago=w.ago(now - int(p["since"])))
+        # their name opens their own request where the page can show it
+        name = w.link({"url": p["request"], "name": p["name"]}) if p.get("request") else None
+        out = w(
+            "learner",
+            raw={"name": name} if name else None,
+            name=p["name"],
+            ago=w.ago(now - int(p["since"])),
+        )
+        if p.get("asked"):
+            out += w("asked", ago=w.ago(now - int(p["asked"])))
+        return out
 
     def confirms(p: Mapping[str, Any]) -> str:
         """The learner's line with what the manager confirms by signing."""
@@ -210,13 +228,11 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
     parts = [w("greeting", firstname=d["firstname"])]
     own = d["own"]
     if own:
+        heading = "reminded" if d["reminder"] else "own"
         parts.append(
             w(
-                "own_one" if len(own) == 1 else "own_many",
-                raw={
-                    "reminder": w("reminder") if d["reminder"] else "",
-                    "learners": w.html_list([confirms(p) for p in own]),
-                },
+                heading + ("_one" if len(own) == 1 else "_many"),
+                raw={"reminder": "", "learners": w.html_list([confirms(p) for p in own])},
                 count=len(own),
                 course=d["course"]["name"],
             )
@@ -226,14 +242,22 @@ def _signoff_digest(w: Words, d: Data) -> tuple[str, str]:
             w("escalated_learner", raw={"line": line(p)}, manager=p["manager"])
             for p in d["escalated"]
         ]
-        parts.append(w("escalated", raw={"learners": w.html_list(items)}))
+        parts.append(
+            w(
+                "escalated_one" if len(items) == 1 else "escalated",
+                raw={"learners": w.html_list(items), "courselink": w.link(d["course"])},
+            )
+        )
     if own:
-        parts.append(w("confirm"))
-    page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
-    parts.append(w("sign", raw={"link": w.link(page)}))
-    if d.get("needs_role"):
-        parts.append(w("needs_role", course=d["course"]["name"]))
-    key = "summary_reminder" if d["reminder"] else "summary"
+        # only their own learners are theirs to sign (the page lists only theirs)
+        parts.append(w("confirm_one" if len(own) == 1 else "confirm"))
+        page = {"url": d["link"]["url"], "name": w.plain("page." + d["link"]["page"])}
+        parts.append(w("sign", raw={"link": w.link(page)}))
+        if d.get("can_reject"):
+            parts.append(w("reject"))
+        if d.get("needs_role"):
+            parts.append(w("needs_role", course=d["course"]["name"]))
+    key = "summary_reminder" if d["reminder"] else "summary" if own else "summary_overdue"
     summary = w.plain(key + ("_one" if d["count"] == 1 else ""), count=d["count"])
     return summary, "".join(parts)
 
@@ -244,6 +268,30 @@ def _signoff_signed(w: Words, d: Data) -> tuple[str, str]:
         raw={"courselink": w.link(d["course"])},
         firstname=d["firstname"],
         who=w("no_signer") if d.get("who") is None else d["who"],
+    )
+    return w.plain("summary"), text
+
+
+def _plugin_pages(w: Words, d: Data) -> str:
+    """The line linking local_buyin's My results or My team, where the data names it."""
+    if d.get("results"):
+        page = {"url": d["results"]["url"], "name": w.plain("results_link")}
+        return w("results", raw={"link": w.link(page)})
+    if d.get("team"):
+        page = {"url": d["team"]["url"], "name": w.plain("team_link")}
+        return w("team", raw={"link": w.link(page)})
+    return ""
+
+
+def _signoff_rejected(w: Words, d: Data) -> tuple[str, str]:
+    who = w("no_signer") if d.get("who") is None else d["who"]
+    comment = w("comment", who=who, comment=d["comment"]) if d.get("comment") else w("no_comment")
+    results = {"url": d["results"]["url"], "name": w.plain("results")}
+    text = w(
+        "body",
+        raw={"courselink": w.link(d["course"]), "comment": comment, "resultslink": w.link(results)},
+        firstname=d["firstname"],
+        who=who,
     )
     return w.plain("summary"), text
 
@@ -280,7 +328,8 @@ def _manager_note(w: Words, d: Data) -> tuple[str, str]:
         firstname=d["firstname"],
         learner=d["learner"],
     )
-    return w.plain("summary", username=d["username"]), text
+    text += _plugin_pages(w, d)
+    return w.plain("summary", learner=d["learner"]), text
 
 
 def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
@@ -288,8 +337,13 @@ def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
     pre: Mapping[str, float] = d["pre"]
     post: Mapping[str, float] = d["post"]
     passmark = float(d.get("passmark", 0.8))
-    intro = "intro_more" if d.get("more") else "intro"
-    parts = [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    gained = bool(post) or d.get("retention") is not None
+    intro = ("intro" if gained else "intro_saved") + ("_more" if d.get("more") else "")
+    parts = (
+        []  # after another part (they completed): only what they saved follows
+        if intro == "intro_saved_more"
+        else [w(intro, raw={"courselink": w.link(d["course"])}, firstname=d["firstname"])]
+    )
     if post:
         items = []
         for t, after in post.items():
@@ -318,6 +372,7 @@ def _insights_complete(w: Words, d: Data) -> tuple[str, str]:
             parts.append(w("ahead", basis=w("basis.post"), share=w.percent(share)))
         else:
             parts.append(w("encourage"))
+    parts.append(_plugin_pages(w, d))
     return w.plain("summary"), "".join(parts)
 
 
@@ -349,7 +404,8 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         )
     ]
     if d["pending"]:
-        page = {"url": d["signoff_url"], "name": w.plain("pending_link")}
+        words = "pending_link.plugin" if d.get("signoff_page") == "plugin" else "pending_link"
+        page = {"url": d["signoff_url"], "name": w.plain(words)}
         parts.append(
             w(
                 "pending",
@@ -360,7 +416,9 @@ def _insights_team(w: Words, d: Data) -> tuple[str, str]:
         )
     if d["stuck"]:
         parts.append(w("stuck", days=d["stuck_days"], names=", ".join(d["stuck"])))
-    return w.plain("summary", week=d["week"]), "".join(parts)
+    if d.get("team_url"):
+        parts.append(_plugin_pages(w, {"team": {"url": d["team_url"]}}))
+    return w.plain("summary"), "".join(parts)
 
 
 def _poll_invite(w: Words, d: Data) -> tuple[str, str]:
@@ -412,6 +470,7 @@ COMPOSERS: dict[str, Composer] = {
     "kickoff.manager": _kickoff_manager,
     "signoff.digest": _signoff_digest,
     "signoff.signed": _signoff_signed,
+    "signoff.rejected": _signoff_rejected,
     "followup.job_aid": _job_aid,
     "followup.refresher_open": _refresher_open,
     "followup.manager_note": _manager_note,
@@ -455,6 +514,23 @@ def reader(data: Mapping[str, Any], language: str) -> tuple[str, tzinfo]:
     return (lang if lang in LANGUAGES else language), zone
 
 
+_PARAGRAPH = re.compile(r"<p>.*?</p>", re.S)
+
+
+def _once(texts: list[str]) -> str:
+    """The parts of a merged message as one text, a paragraph said by an earlier part
+    (the link to My team, say) not said again."""
+    seen: set[str] = set()
+    out = []
+    for text in texts:
+        for paragraph in _PARAGRAPH.findall(text):
+            if paragraph in seen:
+                text = text.replace(paragraph, "", 1)
+            seen.add(paragraph)
+        out.append(text)
+    return "".join(out)
+
+
 def _inbox(
     parts: list[Mapping[str, Any]],
     own: Mapping[str, Mapping[str, str]],
@@ -471,7 +547,7 @@ def _inbox(
         summary, text = COMPOSERS[template](words, data)
         summaries.append(summary)
         texts.append(text if i == 0 else _continued(words, text, str(data.get("firstname", ""))))
-    return " + ".join(summaries), "".join(texts)
+    return " + ".join(summaries), _once(texts)
 
 
 def render(

@@ -20,6 +20,11 @@ Table = Mapping[str, Mapping[str, str]]
 
 EN: Table = {
     "common": {
+        #: local_buyin's pages, where the site has the plugin
+        "results": "<p>All your scores, and how they moved, are on your {link} page.</p>",
+        "results_link": "My results",
+        "team": "<p>Follow their progress on your {link} page.</p>",
+        "team_link": "My team",
         "list": "<ul>{items}</ul>",
         "item": "<li>{item}</li>",
         "strong": "<strong>{text}</strong>",
@@ -54,6 +59,7 @@ EN: Table = {
         "waiting for you.</p>",
         "focus": "<p>Focus your time on:</p>{topics}",
         "closing": "<p>Continue in {courselink}.</p>",
+        "closing_done": "<p>That was all: nothing is left for you to do in {courselink}.</p>",
         "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
         "known": "<p>You also know {topics}: nothing was left to complete there.</p>",
         "topic_known": "<strong>{topic}</strong> ({score})",
@@ -64,7 +70,9 @@ EN: Table = {
         "summary": "activities completed from an earlier pre-check",
         "body": "<p>Hi {firstname}, on {date} you took the {quiz} in {course}. You already "
         "knew these topics, so we have now marked their activities complete for you:</p>"
-        "{topics}<p>Continue in {courselink}.</p>",
+        "{topics}",
+        "closing": "<p>Continue in {courselink}.</p>",
+        "closing_done": "<p>That was all: nothing is left for you to do in {courselink}.</p>",
         "topic_done": "<strong>{topic}</strong> ({score}): {activities}",
         "no_quiz": "pre-check",
     },
@@ -93,36 +101,65 @@ EN: Table = {
         "summary_one": "sign-off request (1 learner)",
         "summary_reminder": "sign-off reminder ({count} learners)",
         "summary_reminder_one": "sign-off reminder (1 learner)",
+        "summary_overdue": "sign-off overdue ({count} learners)",
+        "summary_overdue_one": "sign-off overdue (1 learner)",
         "greeting": "<p>Hi {firstname},</p>",
         "own_one": "<p>{reminder}{count} of your team is waiting for your sign-off in "
         "{course}:</p>{learners}",
         "own_many": "<p>{reminder}{count} of your team are waiting for your sign-off in "
         "{course}:</p>{learners}",
         "reminder": "Reminder: ",
+        "reminded_one": "<p>A reminder, in case the first one got buried: 1 of your team is "
+        "still waiting for your sign-off in {course}:</p>{learners}",
+        "reminded_many": "<p>A reminder, in case the first one got buried: {count} of your "
+        "team are still waiting for your sign-off in {course}:</p>{learners}",
         "learner": "{name}: finished every activity {ago} ago",
+        "asked": " (first asked {ago} ago)",
         "tested_out": "; tested out of {topics} on the pre-check",
         "topic_score": "{topic} ({score})",
         "post": "; post-assessment {score}",
+        "confirm_one": "<p>By signing off you confirm that they completed the course: every "
+        "activity is done, by them or, in a topic they tested out of, on their pre-check "
+        "score.</p>",
         "confirm": "<p>By signing off you confirm that each of them completed the course: "
         "every activity is done, by them or, in a topic they tested out of, on their "
         "pre-check score.</p>",
         "escalated": "<p>These learners have waited longer than expected for their manager's "
-        "sign-off; please sign off or follow up:</p>{learners}",
-        "escalated_learner": "{line} (manager {manager})",
+        "sign-off in {courselink}, though their manager was asked. Could you have a "
+        "word with them?</p>{learners}",
+        "escalated_one": "<p>This learner has waited longer than expected for their "
+        "manager's sign-off in {courselink}, though their manager was asked. Could you "
+        "have a word with them?</p>{learners}",
+        "escalated_learner": "{line}; their manager is {manager}",
         "sign": "<p>Sign off in one click each on the {link}.</p>",
+        "reject": "<p>If something is missing, reject with a comment there: they are told "
+        "what you wrote and what to do next.</p>",
         "needs_role": "<p>If the report does not open for you, ask your site administrator "
         "to enrol you in {course} with the sign-off role.</p>",
         # the link's words name the page it opens
         "page.completion_report": "course completion report (every learner of the course: "
         "find yours by name)",
         "page.completion_report_team": "course completion report, showing your team",
-        "page.plugin": "your Sign-off requests page",
+        "page.plugin": "Sign-off requests page",
     },
     "signoff.signed": {
         "summary": "signed off",
         "body": "<p>Hi {firstname}, {who} has signed off your completion of {courselink}. "
         "Congratulations!</p>",
         "no_signer": "your manager",
+    },
+    "signoff.rejected": {
+        "summary": "sign-off not yet given",
+        "body": "<p>Hi {firstname}, {who} has looked at your completion of {courselink} and "
+        "is not ready to sign it off yet.</p>{comment}"
+        "<p>What to do next: talk to {who} about what they would like to see, and do it. "
+        "Your activities stay complete, so there is nothing to start again: when you are "
+        "ready, {who} can sign off your completion on the same request.</p>"
+        "<p>Your scores and progress are on {resultslink}.</p>",
+        "comment": "<p>{who} wrote:</p><blockquote>{comment}</blockquote>",
+        "no_comment": "<p>They left no comment, so ask them what is missing.</p>",
+        "no_signer": "your manager",
+        "results": "your My results page",
     },
     "followup.job_aid": {
         "summary": "job aid",
@@ -138,7 +175,7 @@ EN: Table = {
         "minutes and shows what stuck.</p>",
     },
     "followup.manager_note": {
-        "summary": "{username} completed",
+        "summary": "{learner} completed",
         "body": "<p>Hi {firstname}, {learner} has completed {courselink}.{when}</p>"
         "<p>Ask them which idea they will use first, and notice when they do.</p>",
         "when": " Their refresher opens on {date}.",
@@ -149,6 +186,8 @@ EN: Table = {
         "intro": "<p>Hi {firstname}, congratulations on completing {courselink}! "
         "Here is what you gained.</p>",
         "intro_more": "<p>What you gained:</p>",
+        # nothing is "gained" before a post-assessment or refresher score: only time saved
+        "intro_saved": "<p>Hi {firstname}, congratulations on completing {courselink}!</p>",
         "progress": "<p>Your progress per topic (pre-check → post-assessment):</p>{topics}",
         "progress_line": "<strong>{topic}</strong>: {pre} → {post}",
         "gain": "+{n} points",
@@ -171,7 +210,7 @@ EN: Table = {
         "basis.post": "post-assessment",
     },
     "insights.team": {
-        "summary": "your team this week ({week})",
+        "summary": "your team this week",
         "intro": "<p>Hi {firstname}, here is how your team is doing in {courselink} "
         "this week.</p>{members}",
         "member": "<strong>{name}</strong>: {status}; {detail}",
@@ -183,8 +222,9 @@ EN: Table = {
         "post_scores": "post-assessment {scores}",
         "score": "{topic} {score}",
         "no_scores": "no pre-check yet",
-        "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off in the {link}.</p>",
+        "pending": "<p>Waiting for your sign-off: {count} ({names}). Sign off on the {link}.</p>",
         "pending_link": "course completion report",
+        "pending_link.plugin": "Sign-off requests page",
         "stuck": "<p>Could use a word of encouragement (no progress in {days} days): {names}.</p>",
     },
     "poll.invite": {

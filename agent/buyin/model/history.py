@@ -58,6 +58,8 @@ class HistoryPoint:
     signed_at: int | None = None
     signoff_latency_seconds: float | None = None
     refresher_start: int | None = None
+    #: when the manager rejected the standing request (local_buyin), None for none
+    rejected_at: int | None = None
     #: the latest activity completion or quiz attempt time
     last_progress_at: int | None = None
 
@@ -105,6 +107,7 @@ class HistoryPoint:
             signed_at=_int(data.get("signed_at")),
             signoff_latency_seconds=_number(data.get("signoff_latency_seconds")),
             refresher_start=_int(data.get("refresher_start")),
+            rejected_at=_int(data.get("rejected_at")),
             last_progress_at=_int(data.get("last_progress_at")),
         )
 

@@ -9,6 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 learner``, ``3 learners``: every count a person reads goes through this."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def human_day(ts: int | None) -> str:
     """``24 Sep 2026`` (UTC); ``-`` for none."""
     if not ts:

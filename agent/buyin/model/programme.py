@@ -42,6 +42,8 @@ class Signoff:
     fallback_approver: str | None = None
     remind_every_days: float = 3.0
     escalate_after_days: float = 7.0
+    #: reminders per request (then one escalation, then only the weekly team digest)
+    max_reminders: int = 2
     team_groups: bool = False
     channel: str = "auto"
 
@@ -109,8 +111,12 @@ class Programme:
     enabled: bool = True
     learner_role: Ref = "student"
     mapped_since: str | None = None
-    #: days reminders may go out (lower-case English day names)
+    #: days messages may go out (lower-case English day names), in each recipient's zone
     working_days: tuple[str, ...] = WORKING_DAYS
+    #: public holidays (ISO dates): no message goes out on them
+    holidays: tuple[str, ...] = ()
+    #: at most this many messages of the programme to one manager in any seven days
+    manager_weekly_limit: int = 2
     #: username of the account messages are from (said in the text; Moodle sends them
     #: from the token's user), e.g. the programme owner; "" for none
     sender: str = ""

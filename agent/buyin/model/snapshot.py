@@ -102,6 +102,9 @@ class CourseCompletion:
     completed: bool
     aggregation: int
     criteria: tuple[Criterion, ...]
+    #: when Moodle marked the course complete (its completion cron), where it says
+    #: (local_buyin); core's web services do not
+    timecompleted: int | None = None
 
     @property
     def role_criteria(self) -> tuple[Criterion, ...]:
@@ -134,6 +137,15 @@ class CourseCompletion:
             return None
         times = [c.timecompleted for c in self.criteria if c.timecompleted]
         return max(times) if times else None
+
+    @property
+    def completed_at(self) -> int | None:
+        """When Moodle says the course is complete: None until its completion cron has
+        marked it (every criterion met is not enough), then its own time where it gives
+        one, else the latest criterion time."""
+        if not self.completed:
+            return None
+        return self.timecompleted or self.completion_time
 
 
 @dataclass(frozen=True)
@@ -220,6 +232,7 @@ class LearnerData:
             if self.completion is None
             else {
                 "completed": self.completion.completed,
+                "timecompleted": self.completion.timecompleted,
                 "aggregation": self.completion.aggregation,
                 "criteria": [
                     {
@@ -247,6 +260,7 @@ class LearnerData:
                 completed=completion["completed"],
                 aggregation=completion["aggregation"],
                 criteria=tuple(Criterion(**c) for c in completion["criteria"]),
+                timecompleted=completion.get("timecompleted"),
             ),
         )
 

@@ -113,6 +113,7 @@ def parse_course_completion(raw: Mapping[str, Any]) -> CourseCompletion:
     status = raw["completionstatus"]
     return CourseCompletion(
         completed=bool(status.get("completed")),
+        timecompleted=int(status["timecompleted"]) if status.get("timecompleted") else None,
         aggregation=int(status.get("aggregation") or AGGREGATION_ALL),
         criteria=tuple(
             Criterion(

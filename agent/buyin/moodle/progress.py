@@ -180,6 +180,7 @@ def learner_data(
         {
             "completionstatus": {
                 "completed": completion.get("timecompleted") is not None,
+                "timecompleted": completion.get("timecompleted"),
                 "aggregation": aggregation,
                 "completions": criteria,
             }

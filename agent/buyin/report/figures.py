@@ -107,6 +107,8 @@ def _status(p: HistoryPoint, enrolled: bool) -> str:
         return "left"
     if p.completed_at:
         return "complete"
+    if p.rejected_at and not p.signed_at:
+        return "sign-off rejected"
     if p.awaiting_since and not p.signed_at:
         return "awaiting sign-off"
     if p.started_at or p.activities_done:

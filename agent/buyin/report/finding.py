@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from buyin.model.names import plural
 from buyin.report.cohorts import MIN_COHORT, CohortComparison, Difference
 from buyin.report.programme import ProgrammeReport
 
@@ -38,6 +39,49 @@ WORDING: dict[str, tuple[str, str, str]] = {
     "improvement": ("improved {x} more", "improved {x} less", "points"),
     "minutes_saved": ("saved {x} more by testing out", "saved {x} less by testing out", "minutes"),
 }  # fmt: skip
+
+
+#: which way each figure is better ("" where neither is: the pre-check is where people
+#: start, before any training)
+BETTER: dict[str, str] = {
+    "days_to_complete": "lower",
+    "signoff_latency_days": "lower",
+    "completion_rate": "higher",
+    "started_rate": "higher",
+    "precheck_average": "",
+    "post_average": "higher",
+    "improvement": "higher",
+    "minutes_saved": "higher",
+}
+
+
+def better_cue(metric: str) -> str:
+    """``higher is better``, ``lower is better``, or ``neither is better``."""
+    way = BETTER.get(metric, "")
+    return f"{way} is better" if way else "neither is better"
+
+
+def verdict(d: Difference) -> str:
+    """``better``, ``worse`` or ``""`` for the pilot's difference on ``d``."""
+    way = BETTER.get(d.metric, "")
+    if not way or not d.difference:
+        return ""
+    return "better" if (d.difference > 0) == (way == "higher") else "worse"
+
+
+def moved(c: CohortComparison, leaving: str | None = None) -> str:
+    """Every other figure that clearly moved, better or worse, in one sentence."""
+    others = [
+        d for d in c.differences if d.metric != leaving and d.difference is not None and is_clear(d)
+    ]
+    if not others:
+        return ""
+    said = [
+        f"{_said(d, d.difference or 0.0)} ({verdict(d) or 'neither better nor worse'}: "
+        f"{better_cue(d.metric)})"
+        for d in others
+    ]
+    return " Also clearly different: the pilot " + "; ".join(said) + "."
 
 
 @dataclass(frozen=True)
@@ -91,10 +135,12 @@ def difference_sentence(d: Difference, level: float, pilot: str, baseline: str) 
             else f"No difference in {d.label.lower()} between the pilot ({pilot}) and the "
             f"baseline ({baseline})."
         )
+    judged = verdict(d)
     return (
         f"The pilot ({pilot}) {_said(d, d.difference)} than the baseline ({baseline}): "
         f"{pct} confidence interval: {interval_words(d)}. The difference is clear: the "
-        "interval does not include zero."
+        "interval does not include zero"
+        + (f", and it is {judged} ({better_cue(d.metric)})." if judged else ".")
     )
 
 
@@ -115,7 +161,7 @@ def finding(c: CohortComparison) -> Finding:
     """What the pilot against the baseline shows, in one or two sentences."""
     if c.too_small:
         return Finding(
-            f"The pilot ({c.pilot_name}) has {c.n_pilot} learner(s) and the baseline "
+            f"The pilot ({c.pilot_name}) has {plural(c.n_pilot, 'learner')} and the baseline "
             f"({c.baseline_name}) {c.n_baseline}: at least {MIN_COHORT} in each are needed "
             "to compare them, so no comparison is drawn.",
             None,
@@ -138,6 +184,8 @@ def finding(c: CohortComparison) -> Finding:
             f" Only learners who finished count here ({d.n_pilot} of {c.n_pilot} in the pilot, "
             f"{d.n_baseline} of {c.n_baseline} in the baseline)."
         )
+    # the headline names every figure that moved, the worse ones too
+    text += moved(c, d.metric)
     return Finding(text, d.metric, is_clear(d))
 
 
@@ -146,10 +194,16 @@ def overview(report: ProgrammeReport) -> str:
     fn = report.funnel
     if not fn.enrolled:
         return "Nobody is enrolled in the programme at its latest sync."
+    rejected = (
+        f", {fn.rejected} {'was' if fn.rejected == 1 else 'were'} asked by their manager "
+        "for more before sign-off"
+        if fn.rejected
+        else ""
+    )
     text = (
         f"Of {fn.enrolled} learners enrolled, {fn.completed} have completed "
         f"({fn.completed / fn.enrolled:.0%}), {fn.awaiting_signoff} are waiting for their "
-        f"manager's sign-off and {fn.enrolled - fn.started} have not started."
+        f"manager's sign-off{rejected} and {fn.enrolled - fn.started} have not started."
     )
     if report.median_days_to_complete is not None:
         text += (

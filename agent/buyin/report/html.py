@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from buyin.model.clock import iso
+from buyin.model.names import human_time, plural
 from buyin.report.charts import (
     NARROW,
     IntervalRow,
@@ -22,7 +22,7 @@ from buyin.report.charts import (
     render,
 )
 from buyin.report.cohorts import MIN_COHORT, CohortComparison, Difference, day_text
-from buyin.report.finding import finding, overview
+from buyin.report.finding import better_cue, finding, overview
 from buyin.report.markup import e, num, page, pct, table
 from buyin.report.poll import PollSection
 from buyin.report.programme import ProgrammeReport
@@ -297,7 +297,7 @@ def comparison_section(c: CohortComparison) -> str:
     body.append(difference_charts(c))
     rows = [
         [
-            e(d.label),
+            e(f"{d.label} ({better_cue(d.metric)})"),
             pct(d.pilot) if d.unit == "%" else num(d.pilot),
             pct(d.baseline) if d.unit == "%" else num(d.baseline),
             _difference_text(d),
@@ -337,6 +337,7 @@ def _cards(report: ProgrammeReport) -> str:
         (fn.started, "started", ""),
         (fn.completed, "completed", ""),
         (fn.awaiting_signoff, "awaiting sign-off", ""),
+        (fn.rejected, "sign-off rejected", "the manager asked for more; see the learners"),
         (
             num(report.median_days_to_complete),
             "median days to complete",
@@ -517,7 +518,7 @@ def programme_html(report: ProgrammeReport) -> str:
         )
     return page(
         f"{report.name}: programme report",
-        f"Programme {report.program} · as of the sync at {iso(report.as_of)}",
+        f"Programme {report.program} · as of the sync on {human_time(report.as_of)}",
         "".join(body),
     )
 
@@ -529,8 +530,9 @@ def poll_html(poll: PollSection) -> str:
     body = ["<h2>What managers asked for</h2>"]
     link = f'<a href="{e(poll.url)}">{e(poll.name)}</a>'
     body.append(
-        f"<p>{link}: {poll.responses} manager(s) answered, {poll.waiting} not yet. "
-        f"Expected impact (1–5): {num(poll.impact_mean)}, from {poll.impact_n} answer(s).</p>"
+        f"<p>{link}: {plural(poll.responses, 'manager')} answered, {poll.waiting} not yet. "
+        f"Expected impact (1–5): {num(poll.impact_mean)}, from "
+        f"{plural(poll.impact_n, 'answer')}.</p>"
     )
     if poll.anonymous:
         body.append(

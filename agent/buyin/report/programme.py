@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from buyin.model.clock import DAY
+from buyin.model.names import plural
 from buyin.model.poll import PollState
 from buyin.model.standing import STUCK_DAYS
 from buyin.report.cohorts import CohortComparison, Selector, compare_cohorts
@@ -28,6 +29,8 @@ class Funnel:
     #: final completion (signed off, where sign-off is required)
     completed: int
     signed_off: int
+    #: the manager rejected the request (local_buyin) and it stands
+    rejected: int = 0
 
     def stages(self) -> list[tuple[str, int]]:
         return [
@@ -168,7 +171,7 @@ def champions(figures: Sequence[LearnerFigures], top: int = 3) -> Champions:
             Champion(
                 names[uid],
                 round(statistics.median(days), 2),
-                f"median {statistics.median(days):.1f} days over {len(days)} sign-off(s)",
+                f"median {statistics.median(days):.1f} days over {plural(len(days), 'sign-off')}",
             )
             for uid, days in fastest[:top]
         ),
@@ -253,6 +256,7 @@ def programme_report(
             awaiting_signoff=len(awaiting),
             completed=sum(1 for f in current if f.completed_at),
             signed_off=sum(1 for f in current if f.signed_at),
+            rejected=sum(1 for f in current if f.status == "sign-off rejected"),
         ),
         median_days_to_complete=median(done),
         n_days_to_complete=len(done),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from buyin.model.clock import iso
+from buyin.model.names import human_day, plural
 from buyin.report.charts import NARROW, Size, figure, pygal_chart, render
 from buyin.report.cohorts import day_text
 from buyin.report.markup import e, num, page, pct, table
@@ -28,6 +28,12 @@ def team_chart(prog: TeamProgramme) -> str:
         KIND_LABELS[k]: [(m.at, v * 100) for m in moments if (v := m.overall(k)) is not None]
         for k in KINDS
     }
+    # how many people each point is over: a mean that moves because people joined is
+    # not a team that learned
+    people = {
+        KIND_LABELS[k]: [m.counts.get(k, 0) for m in moments if m.overall(k) is not None]
+        for k in KINDS
+    }
     shown = [name for name, points in series.items() if points]
 
     def draw(size: Size) -> str:
@@ -43,9 +49,22 @@ def team_chart(prog: TeamProgramme) -> str:
     parts = []
     for name in shown:
         first, last = series[name][0], series[name][-1]
+        n_first, n_last = people[name][0], people[name][-1]
+        joined = (
+            f"; {plural(n_last - n_first, 'more person', 'more people')} "
+            f"{'has' if n_last - n_first == 1 else 'have'} a score since, so the change is "
+            "partly who joined, not only what the team learned"
+            if n_last > n_first
+            else ", the same people"
+        )
         parts.append(
-            f"{name}: {first[1]:.0f}% on {day_text(first[0])}"
-            + (f", {last[1]:.0f}% on {day_text(last[0])}" if last != first else "")
+            f"{name}: {first[1]:.0f}% on {day_text(first[0])} ({plural(n_first, 'person', 'people')})"
+            + (
+                f", {last[1]:.0f}% on {day_text(last[0])} "
+                f"({plural(n_last, 'person', 'people')}{joined})"
+                if last != first
+                else ""
+            )
         )
     return figure(
         f"team-{prog.program}",
@@ -101,7 +120,7 @@ def _history_table(prog: TeamProgramme) -> str:
     for m in prog.members:
         for s in m.scores:
             rows.append(
-                [e(m.figures.name), e(iso(s.at)[:10])]
+                [e(m.figures.name), e(human_day(s.at))]
                 + [pct(s.precheck.get(t)) for t in prog.topics]
                 + [pct(s.post.get(t)) for t in prog.topics]
                 + [pct(s.retention.get("overall"))]
@@ -161,7 +180,7 @@ def team_html(report: TeamReport) -> str:
     count = sum(len(p.members) for p in report.programmes)
     return page(
         f"Team of {report.manager_name}",
-        f"{count} direct report{'s' if count != 1 else ''} of {report.manager_name} in "
-        f"{len(report.programmes)} programme(s)",
+        f"{plural(count, 'direct report')} of {report.manager_name} in "
+        f"{plural(len(report.programmes), 'programme')}",
         "".join(body),
     )

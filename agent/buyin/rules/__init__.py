@@ -115,5 +115,11 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
     if sender:  # named in every message: Moodle sends them from the token's user
         who = snapshot.find("username", sender)
         sender = who.fullname if who is not None else sender
-    result.actions = inbox.gather(result.actions, history, now, sender=sender)
+    programme = snapshot.programme
+    pacing = inbox.Pacing(
+        working_days=programme.working_days,
+        holidays=programme.holidays,
+        manager_weekly_limit=programme.manager_weekly_limit,
+    )
+    result.actions = inbox.gather(result.actions, history, now, sender=sender, pacing=pacing)
     return result

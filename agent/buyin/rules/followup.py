@@ -1,9 +1,10 @@
 """Learning that continues (SPEC §4.3, practice P3).
 
-Trigger: final course completion: every criterion met (sign-off included where
-the course requires it); its time is the latest criterion time, since Moodle's
-web services give no course-level completion time and Moodle itself marks the
-course complete only at its next cron. Then, each optional in the mapping:
+Trigger: final course completion as Moodle says it: the course marked complete by
+Moodle's completion cron (every criterion met, sign-off included, is not enough: the
+refresher and the news wait for Moodle), at Moodle's own completion time where it
+gives one (local_buyin), else the latest criterion time (core's web services give no
+course-level time). Then, each optional in the mapping:
 
 - a job-aid message at once;
 - enrolment in the refresher course with ``timestart`` = completion + ``delay_days``
@@ -28,15 +29,17 @@ from buyin.model.clock import DAY
 from buyin.model.programme import Followup, Signoff
 from buyin.model.snapshot import Learner, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.messages import course_link, first_name, message, plugin_page
 from buyin.rules.signoff import resolve_approver
 
 FOLLOWUP = {"rule": "followup"}
 
 
 def completed_at(learner: Learner) -> int | None:
+    """When Moodle says the course is complete (never before its completion cron, even
+    where local_buyin already recorded the sign-off)."""
     completion = learner.data.completion
-    return completion.completion_time if completion is not None else None
+    return completion.completed_at if completion is not None else None
 
 
 def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
@@ -136,6 +139,7 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
                     "refresher_opens": opens,
                     # a date before the message goes out is told as past, never as to come
                     "now": now,
+                    "team": plugin_page(snapshot, "myteam"),
                 }
                 result.actions.append(
                     message(

@@ -26,7 +26,7 @@ from buyin.model.clock import DAY, WEEKDAYS
 from buyin.model.snapshot import Learner, LearnerData, Person, Snapshot
 from buyin.model.standing import STUCK_DAYS, Ranking
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.messages import course_link, first_name, message, plugin_page
 from buyin.rules.precheck import counting_attempt, post_scores, topic_scores
 
 COMPLETE = "insight-complete"
@@ -101,7 +101,7 @@ def completion_messages(
     actions = []
     for uid, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
-        done_at = completion.completion_time if completion else None
+        done_at = completion.completed_at if completion else None
         if done_at is None:
             continue
         key = f"message:{COMPLETE}:u{uid}:p{program}"
@@ -133,6 +133,8 @@ def completion_messages(
             "activities": activities,
             "share": share,
             "basis": "post",
+            # their scores over time, on local_buyin's My results
+            "results": plugin_page(snapshot, "myresults"),
         }
         reason = {
             "rule": COMPLETE,
@@ -180,6 +182,22 @@ def manager_digests(snapshot: Snapshot, now: int) -> list[Action]:
     return actions
 
 
+def signing_page(snapshot: Snapshot, boss: Person) -> dict[str, object]:
+    """The link of a team digest's sign-off line, and which page it is."""
+    site, course = snapshot.site_url, snapshot.course.id
+    if snapshot.plugin_signoffs is not None:
+        return {"signoff_url": f"{site}/local/buyin/index.php", "signoff_page": "plugin",
+                "team_url": f"{site}/local/buyin/myteam.php"}  # fmt: skip
+    url = f"{site}/report/completion/index.php?course={course}"
+    cfg = snapshot.programme.signoff
+    group = next(
+        (gid for p in snapshot.people.values() for gid, name in p.groups
+         if name == f"Team {boss.fullname}"),
+        None,
+    ) if cfg is not None and cfg.team_groups else None  # fmt: skip
+    return {"signoff_url": url + (f"&group={group}" if group else ""), "signoff_page": "core"}
+
+
 def digest_data(
     snapshot: Snapshot, boss: Person, team: list[Learner], now: int
 ) -> tuple[dict[str, object], dict[str, object]]:
@@ -225,7 +243,9 @@ def digest_data(
         "pending": [names[u] for u in pending],
         "stuck": [names[u] for u in stuck],
         "stuck_days": int(STUCK_DAYS),
-        "signoff_url": f"{snapshot.site_url}/report/completion/index.php?course={course.id}",
+        # where they sign: local_buyin's page of their requests, else the course's
+        # completion report (filtered to their team's group where team_groups made one)
+        **signing_page(snapshot, boss),
     }
     reason: dict[str, object] = {
         "learners": [lr.id for lr in team],

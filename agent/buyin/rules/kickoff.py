@@ -16,7 +16,7 @@ from buyin.model.clock import day_of, parse_day_or_none
 from buyin.model.programme import Kickoff, Signoff
 from buyin.model.snapshot import Learner, Person, Snapshot
 from buyin.rules import History, RuleResult
-from buyin.rules.messages import course_link, first_name, message
+from buyin.rules.messages import course_link, first_name, message, plugin_page
 from buyin.rules.signoff import resolve_approver
 
 RULE = "kickoff"
@@ -103,6 +103,7 @@ def _manager_message(
         "course": course_link(snapshot.course),
         "learners": [x.person.fullname for x in learners],
         "tips": list(cfg.support_tips),
+        "team": plugin_page(snapshot, "myteam"),
     }
     return message(
         program,

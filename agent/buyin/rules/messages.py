@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from buyin.model.actions import Action, Kind, MessageParams
-from buyin.model.snapshot import Course, Person
+from buyin.model.snapshot import Course, Person, Snapshot
 
 
 def message(
@@ -42,6 +42,13 @@ def message(
 
 def first_name(person: Person) -> str:
     return person.firstname or person.fullname
+
+
+def plugin_page(snapshot: Snapshot, page: str) -> dict[str, str] | None:
+    """local_buyin's page (``myresults``, ``myteam``) where the site has the plugin."""
+    if snapshot.plugin_signoffs is None:
+        return None
+    return {"url": f"{snapshot.site_url}/local/buyin/{page}.php"}
 
 
 def course_link(course: Course) -> dict[str, str]:

@@ -258,6 +258,15 @@ def message_data(
     focus: list[TopicScore],
 ) -> dict[str, Any]:
     """The facts of the learner's pre-check message (template "precheck.result")."""
+    done_now = {a.cmid for _, activities in completed for a in activities}
+    left = [
+        a
+        for a in snapshot.activities
+        if a.completion
+        and (snapshot.quiz is None or a.cmid != snapshot.quiz.cmid)
+        and a.cmid not in done_now
+        and not ((state := learner.data.activities.get(a.cmid)) and state.complete)
+    ]
     return {
         "firstname": first_name(learner.person),
         "course": course_link(snapshot.course),
@@ -272,4 +281,6 @@ def message_data(
             for score, activities in completed
         ],
         "focus": [{"topic": s.topic.name, "score": s.fraction} for s in focus],
+        # activities still to do once these are complete (no "continue" when none is)
+        "left": len(left),
     }

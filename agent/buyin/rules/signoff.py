@@ -4,10 +4,17 @@ Awaiting sign-off = every course-completion criterion met but the "Manual
 completion by others" role criterion (aggregation ALL). For each awaiting learner
 the approver is their own manager (profile field), or the mapping's fallback
 approver when the manager is missing, unknown, suspended or the learner
-themself. Each approver gets at most one digest per day listing every learner
-awaiting them (with how long they have waited and the link where they sign),
-again every ``remind_every_days`` while anything is pending; after
-``escalate_after_days`` the approver's own manager gets the learner too, once.
+themself. Each approver is asked once per learner (a digest lists every learner with
+news for them: how long each has waited, the link where they sign), reminded every
+``remind_every_days`` at most ``max_reminders`` times; after ``escalate_after_days``
+the approver's own manager gets the learner too, once; then nothing more but the
+weekly team digest. When the digest goes out is the inbox's business
+(:mod:`buyin.rules.inbox`: working days, a manager's week).
+
+On the plugin path a manager may reject: that is an answer. No reminder or escalation
+follows; the learner is told, with the manager's comment and what to do next. When
+the learner completes again after the rejection (a criterion completed later), or the
+manager reopens the request, a new request starts with its own clocks.
 The approver is first made able to sign (the channel: by default enrolment in the
 course with the sign-off role). When the criterion turns complete the learner is
 told who signed off.
@@ -32,7 +39,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
-from buyin.model.clock import DAY, day_of, working_day
+from buyin.model.clock import DAY, day_of
 from buyin.model.ledger import Ledger, LedgerEntry
 from buyin.model.programme import Signoff
 from buyin.model.snapshot import (
@@ -49,6 +56,9 @@ from buyin.rules.precheck import evidence
 
 DIGEST = "signoff-digest"
 DONE = "signoff-done"
+REJECTED = "rejected"
+#: the learner told of a rejection (the rule of the message's reason)
+TOLD_REJECTED = "signoff-rejected"
 
 
 # -- who signs -------------------------------------------------------------------
@@ -125,6 +135,8 @@ class SignoffChannel(Protocol):
 
     def signed_at(self, learner: Learner) -> int | None: ...
 
+    def rejection(self, learner: Learner) -> SignoffRow | None: ...
+
 
 class CompletionReportChannel:
     """Moodle core: the approver marks "Manual completion by others" in the course
@@ -173,6 +185,9 @@ class CompletionReportChannel:
             return max(times) if times else completion.completion_time
         return None
 
+    def rejection(self, learner: Learner) -> SignoffRow | None:
+        return None  # the completion report has no "reject"
+
 
 class PluginChannel:
     """local_buyin: requests pushed to the plugin, which shows each manager their own
@@ -204,6 +219,23 @@ class PluginChannel:
 
     def link(self, snapshot: Snapshot, approver: Person, groupid: int | None) -> str:
         return f"{snapshot.site_url}/local/buyin/index.php"
+
+    def request_link(self, snapshot: Snapshot, learner: Learner) -> str | None:
+        """The learner's own request on the Sign-off requests page (its row there: the
+        page marks each request's comment field with the request's id), once local_buyin
+        holds it (None before: the page itself)."""
+        row = self.rows.get(learner.id)
+        if row is None or row.status not in ("requested", REJECTED):
+            return None
+        return f"{snapshot.site_url}/local/buyin/index.php#local-buyin-comment-{row.id}"
+
+    def rejection(self, learner: Learner) -> SignoffRow | None:
+        """The manager's last rejection of the learner's request, where there was one
+        (still ``rejected``, or reopened since: ``requested`` with a decision time)."""
+        row = self.rows.get(learner.id)
+        if row is None or not row.timedecided or row.status not in (REJECTED, "requested"):
+            return None
+        return row
 
     def signed_at(self, learner: Learner) -> int | None:
         row = self.rows.get(learner.id)
@@ -254,6 +286,13 @@ class Pending:
     approver: Approver
     escalate_to: Person | None = None
     note: str = ""
+    #: when this request started: 0, or the rejection it follows (its own clocks)
+    opened: int = 0
+
+
+def since_opened(digests: Iterable[Delivered], opened: int) -> list[Delivered]:
+    """The digests of the current request (delivered from ``opened`` on)."""
+    return [d for d in digests if d.at >= opened]
 
 
 def awaiting_since(learner: Learner) -> int | None:
@@ -288,17 +327,34 @@ def first_asked(digests: Iterable[Delivered]) -> dict[tuple[int, int], int]:
     return out
 
 
+def opened_at(channel: SignoffChannel, learner: Learner) -> int | None:
+    """When the learner's current request started: 0 for their first; the rejection's
+    time where they completed again after it (or the manager reopened it); None while
+    the rejection stands (no request is open)."""
+    row = channel.rejection(learner)
+    if row is None:
+        return 0
+    decided = int(row.timedecided or 0)
+    since = awaiting_since(learner)
+    if row.status == REJECTED and (since is None or since <= decided):
+        return None
+    return decided
+
+
 def classify(
     snapshot: Snapshot,
     cfg: Signoff,
     now: int,
     channel: SignoffChannel,
     asked: Mapping[tuple[int, int], int],
+    digests: Iterable[Delivered] = (),
 ) -> list[tuple[Learner, Pending | str]]:
     """Per learner concerned: ``"signed"``, a :class:`Pending` request, or why undecided.
 
     Escalation counts from when the approver was first asked (``asked``), never
-    from when the learner finished: nobody is escalated before being asked."""
+    from when the learner finished: nobody is escalated before being asked. A
+    standing rejection is ``"rejected"``; a request after a rejection counts from it
+    (``digests``: what was delivered, for the clocks of such a request)."""
     out: list[tuple[Learner, Pending | str]] = []
     for _, learner in sorted(snapshot.learners.items()):
         completion = learner.data.completion
@@ -312,6 +368,10 @@ def classify(
         if channel.signed_at(learner) is not None:
             out.append((learner, "signed"))
             continue
+        opened = opened_at(channel, learner)
+        if opened is None:
+            out.append((learner, REJECTED))
+            continue
         since = awaiting_since(learner)
         if since is None:
             continue
@@ -319,8 +379,12 @@ def classify(
         if approver is None:
             out.append((learner, f"awaiting sign-off, but {problem}"))
             continue
-        item = Pending(learner, since, approver, note=approver.note)
-        requested = asked.get((learner.id, approver.person.id))
+        item = Pending(learner, since, approver, note=approver.note, opened=opened)
+        requested = (
+            first_asked(since_opened(digests, opened)).get((learner.id, approver.person.id))
+            if opened
+            else asked.get((learner.id, approver.person.id))
+        )
         if requested is not None and now - requested >= cfg.escalate_after_days * DAY:
             boss, why = escalation_target(snapshot, learner.person, approver.person, cfg)
             item.escalate_to = boss
@@ -346,49 +410,77 @@ def evaluate(
     if roleid is None:
         return result  # doctor names the missing role; nothing to request without it
     digests = delivered_digests(history.ledger, course)
-    direct_done = {uid for d in digests for uid, how in d.learners.items() if how == "direct"}
-    escalated_done = {uid for d in digests for uid, how in d.learners.items() if how == "escalated"}
-    last_to: dict[int, int] = {}
+    # per learner, the digests that named them (oldest first)
+    naming: dict[int, list[Delivered]] = {}
     for d in digests:
-        last_to[d.recipient] = max(last_to.get(d.recipient, 0), d.at)
+        for uid in d.learners:
+            naming.setdefault(uid, []).append(d)
+    ever_asked = {uid for d in digests for uid, how in d.learners.items() if how == "direct"}
 
     pending: list[Pending] = []
-    for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests)):
+    for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests), digests):
         if isinstance(item, Pending):
             pending.append(item)
         elif item == "signed":
-            if learner.id in direct_done:
+            told = f"message:signoff-done:u{learner.id}:c{course}"
+            if learner.id in ever_asked and not history.applied(told):
                 result.actions.append(
-                    _signed_message(snapshot, learner, cfg, digests, signer_of(channel, learner))
+                    _signed_message(
+                        snapshot, learner, cfg, naming[learner.id], signer_of(channel, learner)
+                    )
                 )
+        elif item == REJECTED:
+            row = channel.rejection(learner)
+            if row is not None:
+                result.actions.append(_rejected_message(snapshot, learner, row))
         else:
             result.undecided[learner.id] = item
 
-    # one digest per recipient: their own pending learners, and learners escalated to them
+    # one digest per recipient: their own learners with news (asked for the first time,
+    # or a reminder due), and learners escalated to them, oldest first
     inbox: dict[int, dict[int, tuple[Pending, str]]] = {}
+    waiting: dict[int, list[Learner]] = {}
     people: dict[int, Person] = {}
-    for item in pending:
-        people[item.approver.person.id] = item.approver.person
-        inbox.setdefault(item.approver.person.id, {})[item.learner.id] = (item, "direct")
-        if item.escalate_to is not None and item.learner.id not in escalated_done:
-            people[item.escalate_to.id] = item.escalate_to
-            inbox.setdefault(item.escalate_to.id, {})[item.learner.id] = (item, "escalated")
-    for rid, items in sorted(inbox.items()):
-        recipient = people[rid]
-        new = [
-            uid for uid, (_, how) in items.items() if how == "escalated" or uid not in direct_done
+    for item in sorted(pending, key=lambda p: (p.since, p.learner.id)):
+        uid, approver = item.learner.id, item.approver.person
+        people[approver.id] = approver
+        waiting.setdefault(approver.id, []).append(item.learner)
+        current = since_opened(naming.get(uid, ()), item.opened)
+        asked = [
+            d for d in current if d.recipient == approver.id and d.learners.get(uid) == "direct"
         ]
-        direct = [p.learner for p, how in items.values() if how == "direct"]
+        escalated = any(d.learners.get(uid) == "escalated" for d in current)
+        reminder_due = (
+            bool(asked)
+            and not escalated
+            and item.escalate_to is None
+            and len(asked) - 1 < cfg.max_reminders
+            and now - asked[-1].at >= cfg.remind_every_days * DAY
+        )
+        if not asked or reminder_due:
+            inbox.setdefault(approver.id, {})[uid] = (item, "direct")
+        if item.escalate_to is not None and not escalated:
+            people[item.escalate_to.id] = item.escalate_to
+            inbox.setdefault(item.escalate_to.id, {})[uid] = (item, "escalated")
+    for rid, learners in sorted(waiting.items()):
         # what lets them sign is wanted while anyone waits for them, digest due or not
         # (a refused enrolment is planned again, not forgotten until the next reminder)
-        result.actions.extend(channel.prepare(snapshot, recipient, direct, roleid))
-        # a reminder goes on a working day only (the programme's working_days)
-        due = bool(new) or (
-            now - last_to.get(rid, 0) >= cfg.remind_every_days * DAY
-            and working_day(now, snapshot.programme.working_days)
-        )
-        if not due:
-            continue
+        result.actions.extend(channel.prepare(snapshot, people[rid], learners, roleid))
+    for rid, items in sorted(inbox.items()):
+        recipient = people[rid]
+        # when each of their own learners was first asked for, in this request
+        asked_before = {
+            uid: first[0].at
+            for uid, (p, how) in items.items()
+            if how == "direct"
+            and (
+                first := [
+                    d
+                    for d in since_opened(naming.get(uid, ()), p.opened)
+                    if d.recipient == rid and d.learners.get(uid) == "direct"
+                ]
+            )
+        }
         if cfg.team_groups:
             result.actions.extend(_team_actions(snapshot, recipient, items))
         groupid = _team_group(recipient, snapshot) if cfg.team_groups else None
@@ -407,7 +499,11 @@ def evaluate(
                     + ("_team" if groupid and isinstance(channel, CompletionReportChannel) else ""),
                 },
                 now,
-                reminder=not new,
+                asked=asked_before,
+                can_reject=isinstance(channel, PluginChannel),
+                channel=channel,
+                reminder=bool(asked_before)
+                and all(uid in asked_before for uid, (_, how) in items.items() if how == "direct"),
                 # the report opens only with the role, which the agent may not be allowed to give
                 needs_role=isinstance(channel, CompletionReportChannel)
                 and (holder is None or roleid not in holder.roles),
@@ -466,11 +562,17 @@ def _digest(
     *,
     reminder: bool,
     needs_role: bool = False,
+    asked: Mapping[int, int] | None = None,
+    can_reject: bool = False,
+    channel: SignoffChannel | None = None,
 ) -> Action:
     """The digest (template "signoff.digest"); ``link``: the page where they sign
-    (``url``) and which page it is (``page``: the channel's name)."""
+    (``url``) and which page it is (``page``: the channel's name); ``asked``: when each
+    learner already asked for was first asked (a reminder says so)."""
+    asked = asked or {}
     course = snapshot.course
     learners = {str(p.learner.id): how for p, how in items.values()}
+    ordered = sorted(items.values(), key=lambda x: (x[0].since, x[0].learner.id))
     data = {
         "firstname": first_name(recipient),
         "course": course_link(course),
@@ -479,8 +581,17 @@ def _digest(
         "count": len(learners),
         # what they confirm by signing, per learner
         "own": [
-            {"name": p.learner.person.fullname, "since": p.since, **evidence(snapshot, p.learner)}
-            for p, how in items.values()
+            {
+                "name": p.learner.person.fullname,
+                "since": p.since,
+                "asked": asked.get(p.learner.id),
+                # the learner's own request on the plugin's page, where it is known
+                "request": channel.request_link(snapshot, p.learner)
+                if isinstance(channel, PluginChannel)
+                else None,
+                **evidence(snapshot, p.learner),
+            }
+            for p, how in ordered
             if how == "direct"
         ],
         "escalated": [
@@ -489,12 +600,14 @@ def _digest(
                 "since": p.since,
                 "manager": p.approver.person.fullname,
             }
-            for p, how in items.values()
+            for p, how in ordered
             if how == "escalated"
         ],
         "link": dict(link),
         # the approver may not hold the sign-off role yet (the agent may not assign it)
         "needs_role": needs_role,
+        # local_buyin's page takes a rejection with a comment (core's report has none)
+        "can_reject": can_reject,
     }
     return message(
         snapshot.programme.id,
@@ -535,4 +648,30 @@ def _signed_message(
         "signoff.signed",
         data,
         {"rule": DONE, "course": course.id, "approver": person.id if person else None},
+    )
+
+
+def _rejected_message(snapshot: Snapshot, learner: Learner, row: SignoffRow) -> Action:
+    """Tell the learner their manager is not ready to sign off (once per rejection):
+    who, what they wrote, and what to do next."""
+    manager = (
+        snapshot.person(row.decidedby or row.managerid)
+        if (row.decidedby or row.managerid)
+        else None
+    )
+    course = snapshot.course
+    data = {
+        "firstname": first_name(learner.person),
+        "who": manager.fullname if manager else None,
+        "comment": (row.comment or "").strip(),
+        "course": course_link(course),
+        "results": {"url": f"{snapshot.site_url}/local/buyin/myresults.php"},
+    }
+    return message(
+        snapshot.programme.id,
+        f"message:signoff-rejected:u{learner.id}:c{course.id}:{row.timedecided}",
+        learner.person,
+        "signoff.rejected",
+        data,
+        {"rule": TOLD_REJECTED, "course": course.id, "decided": row.timedecided},
     )

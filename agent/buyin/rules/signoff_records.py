@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from buyin.model.ledger import LedgerEntry
 from buyin.model.snapshot import CRITERIA_ROLE, Snapshot
 from buyin.rules.signoff import (
+    REJECTED,
     Delivered,
     Pending,
     SignoffChannel,
@@ -25,7 +26,8 @@ from buyin.rules.signoff import (
 @dataclass
 class SignoffRecord:
     userid: int
-    status: str  # awaiting | requested | reminded | escalated | signed | cancelled | undecided
+    #: awaiting | requested | reminded | escalated | signed | rejected | cancelled | undecided
+    status: str
     approver: int | None = None
     awaiting_since: int | None = None
     requested_at: int | None = None
@@ -60,11 +62,13 @@ def records(
                 requested.setdefault(uid, []).append(d)
             else:
                 escalated.setdefault(uid, d)
+    classified = classify(snapshot, cfg, now, channel, first_asked(digests), digests)
     notes = {
         learner.id: item.note if isinstance(item, Pending) else item
-        for learner, item in classify(snapshot, cfg, now, channel, first_asked(digests))
+        for learner, item in classified
         if item != "signed"
     }
+    rejected = {learner.id for learner, item in classified if item == REJECTED}
     for uid, learner in snapshot.learners.items():
         signed = channel.signed_at(learner)
         since = awaiting_since(learner)
@@ -95,6 +99,20 @@ def records(
             continue
         approver, problem = resolve_approver(snapshot, learner.person, cfg)
         sent = requested.get(uid, [])
+        row = channel.rejection(learner)
+        if uid in rejected and row is not None:
+            comment = (row.comment or "").strip()
+            out[uid] = SignoffRecord(
+                userid=uid,
+                status=REJECTED,
+                approver=row.decidedby or (approver.person.id if approver else None),
+                awaiting_since=since,
+                requested_at=sent[0].at if sent else None,
+                reminders=max(0, len(sent) - 1),
+                note=f"the manager wrote: {comment}" if comment else "no comment from the manager",
+                extra={"rejected_at": int(row.timedecided or 0)},
+            )
+            continue
         status = "escalated" if uid in escalated else "reminded" if len(sent) > 1 else "requested"
         out[uid] = SignoffRecord(
             userid=uid,

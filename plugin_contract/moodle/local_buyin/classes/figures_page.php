@@ -45,6 +45,7 @@ class figures_page {
         'not started' => 'stagenotstarted',
         'in progress' => 'stageinprogress',
         'awaiting sign-off' => 'stageawaiting',
+        'sign-off rejected' => 'stagerejected',
         'complete' => 'stagecomplete',
     ];
 

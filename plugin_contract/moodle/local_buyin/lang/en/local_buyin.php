@@ -107,6 +107,7 @@ $string['stageawaiting'] = 'Waiting for sign-off';
 $string['stagecomplete'] = 'Complete';
 $string['stageinprogress'] = 'In progress';
 $string['stagenotstarted'] = 'Not started yet';
+$string['stagerejected'] = 'Your manager asked for more before signing off';
 $string['stageunknown'] = 'Not known yet';
 $string['standing'] = 'Where you stand';
 $string['standingahead'] = 'On your scores you are ahead of {$a} % of your colleagues in this programme. Well done.';
