@@ -279,12 +279,16 @@ def test_install_xml_is_valid_xmldb() -> None:
 def test_the_lease_table_is_installed_and_upgraded_alike() -> None:
     table = install_xml_table(LEASE_TABLE)
     fields = [f.get("NAME") for f in table.findall("./FIELDS/FIELD")]
-    assert fields == ["id", "programme", "holder", "timeacquired", "timeexpires", "timemodified"]
+    created = ["id", "programme", "holder", "timeacquired", "timeexpires", "timemodified"]
+    assert fields == [*created, "token"]  # the fencing token, 0.4.0
     [index] = table.findall("./INDEXES/INDEX")
     assert (index.get("FIELDS"), index.get("UNIQUE")) == ("programme", "true")
     upgrade = read("db/upgrade.php")
     step = upgrade[upgrade.index("new xmldb_table('local_buyin_lease')") :]
-    assert re.findall(r"add_field\('([a-z]+)'", step)[: len(fields)] == fields
+    assert re.findall(r"add_field\('([a-z]+)'", step)[: len(created)] == created
+    # added by its own step, after the table's: every row kept
+    token = upgrade[upgrade.index("if ($oldversion < 2026120401)") :]
+    assert "new xmldb_field('token'" in token and "field_exists" in token
     version = re.search(r"\$plugin->version\s*=\s*(\d{10});", read("version.php"))
     assert version and f"upgrade_plugin_savepoint(true, {version.group(1)}" in upgrade
     # no personal data in it: the privacy provider says so

@@ -65,7 +65,9 @@ def test_upgrading_from_0_3_0_keeps_every_request_decision_figure_and_lease(
     before = {table: rows(table) for table in TABLES}
     assert all(before.values()), before
     site("plugin", str(REPO / "plugin_contract/moodle/local_buyin"))
-    assert {table: rows(table) for table in TABLES} == before
+    after = {table: rows(table) for table in TABLES}
+    # a field added by a later step (the lease's token) comes last: the old ones are intact
+    assert {t: [r[: len(before[t][0])] for r in after[t]] for t in TABLES} == before
     version = re.search(
         r"\$plugin->version\s*=\s*(\d+);",
         (REPO / "plugin_contract/moodle/local_buyin/version.php").read_text(),

@@ -26,6 +26,7 @@ from buyin.moodle.fetch import (
     resolve_course,
     resolve_role,
 )
+from buyin.moodle.lease import offers_leases, offers_preference_leases
 from buyin.moodle.parse import parse_course_completion
 from buyin.moodle.poll import find_feedback, map_questions
 
@@ -84,6 +85,7 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
         if plugin
         else "not installed: managers sign off in the course completion report",
     )
+    report.add("programme leases", True, leases_line(site.functions))
     notify = NOTIFY_FUNCTION in site.functions
     report.add(
         "messages",
@@ -107,6 +109,22 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
     if "core_message_send_instant_messages" in site.functions:
         check_messages(client, report)
     return site
+
+
+def leases_line(functions: frozenset[str]) -> str:
+    """Where the site keeps the programmes' leases (buyin.fencing), or that it keeps none."""
+    if offers_leases(functions):
+        where = "local_buyin"
+    elif offers_preference_leases(functions):
+        where = "the agent's preferences"
+    else:
+        return (
+            "not kept: nothing in Moodle stops a second agent, or a copy of this agent's "
+            "state, from running a programme (install local_buyin, or add "
+            "core_user_get_user_preferences and core_user_update_user_preferences to the "
+            "service)"
+        )
+    return f"kept in Moodle ({where}): a second agent, or a copy of this state, is refused"
 
 
 def _try(report: DoctorReport, name: str, probe: Any) -> Any:

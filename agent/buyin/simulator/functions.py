@@ -79,6 +79,7 @@ KNOWN_FUNCTIONS: frozenset[str] = frozenset(
         "core_user_create_users",
         "core_user_get_course_user_profiles",
         "core_user_get_user_preferences",
+        "core_user_update_user_preferences",
         "core_user_get_users",
         "core_user_get_users_by_field",
         "core_user_update_users",
@@ -128,6 +129,7 @@ WRITE_FUNCTIONS: frozenset[str] = frozenset(
         "core_role_unassign_roles",
         "core_user_update_users",
         "core_user_create_users",
+        "core_user_update_user_preferences",
     }
 )
 

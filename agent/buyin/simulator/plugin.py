@@ -40,6 +40,15 @@ class Lease:
     holder: str
     timeacquired: int
     timeexpires: int
+    #: the fencing token of the holder's latest run ("": taken by an agent before 0.4.0)
+    token: str = ""
+
+
+def _fits(lease: Lease, holder: str, token: str, expected: str) -> bool:
+    """A running lease is the caller's: by token where both have one, else by name."""
+    if not token or not lease.token:
+        return lease.holder == holder
+    return lease.token == expected
 
 
 @dataclass
@@ -117,24 +126,33 @@ class PluginState:
         )
 
     def acquire_lease(
-        self, programme: str, holder: str, seconds: int, now: int
+        self,
+        programme: str,
+        holder: str,
+        seconds: int,
+        now: int,
+        token: str = "",
+        expected: str = "",
     ) -> tuple[Lease, bool]:
-        """(the lease as stored, whether ``holder`` has it)."""
+        """(the lease as stored, whether ``holder`` has it): lease_manager::acquire."""
         seconds = max(LEASE_BOUNDS[0], min(LEASE_BOUNDS[1], seconds))
         lease = self.leases.get(programme)
         if lease is None:
-            lease = self.leases[programme] = Lease(programme, holder, now, now + seconds)
+            lease = self.leases[programme] = Lease(programme, holder, now, now + seconds, token)
             return lease, True
-        if lease.holder != holder and lease.timeexpires > now:
+        running = lease.timeexpires > now
+        if running and not _fits(lease, holder, token, expected):
             return lease, False
-        if lease.holder != holder:
+        if lease.holder != holder or not running:
             lease.holder, lease.timeacquired = holder, now
+        if token:
+            lease.token = token
         lease.timeexpires = now + seconds
         return lease, True
 
-    def release_lease(self, programme: str, holder: str) -> bool:
+    def release_lease(self, programme: str, holder: str, force: bool = False) -> bool:
         lease = self.leases.get(programme)
-        if lease is None or lease.holder != holder:
+        if lease is None or (lease.holder != holder and not force):
             return False
         del self.leases[programme]
         return True

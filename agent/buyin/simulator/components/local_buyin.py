@@ -44,11 +44,18 @@ def request_signoffs(site: SimulatedMoodle, requests: list[dict[str, Any]]) -> d
 
 
 def acquire_lease(
-    site: SimulatedMoodle, programme: str, holder: str, seconds: int
+    site: SimulatedMoodle,
+    programme: str,
+    holder: str,
+    seconds: int,
+    token: str = "",
+    expected: str = "",
 ) -> dict[str, Any]:
     if not programme or not holder.strip():
         raise invalid("programme and holder must not be empty")
-    lease, acquired = site.plugin.acquire_lease(programme, holder, seconds, site.time())
+    lease, acquired = site.plugin.acquire_lease(
+        programme, holder, seconds, site.time(), token, expected
+    )
     return {
         "acquired": acquired,
         "programme": lease.programme,
@@ -58,8 +65,10 @@ def acquire_lease(
     }
 
 
-def release_lease(site: SimulatedMoodle, programme: str, holder: str) -> dict[str, Any]:
-    return {"released": site.plugin.release_lease(programme, holder)}
+def release_lease(
+    site: SimulatedMoodle, programme: str, holder: str, force: bool = False
+) -> dict[str, Any]:
+    return {"released": site.plugin.release_lease(programme, holder, force)}
 
 
 def get_signoffs(

@@ -30,6 +30,9 @@
  * notifications local_buyin_send_notifications sent) and the message providers of
  * db/messages.php (Moodle installs them itself); every request, decision, figure and lease
  * stays as it is.
+ * 2026120401: the field token of local_buyin_lease (a fencing token per run: a copy or
+ * an old backup of an agent's state is refused); every lease row is kept, with an empty
+ * token (the next run of its holder sets one).
  * 2026120402 (0.4.0): local_buyin_get_signoffs reads after a (timemodified, id) position
  * (afterid); nothing in the database changes.
  *
@@ -109,6 +112,16 @@ function xmldb_local_buyin_upgrade($oldversion): bool {
             $dbman->create_table($table);
         }
         upgrade_plugin_savepoint(true, 2026120400, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120401) {
+        // The fencing token of each lease (issue #25); existing rows keep everything.
+        $table = new xmldb_table('local_buyin_lease');
+        $field = new xmldb_field('token', XMLDB_TYPE_CHAR, '64', null, XMLDB_NOTNULL, null, '', 'timemodified');
+        if (!$dbman->field_exists($table, $field)) {
+            $dbman->add_field($table, $field);
+        }
+        upgrade_plugin_savepoint(true, 2026120401, 'local', 'buyin');
     }
 
     if ($oldversion < 2026120402) {
