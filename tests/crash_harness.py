@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.simulator.serve import SiteServer
 
 REPO = Path(__file__).resolve().parents[1]
-AGENT = [sys.executable, "-c", "from buyin.cli import main; main()"]
+#: the program as `buyin` runs it (buyin.entry: its signal handlers from its first line)
+AGENT = [sys.executable, "-m", "buyin"]
 SEND = "core_message_send_instant_messages"
 
 #: each kind of write, and the functions that make it
@@ -38,10 +40,11 @@ WRITES: dict[str, tuple[str, ...]] = {
     "role": ("core_role_assign_roles",),
     "group": ("core_group_create_groups", "core_group_add_group_members"),
     "signoff-request": ("local_buyin_request_signoffs",),
-    "messages": (SEND,),
+    "messages": (SEND, "local_buyin_send_notifications"),
 }
-#: the site variants: core Moodle, and with local_buyin installed
-VARIANTS = ("core", "plugin")
+#: the site variants: core Moodle, with local_buyin installed, and with local_buyin 0.4.0's
+#: notifications (messages rendered and sent once per key by the plugin)
+VARIANTS = ("core", "plugin", "notify")
 MGR1, CC101 = 5, 2
 ROLE_STUDENT = 5
 
@@ -55,8 +58,8 @@ def build_site(variant: str, now: int) -> SimulatedMoodle:
     team = next(g for g in scenario.groups.values() if g.idnumber == "team-mgr2")
     del scenario.groups[team.id]
     site = SimulatedMoodle(scenario, clock=lambda: now)
-    if variant == "plugin":
-        site.install_plugin()
+    if variant in ("plugin", "notify"):
+        site.install_plugin(notifications=variant == "notify")
     return site
 
 
@@ -173,6 +176,8 @@ class Agent:
         self.calls: list[str] = []
         #: (the functions to count, or all; how many more; then how long before the kill)
         self._kill_on: tuple[frozenset[str], int, float] | None = None
+        #: (calls left before the signal, the signal, then how long before it)
+        self._signal_on: tuple[int, int, float] | None = None
         self._process: subprocess.Popen[str] | None = None
         self.killed = False
         self.server = SiteServer(site, lifetime=lifetime, after_call=self._after_call)
@@ -197,6 +202,13 @@ class Agent:
 
     def _after_call(self, function: str) -> None:
         self.calls.append(function)
+        if self._signal_on is not None:
+            left, signum, delay = self._signal_on
+            if left > 1:
+                self._signal_on = (left - 1, signum, delay)
+            else:
+                self._signal_on = None
+                threading.Thread(target=self._signal_after, args=(signum, delay)).start()
         if self._kill_on is None:
             return
         functions, left, delay = self._kill_on
@@ -212,6 +224,26 @@ class Agent:
             threading.Thread(target=self._kill_after, args=(delay,), daemon=True).start()
         else:
             self._kill()
+
+    def _signal_later(self, signum: int, delay: float) -> None:
+        """``delay`` seconds after the agent's first line ran (its handlers are in
+        place: the kernel shows SIGTERM caught), send ``signum``."""
+        process = self._process
+        if process is None:
+            return
+        while process.poll() is None and not handlers_in_place(process.pid):
+            time.sleep(0.0005)
+        time.sleep(delay)
+        if process.poll() is None:
+            self.killed = True
+            process.send_signal(signum)
+
+    def _signal_after(self, signum: int, delay: float) -> None:
+        process = self._process
+        time.sleep(delay)
+        if process is not None and process.poll() is None:
+            self.killed = True
+            process.send_signal(signum)
 
     def _kill_after(self, delay: float) -> None:
         time.sleep(delay)
@@ -231,10 +263,16 @@ class Agent:
         kill: KillPoint | None = None,
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        signal_at: SignalPoint | None = None,
+        command: str = "sync",
     ) -> Run:
-        """One `buyin sync` (killed where asked), waited for (bounded)."""
+        """One `buyin sync` (killed where asked; or sent a signal at ``signal_at``),
+        waited for (bounded)."""
         self.calls = []
         self.killed = False
+        self._signal_on = None
+        if signal_at is not None and signal_at.after_call:
+            self._signal_on = (signal_at.after_call, signal_at.signum, signal_at.delay)
         if kill is not None:
             functions = frozenset(WRITES[kill.write] if kill.write else ())
             self._kill_on = (functions, kill.nth, kill.delay)
@@ -247,7 +285,7 @@ class Agent:
             "--mappings",
             str(self.mappings),
             *args,
-            "sync",
+            *command.split(),
         ]
         started = time.monotonic()
         self._process = subprocess.Popen(
@@ -257,10 +295,110 @@ class Agent:
             stderr=subprocess.PIPE,
             text=True,
         )
+        if signal_at is not None and not signal_at.after_call:
+            threading.Thread(
+                target=self._signal_later, args=(signal_at.signum, signal_at.delay), daemon=True
+            ).start()
         out, err = self._process.communicate(timeout=120)
         code = self._process.returncode
         self._process = None
         return Run(code, out, err, list(self.calls), time.monotonic() - started)
+
+
+def handlers_in_place(pid: int) -> bool:
+    """Whether the agent's own code runs (Linux: /proc shows SIGTERM caught, which
+    Python alone does not do): the moment start-up is the agent's, not Python's."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    except OSError:
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class SignalPoint:
+    """A signal ``delay`` seconds after Moodle answered the agent's ``after_call``-th
+    call (0: after the agent's first line ran: during its start-up)."""
+
+    variant: str
+    signum: int
+    after_call: int
+    delay: float
+
+    def __str__(self) -> str:
+        when = f"after call #{self.after_call}" if self.after_call else "after start-up"
+        return (
+            f"{self.variant}: {signal.Signals(self.signum).name} {self.delay * 1000:.0f} ms {when}"
+        )
+
+
+@dataclass
+class Signalled:
+    point: SignalPoint
+    #: the signal reached the agent before it exited
+    delivered: bool
+    code: int
+    error_lines: list[str]
+    tracebacks: int
+    reruns: list[int]
+    diff: Difference
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.delivered
+            and self.code == 128 + self.point.signum
+            and len(self.error_lines) == 1
+            and not self.tracebacks
+            and self.reruns[-1] == 0
+            and self.diff.same
+        )
+
+
+def signal_points(
+    reference: dict[str, Run], count: int, seed: int, signum: int = signal.SIGINT
+) -> list[SignalPoint]:
+    """``count`` moments drawn over each variant's uninterrupted run: one in four during
+    start-up (0 to 200 ms from the agent's first line: imports, configuration, the state,
+    the first call), the others after a call drawn uniformly from its calls, 0 to 50 ms
+    later (between calls, or in the next one; in flight among its last ten). Counted in
+    calls, not seconds: a loaded machine's pace does not move a moment past the run."""
+    rng = random.Random(seed)
+    points = []
+    for i in range(count):
+        variant = VARIANTS[i % len(VARIANTS)]
+        calls = len(reference[variant].calls)
+        if i % 4 == 0:
+            points.append(SignalPoint(variant, signum, 0, rng.uniform(0, 0.2)))
+            continue
+        after = rng.randint(1, calls)
+        # near the end the last calls and the summary may take less than 50 ms: there the
+        # signal comes while the call is in flight (the server has applied it, no answer yet)
+        delay = 0.0 if after > calls - 10 else rng.uniform(0, 0.05)
+        points.append(SignalPoint(variant, signum, after, delay))
+    return points
+
+
+def interrupt(point: SignalPoint, workdir: Path, now: int, want: Holding) -> Signalled:
+    """Signal the first sync at ``point``, sync again, compare with ``want``."""
+    site = build_site(point.variant, now)
+    with Agent(site, workdir) as agent:
+        first = agent.sync(signal_at=point)
+        delivered = agent.killed
+        rerun = agent.sync()
+        held = holding(site, agent.server.url)
+    return Signalled(
+        point,
+        delivered,
+        first.code,
+        [line for line in first.err.splitlines() if line.startswith("error:")],
+        (first.err + first.out + rerun.err).count("Traceback"),
+        [rerun.code],
+        compare(held, want),
+    )
 
 
 @dataclass
@@ -327,3 +465,53 @@ def random_points(reference: dict[str, Run], count: int, seed: int) -> list[Kill
         calls = len(reference[variant].calls)
         points.append(KillPoint(variant, nth=rng.randint(1, calls - 1), delay=rng.uniform(0, 0.05)))
     return points
+
+
+#: the core path's lease: the agent's own preference (both functions in the service)
+PREFERENCE_FUNCTIONS = ("core_user_get_user_preferences", "core_user_update_user_preferences")
+
+
+#: the exits a copied state's sequence must give (see copied_state)
+COPIED_WANT = [0, 0, 3, 0, 0, 3]
+
+
+@dataclass
+class Copied:
+    """A state folder copied (``cp -a``) and run beside the original, over HTTP."""
+
+    variant: str
+    #: exits of: original, original, copy (refused), copy release-lease --force, copy,
+    #: original (refused)
+    codes: list[int]
+    diff: Difference
+    tracebacks: int
+
+    @property
+    def ok(self) -> bool:
+        return self.codes == COPIED_WANT and self.diff.same and not self.tracebacks
+
+
+def copied_state(variant: str, workdir: Path, now: int, want: Holding) -> Copied:
+    """The original syncs, its folder is copied, the original syncs again; the copy is
+    refused; the lease is moved to the copy by force; the original is refused in its
+    turn. On the core path the lease is the agent's preference."""
+    site = build_site(variant, now)
+    if variant == "core":
+        site.service_functions.update(PREFERENCE_FUNCTIONS)
+    original, copy = workdir / "a", workdir / "b"
+    original.mkdir(parents=True, exist_ok=True)
+    with Agent(site, workdir) as agent:
+        runs = [agent.sync(state="a/state.sqlite")]
+        shutil.copytree(original, copy)
+        runs.append(agent.sync(state="a/state.sqlite"))
+        runs.append(agent.sync(state="b/state.sqlite"))
+        runs.append(agent.sync(state="b/state.sqlite", command="release-lease --force"))
+        runs.append(agent.sync(state="b/state.sqlite"))
+        runs.append(agent.sync(state="a/state.sqlite"))
+        held = holding(site, agent.server.url)
+    return Copied(
+        variant,
+        [r.code for r in runs],
+        compare(held, want),
+        sum((r.err + r.out).count("Traceback") for r in runs),
+    )

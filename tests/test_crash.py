@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from buyin.simulator.faults import DROPPED
 from crash_harness import (
+    COPIED_WANT,
     SEND,
     VARIANTS,
     WRITES,
@@ -26,9 +28,12 @@ from crash_harness import (
     Run,
     build_site,
     compare,
+    copied_state,
     crash,
     holding,
+    interrupt,
     random_points,
+    signal_points,
     uninterrupted,
 )
 
@@ -51,6 +56,9 @@ TARGETED = [
     KillPoint("plugin", "group", 2),
     KillPoint("plugin", "signoff-request"),
     KillPoint("plugin", "messages"),
+    # killed after local_buyin sent (and recorded) a batch: the rerun sends it again and
+    # the plugin, holding each key, delivers nothing twice
+    KillPoint("notify", "messages"),
 ]
 
 
@@ -135,3 +143,70 @@ def test_an_enrolment_whose_answer_is_lost_still_gets_its_refresher_message_once
     ]
     assert len(opened) == 1
     assert compare(held, reference["core"][0]).same
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(20))
+def test_sigint_at_a_random_moment_exits_130_with_one_line_and_the_rerun_finishes(
+    index: int, tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    """From the agent's first line to its exit (start-up, the run, the summary)."""
+    runs = {variant: run for variant, (_held, run) in reference.items()}
+    point = signal_points(runs, 20, seed=25)[index]
+    outcome = interrupt(point, tmp_path, NOW, reference[point.variant][0])
+    assert outcome.delivered, f"{point}: the agent finished before the signal"
+    assert outcome.code == 130, f"{point}: exit {outcome.code}"
+    assert len(outcome.error_lines) == 1, outcome.error_lines
+    assert outcome.error_lines[0].startswith("error: interrupted by SIGINT")
+    assert outcome.tracebacks == 0
+    assert outcome.reruns == [0]
+    assert outcome.diff.same, f"{point}: {outcome.diff}"
+
+
+DROPPED_WRITES = [
+    ("core", "enrolment", "enrol_manual_enrol_users"),
+    ("core", "override", "core_completion_override_activity_completion_status"),
+    ("plugin", "override", "local_buyin_complete_activities"),
+    ("plugin", "signoff-request", "local_buyin_request_signoffs"),
+]
+
+
+@pytest.mark.parametrize(("variant", "write", "function"), DROPPED_WRITES)
+def test_a_write_moodle_acknowledged_but_dropped_is_redone_once_on_the_next_run(
+    variant: str,
+    write: str,
+    function: str,
+    tmp_path: Path,
+    reference: dict[str, tuple[Holding, Run]],
+) -> None:
+    site = build_site(variant, NOW)
+    # Moodle answers the call's success and keeps nothing of it
+    site.faults.queue(function, DROPPED)
+    with Agent(site, tmp_path) as agent:
+        first = agent.sync()
+        assert first.code == 0, first.err
+        assert (function, DROPPED, "before") in site.faults.history
+        short = compare(holding(site, agent.server.url), reference[variant][0])
+        assert short.rest, "the dropped write is missing after the first run"
+        second = agent.sync()
+        assert second.code == 0, second.err
+        assert "acknowledged" in second.out + second.err
+        assert "but does not hold it: planned again" in second.out + second.err
+        redone = [c for c in second.calls if c in WRITES[write]]
+        third = agent.sync()
+        assert third.code == 0, third.err
+        assert not [c for c in third.calls if c in WRITES[write]]
+        held = holding(site, agent.server.url)
+    assert len(redone) == 1  # planned again once: one call
+    diff = compare(held, reference[variant][0])
+    assert diff.same, diff
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_copied_state_folder_over_http_is_refused_then_the_original_after_the_lease_moves(
+    variant: str, tmp_path: Path, reference: dict[str, tuple[Holding, Run]]
+) -> None:
+    copied = copied_state(variant, tmp_path, NOW, reference[variant][0])
+    assert copied.codes == COPIED_WANT
+    assert copied.tracebacks == 0
+    assert copied.diff.same, copied.diff  # no message sent twice, none lost

@@ -27,6 +27,7 @@ from buyin.cli import main
 from buyin.config import Settings
 from buyin.errors import LockedError
 from buyin.moodle.client import MoodleClient
+from buyin.moodle.lease import GET_PREFERENCES, PREFERENCE, SET_PREFERENCES
 from buyin.simulator import SimulatedMoodle
 from buyin.simulator.functions import WRITE_FUNCTIONS
 from buyin.simulator.serve import SiteServer
@@ -80,17 +81,19 @@ def test_a_second_agent_with_another_state_is_refused_the_programme(
     assert agent(site, tmp_path, "a", "sync").exit_code == 0
 
 
-def test_the_holder_renews_its_lease_twice_a_day_not_every_run(
-    plugin_site: SimulatedMoodle, run_sync: Any, clock: Clock
+def test_each_run_renews_the_lease_with_a_new_token_kept_once_granted(
+    plugin_site: SimulatedMoodle, run_sync: Any, clock: Clock, state: State
 ) -> None:
     site = plugin_site
+    tokens = []
     for _ in range(3):
         assert run_sync().exit_code == 0
+        lease = site.plugin.leases["cc101"]
+        assert state.get_meta("lease_token:cc101") == lease.token
+        tokens.append(lease.token)
         clock.advance(hours=1)
-    assert len(site.calls_of(ACQUIRE)) == 1
-    clock.advance(hours=10)  # 12 hours after the last renewal
-    assert run_sync().exit_code == 0
-    assert len(site.calls_of(ACQUIRE)) == 2
+    assert len(set(tokens)) == 3
+    assert len(site.calls_of(ACQUIRE)) == 3  # one call per programme per run
 
 
 def sync_with_state(settings: Settings, state_path: Path, clock: Clock) -> int:
@@ -132,7 +135,7 @@ def test_release_lease_lets_another_agent_run_the_programme_at_once(
 def test_without_the_lease_functions_nothing_changes(site: SimulatedMoodle, tmp_path: Path) -> None:
     assert agent(site, tmp_path, "a", "sync").exit_code == 0
     assert site.calls_of(ACQUIRE) == []
-    assert "holds no leases" in agent(site, tmp_path, "a", "release-lease").output
+    assert "keeps no leases" in agent(site, tmp_path, "a", "release-lease").output
 
 
 def test_two_agents_over_http_with_different_states_only_one_runs_the_programme(
@@ -153,8 +156,8 @@ def test_two_agents_over_http_with_different_states_only_one_runs_the_programme(
             subprocess.Popen(
                 [
                     sys.executable,
-                    "-c",
-                    "from buyin.cli import main; main()",
+                    "-m",
+                    "buyin",
                     "--state",
                     str(tmp_path / f"{name}.sqlite"),
                     "--mappings",
@@ -230,3 +233,125 @@ def test_a_killed_sync_leaves_a_stale_row_that_the_next_sync_takes_over(
     finally:
         state.close()
     assert agent(site, tmp_path, "a", "sync").exit_code == 0
+
+
+# -- fencing: a copied state, an old backup ----------------------------------------------
+
+#: the core path's lease store: the agent's own preference (both functions in the service)
+PREFERENCE_FUNCTIONS = {GET_PREFERENCES, SET_PREFERENCES}
+
+
+def on_path(site: SimulatedMoodle, path: str) -> SimulatedMoodle:
+    if path == "plugin":
+        site.install_plugin()
+    else:
+        site.service_functions.update(PREFERENCE_FUNCTIONS)
+    return site
+
+
+def sent_once(site: SimulatedMoodle) -> None:
+    texts = [(m.useridto, m.text) for m in site.state.messages]
+    assert len(texts) == len(set(texts)), "a message was sent twice"
+
+
+@pytest.mark.parametrize("path", ["plugin", "core"])
+def test_a_copied_state_folder_is_refused_then_after_the_lease_moves_the_original(
+    site: SimulatedMoodle, tmp_path: Path, clock: Clock, path: str
+) -> None:
+    site = on_path(site, path)
+    assert agent(site, tmp_path, "a", "sync").exit_code == 0
+    sent = len(site.state.messages)
+    assert sent > 0
+    shutil.copytree(tmp_path / "a", tmp_path / "b")  # cp -a a b
+    clock.advance(hours=1)
+    assert agent(site, tmp_path, "a", "sync").exit_code == 0
+
+    mark = len(site.calls)
+    copy = agent(site, tmp_path, "b", "sync")
+    assert copy.exit_code == 3, copy.output
+    assert "this state file is not the one that last ran it" in copy.output
+    assert "a copied state folder, or this is an old backup restored" in copy.output
+    assert "`buyin release-lease --force`" in copy.output
+    assert "Traceback" not in copy.output
+    assert writes(site, mark) == []
+    assert len(site.state.messages) == sent
+
+    # the copy is the one to keep: the lease moves to it, and the original is refused
+    moved = agent(site, tmp_path, "b", "release-lease", "--force")
+    assert moved.exit_code == 0, moved.output
+    assert moved.output.splitlines() == ["cc101: released"]
+    assert agent(site, tmp_path, "b", "sync").exit_code == 0
+    original = agent(site, tmp_path, "a", "sync")
+    assert original.exit_code == 3
+    assert "this state file is not the one that last ran it" in original.output
+    assert agent(site, tmp_path, "b", "sync").exit_code == 0
+    sent_once(site)
+
+
+@pytest.mark.parametrize("path", ["plugin", "core"])
+def test_a_state_copied_after_moodle_granted_a_lease_whose_answer_was_lost(
+    site: SimulatedMoodle, tmp_path: Path, clock: Clock, path: str
+) -> None:
+    """The issue's case: the first agent's run dies after Moodle granted its lease
+    (here: every answer lost), its folder is copied, the original syncs, then the copy."""
+    site = on_path(site, path)
+    function = ACQUIRE if path == "plugin" else SET_PREFERENCES
+    site.faults.queue(function, "connection", 5, when="after")
+    assert agent(site, tmp_path, "a", "sync").exit_code == 75
+    assert site.state.messages == []
+    site.faults.clear()
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    assert agent(site, tmp_path, "a", "sync").exit_code == 0
+    sent = len(site.state.messages)
+    copy = agent(site, tmp_path, "b", "sync")
+    assert copy.exit_code == 3, copy.output
+    assert "this state file is not the one that last ran it" in copy.output
+    assert len(site.state.messages) == sent
+    sent_once(site)
+
+
+def test_on_core_moodle_a_second_agent_is_refused_through_the_preference(
+    site: SimulatedMoodle, tmp_path: Path
+) -> None:
+    site = on_path(site, "core")
+    assert agent(site, tmp_path, "a", "sync").exit_code == 0
+    second = agent(site, tmp_path, "b", "sync")
+    assert second.exit_code == 3
+    assert "is run by another agent: its lease in Moodle (the agent's preferences)" in (
+        second.output
+    )
+    sent_once(site)
+
+
+def test_on_core_moodle_a_preference_moodle_does_not_define_is_dropped_silently(
+    site: SimulatedMoodle,
+) -> None:
+    """As the real site answers (Moodle 5.1): null, and nothing kept."""
+    site.service_functions.update(PREFERENCE_FUNCTIONS)
+    client = MoodleClient(site.url, site.token, sleep=lambda _s: None)
+    assert (
+        client.call(SET_PREFERENCES, preferences=[{"type": "buyin_lease_cc101", "value": "x"}])
+        is None
+    )
+    answer = client.call(GET_PREFERENCES, name="buyin_lease_cc101")
+    assert answer["preferences"] == [{"name": "buyin_lease_cc101", "value": None}]
+    client.call(SET_PREFERENCES, preferences=[{"type": PREFERENCE, "value": '{"a": 1}'}])
+    answer = client.call(GET_PREFERENCES, name=PREFERENCE)
+    assert answer["preferences"] == [{"name": PREFERENCE, "value": '{"a": 1}'}]
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ("plugin", "programme leases: kept in Moodle (local_buyin)"),
+        ("core", "programme leases: kept in Moodle (the agent's preferences)"),
+        ("none", "programme leases: not kept: nothing in Moodle stops a second agent"),
+    ],
+)
+def test_doctor_says_where_the_leases_are_kept(
+    site: SimulatedMoodle, tmp_path: Path, path: str, line: str
+) -> None:
+    if path != "none":
+        on_path(site, path)
+    result = agent(site, tmp_path, "a", "doctor")
+    assert f"[ok  ] {line}" in result.output, result.output

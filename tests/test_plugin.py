@@ -34,10 +34,12 @@ PLUGIN_FUNCTIONS = [
     "local_buyin_acquire_lease",
     "local_buyin_release_lease",
     "local_buyin_get_non_respondents",
+    "local_buyin_send_notifications",
 ]
 TABLE = "local_buyin_signoff"
 FIGURES_TABLE = "local_buyin_figures"
 LEASE_TABLE = "local_buyin_lease"
+NOTIFICATION_TABLE = "local_buyin_notification"
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_plugin_zip  # noqa: E402
@@ -208,7 +210,7 @@ def install_xml_table(name: str = TABLE) -> ET.Element:
     assert root.tag == "XMLDB"
     assert root.get("PATH") == "local/buyin/db"
     tables = {t.get("NAME"): t for t in root.findall("./TABLES/TABLE")}
-    assert set(tables) == {TABLE, FIGURES_TABLE, LEASE_TABLE}
+    assert set(tables) == {TABLE, FIGURES_TABLE, LEASE_TABLE, NOTIFICATION_TABLE}
     return tables[name]
 
 
@@ -277,12 +279,16 @@ def test_install_xml_is_valid_xmldb() -> None:
 def test_the_lease_table_is_installed_and_upgraded_alike() -> None:
     table = install_xml_table(LEASE_TABLE)
     fields = [f.get("NAME") for f in table.findall("./FIELDS/FIELD")]
-    assert fields == ["id", "programme", "holder", "timeacquired", "timeexpires", "timemodified"]
+    created = ["id", "programme", "holder", "timeacquired", "timeexpires", "timemodified"]
+    assert fields == [*created, "token"]  # the fencing token, 0.4.0
     [index] = table.findall("./INDEXES/INDEX")
     assert (index.get("FIELDS"), index.get("UNIQUE")) == ("programme", "true")
     upgrade = read("db/upgrade.php")
     step = upgrade[upgrade.index("new xmldb_table('local_buyin_lease')") :]
-    assert re.findall(r"add_field\('([a-z]+)'", step)[: len(fields)] == fields
+    assert re.findall(r"add_field\('([a-z]+)'", step)[: len(created)] == created
+    # added by its own step, after the table's: every row kept
+    token = upgrade[upgrade.index("if ($oldversion < 2026120401)") :]
+    assert "new xmldb_field('token'" in token and "field_exists" in token
     version = re.search(r"\$plugin->version\s*=\s*(\d{10});", read("version.php"))
     assert version and f"upgrade_plugin_savepoint(true, {version.group(1)}" in upgrade
     # no personal data in it: the privacy provider says so
@@ -343,8 +349,10 @@ def test_the_figures_table_is_declared_upgraded_and_covered_by_privacy() -> None
     assert version is not None
     assert f"if ($oldversion < {version.group(1)})" in upgrade
     assert f"upgrade_plugin_savepoint(true, {version.group(1)}, 'local', 'buyin')" in upgrade
+    assert "upgrade_plugin_savepoint(true, 2026120300, 'local', 'buyin')" in upgrade
     assert "new xmldb_table('local_buyin_figures')" in upgrade
     figures_step = upgrade[upgrade.index("new xmldb_table('local_buyin_figures')") :]
+    figures_step = figures_step[: figures_step.index("upgrade_plugin_savepoint")]
     assert re.findall(r"add_field\('(\w+)'", figures_step) == fields
     assert set(re.findall(r"add_index\('[\w-]+', XMLDB_INDEX_\w+, \[([^]]+)\]", figures_step)) == {
         "'courseid', 'userid', 'role'",
@@ -451,7 +459,7 @@ DUMP_PHP = textwrap.dedent(
         define('NULL_ALLOWED', true);
         foreach (['INT' => 'int', 'ALPHA' => 'alpha', 'ALPHANUM' => 'alphanum', 'TEXT' => 'text',
                   'RAW' => 'raw', 'BOOL' => 'bool', 'FLOAT' => 'float', 'NOTAGS' => 'notags',
-                  'PLUGIN' => 'plugin', 'ALPHANUMEXT' => 'alphanumext'] as $k => $v) {
+                  'PLUGIN' => 'plugin', 'ALPHANUMEXT' => 'alphanumext', 'USERNAME' => 'username'] as $k => $v) {
             define('PARAM_' . $k, $v);
         }
     }
@@ -528,7 +536,9 @@ DUMP_PHP = textwrap.dedent(
     namespace {
         $dir = $argv[1];
         $names = ['request_signoffs', 'get_signoffs', 'record_signoff', 'get_progress', 'complete_activities',
-                  'save_figures', 'acquire_lease', 'release_lease', 'get_non_respondents'];
+                  'save_figures', 'acquire_lease', 'release_lease', 'get_non_respondents',
+                  'send_notifications'];
+        require_once("$dir/classes/local/item_results.php");
         foreach ($names as $name) {
             require_once("$dir/classes/external/$name.php");
         }
@@ -559,3 +569,31 @@ def test_signatures_file_matches_the_php_declarations(tmp_path: Path) -> None:
     for name in PLUGIN_FUNCTIONS:
         assert signatures[name]["parameters"] == declared[name]["parameters"], name
         assert signatures[name]["returns"] == declared[name]["returns"], name
+
+
+def test_the_notification_table_is_declared_upgraded_and_covered_by_privacy() -> None:
+    table = install_xml_table(NOTIFICATION_TABLE)
+    fields = [f.get("NAME") for f in table.findall("./FIELDS/FIELD")]
+    assert fields == [
+        "id",
+        "idempotencykey",
+        "userid",
+        "kind",
+        "template",
+        "messageid",
+        "timecreated",
+    ]
+    [index] = table.findall("./INDEXES/INDEX")
+    assert (index.get("FIELDS"), index.get("UNIQUE")) == ("idempotencykey", "true")
+    upgrade = read("db/upgrade.php")
+    step = upgrade[upgrade.index("new xmldb_table('local_buyin_notification')") :]
+    step = step[: step.index("upgrade_plugin_savepoint")]
+    assert re.findall(r"add_field\('(\w+)'", step) == fields
+    assert "upgrade_plugin_savepoint(true, 2026120400, 'local', 'buyin')" in upgrade
+    privacy = read("classes/privacy/notification_data.php")
+    declared = re.findall(r"'(\w+)' => 'privacy:metadata:local_buyin_notification:", privacy)
+    assert set(declared) == set(fields) - {"id", "idempotencykey", "messageid"}
+    assert "link_subsystem('core_message'" in privacy
+    strings = lang_strings()
+    for field in declared:
+        assert f"privacy:metadata:local_buyin_notification:{field}" in strings

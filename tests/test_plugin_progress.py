@@ -79,8 +79,11 @@ def test_an_unchanged_site_and_the_reconciliation_cost_little(
     mark = len(site.calls)
     clock.advance(hours=0.1)
     assert run_sync().exit_code == 0
-    # one site-info call per run, then at most four for the programme and the poll's three
+    # one site-info call per run, one for the lease (its fencing token changes every run,
+    # issue #25), then at most four for the programme and the poll's three
     steady = [fn for fn, _ in site.calls[mark:] if fn != "core_webservice_get_site_info"]
+    assert steady.count("local_buyin_acquire_lease") == 1
+    steady.remove("local_buyin_acquire_lease")
     assert len(steady) <= 4 + POLL_STEADY, steady
     # awaiting sign-off costs nothing per learner: the progress read says who changed
     assert not PER_LEARNER & set(steady)
@@ -165,6 +168,9 @@ def test_a_steady_run_with_the_plugin_never_lists_the_course_enrolments(
     assert _enrolled_listings(site, 0, CC101) == 0
     assert "core_user_get_users_by_field" not in steady  # enrolled managers came with it
     assert steady.count("local_buyin_get_progress") == 1
+    # the lease: one call per run (its fencing token changes every run, issue #25)
+    assert steady.count("local_buyin_acquire_lease") == 1
+    steady.remove("local_buyin_acquire_lease")
     # the site, then contents, the progress read, sign-off changes, the refresher's grades
     assert len(steady) <= 1 + 4 + POLL_STEADY, steady
 

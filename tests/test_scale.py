@@ -135,7 +135,7 @@ def test_a_ledger_read_again_sees_every_write_since(tmp_path: Path) -> None:
     def plan(key: str, program: str = "p") -> None:
         state.record_planned(
             key=key, run_id=run, program=program, kind="message", userid=1, target="t",
-            payload={"text": key}, reason={}, now=10,
+            payload={"touserid": 1, "text": key}, reason={}, now=10,
         )  # fmt: skip
 
     plan("a")

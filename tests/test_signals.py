@@ -19,7 +19,7 @@ from buyin.simulator import SimulatedMoodle, generate_scenario
 from buyin.simulator.serve import SiteServer
 from support import REPO, Clock
 
-AGENT = [sys.executable, "-c", "from buyin.cli import main; main()"]
+AGENT = [sys.executable, "-m", "buyin"]  # the program as `buyin` runs it (buyin.entry)
 
 
 def agent_env(server: SiteServer, site: SimulatedMoodle) -> dict[str, str]:

@@ -19,7 +19,7 @@ import pytest
 
 from buyin.moodle.contract import validate_response
 from buyin.simulator import SimulatedMoodle, generate_scenario
-from buyin.simulator.plugin import PLUGIN_FUNCTIONS
+from buyin.simulator.plugin import NOTIFY_FUNCTION, PLUGIN_FUNCTIONS
 from support import Clock
 
 CAPTURES = Path(__file__).parent / "fixtures" / "moodle" / "captures"
@@ -95,6 +95,8 @@ PLANS: dict[str, Plan] = {
     ),
     "mod_quiz_get_user_quiz_attempts--error-course-not-accessible": Plan(deny_course=2),
     # functions outside the buyin service: the error comes before the function runs
+    # (the lab's service held it: another user's preferences need moodle/site:config)
+    "core_user_get_user_preferences": Plan(add_functions=["core_user_get_user_preferences"]),
     "core_cohort_get_cohorts--error-missing-capability": Plan(
         add_functions=["core_cohort_get_cohorts"],
         deny=("core_cohort_get_cohorts", "moodle/cohort:view"),
@@ -275,7 +277,10 @@ def test_every_served_function_has_a_capture() -> None:
         "core_group_create_groups",
         "core_group_add_group_members",
         "core_role_assign_roles",  # answers null, like enrol_manual_enrol_users
+        # answers null, kept or not (seen on the lab site: README, One agent per programme)
+        "core_user_update_user_preferences",
         *PLUGIN_FUNCTIONS,
+        NOTIFY_FUNCTION,  # local_buyin 0.4.0 (tests/test_notifications.py, test_site_*)
     }
 
 

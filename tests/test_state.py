@@ -420,7 +420,7 @@ def test_migration_4_moves_the_per_programme_meta_keys_into_programmes(
         )
         assert st.programme("cc:201") == ProgrammeState("cc:201", mapped_at=300)
         keys = {r[0] for r in st.db.execute("SELECT key FROM meta")}
-        assert keys == {"last_sync"}
+        assert keys == {"last_sync", "records_checked"}  # the digests of records found fitting
 
 
 # --- transactions --------------------------------------------------------------------
@@ -692,9 +692,10 @@ def test_a_json_column_holding_a_scalar_is_a_damaged_record(tmp_path: Path) -> N
     db.execute("UPDATE learners SET data = '0'")
     db.commit()
     db.close()
-    state = State(path)
     with pytest.raises(StateError) as caught:
-        state.cached_learners("cc101")
-    state.close()
-    assert "holds a damaged record" in str(caught.value)
-    assert "a JSON object was expected, not int" in str(caught.value)
+        State(path)  # every record is checked when the state is opened
+    assert "holds a damaged record: table learners, record program='cc101', userid=9" in str(
+        caught.value
+    )
+    assert "field data: expected a JSON object, found 0" in str(caught.value)
+    assert "DELETE FROM learners WHERE program='cc101' AND userid=9;" in str(caught.value.hint)

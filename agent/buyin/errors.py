@@ -32,14 +32,25 @@ EXIT_TABLE: Final[tuple[tuple[str, str], ...]] = (
     (str(EXIT_OK), "success"),
     (str(EXIT_ACTIONS_FAILED), "some actions failed or were refused (the rest applied)"),
     (str(EXIT_USAGE), "usage"),
-    (str(EXIT_LOCKED), "another sync holds the lock, or another agent a programme's lease"),
-    (str(EXIT_STATE), "the state database is damaged or unusable"),
+    (
+        str(EXIT_LOCKED),
+        "another sync holds the lock, or another agent a programme's lease, or this state "
+        "is a copy or an old backup of the one that last ran (its lease token is not current)",
+    ),
+    (
+        str(EXIT_STATE),
+        "the state database is damaged or unusable, or holds a record that does not fit "
+        "(named, with what to do)",
+    ),
     (
         str(EXIT_UNREACHABLE),
         "Moodle failed temporarily past every retry: what was done is saved, the next run resumes",
     ),
     (str(EXIT_CONFIG), "configuration or permission error (nothing pushed)"),
-    ("130 / 143", "stopped by SIGINT / SIGTERM (the next sync resumes)"),
+    (
+        "130 / 143",
+        "stopped by SIGINT / SIGTERM, at any moment from start-up to exit (the next sync resumes)",
+    ),
 )
 
 
@@ -258,17 +269,36 @@ class LockedError(BuyinError):
 
 
 class LeaseHeldError(BuyinError):
-    """local_buyin's lease of a programme is held by another agent (another state file)."""
+    """A programme's lease in Moodle is held by another agent (another state file)."""
 
     exit_code = EXIT_LOCKED
 
-    def __init__(self, programme: str, holder: str, until: str) -> None:
+    def __init__(self, programme: str, holder: str, until: str, where: str = "local_buyin") -> None:
         super().__init__(
             f"programme {programme} is run by another agent: its lease in Moodle "
-            f"(local_buyin) is held by {holder} until {until}; nothing was done for it",
+            f"({where}) is held by {holder} until {until}; nothing was done for it",
             hint="Run each programme from one agent (one state file). If that agent is "
             "gone for good, its lease lapses then (each of its runs renews it), or run "
-            "`buyin release-lease` where it ran.",
+            "`buyin release-lease` where it ran (`buyin release-lease --force` here).",
+        )
+
+
+class LeaseFencedError(BuyinError):
+    """The programme's lease moved on since this state's last run: this state is a
+    copy, or an old backup (its fencing token is not the lease's current one)."""
+
+    exit_code = EXIT_LOCKED
+
+    def __init__(self, programme: str, where: str, until: str) -> None:
+        super().__init__(
+            f"programme {programme}: this state file is not the one that last ran it: "
+            f"the programme's lease in Moodle ({where}) was renewed by a later run of "
+            "this agent from another copy of its state (a copied state folder, or this "
+            "is an old backup restored); nothing was done for it, so nothing is sent twice",
+            hint="Run the programme from the state that holds the lease (the original "
+            "folder). If this state is the one to keep and the other is gone for good, run "
+            "`buyin release-lease --force` here, then sync (what the other sent after this "
+            f"copy was made may be sent again); or wait until the lease lapses ({until}).",
         )
 
 

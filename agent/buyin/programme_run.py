@@ -11,13 +11,12 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from buyin import fencing, verify
 from buyin.config import Settings
 from buyin.errors import (
     BuyinError,
-    LeaseHeldError,
     TransientError,
 )
 from buyin.facts import learner_points
@@ -37,7 +36,7 @@ from buyin.model.names import Names
 from buyin.model.snapshot import Directory, Snapshot
 from buyin.moodle.client import MoodleClient
 from buyin.moodle.fetch import SiteInfo
-from buyin.moodle.lease import RENEW_AFTER, acquire_lease, offers_leases
+from buyin.moodle.lease import lease_store
 from buyin.moodle.pull import FollowupNeeds, PullCache, Pulled, PullOptions, pull
 from buyin.plan import Plan, make_plan
 from buyin.push import Pusher, PushResult
@@ -152,6 +151,9 @@ class ProgrammeRun:
         self.ledger = Ledger()
         self.cache: dict[int, CachedLearner] = {}
         self.kept = ProgrammeState(programme.id)
+        # the last run's acknowledged writes to check, and those Moodle did not keep
+        self.unverified = verify.Unverified(())
+        self.dropped: list[LedgerEntry] = []
         # the ledger as the push left it (read once more, by `save`; the figures use it)
         self.pushed_ledger = Ledger()
 
@@ -161,6 +163,7 @@ class ProgrammeRun:
         self.recall()
         try:
             pulled = self.read()
+            self.recheck(pulled.snapshot)
             result = self.decide(pulled.snapshot)
             self.plan(pulled.snapshot, result)
         except TransientError:
@@ -179,21 +182,21 @@ class ProgrammeRun:
     # -- the steps -----------------------------------------------------------------
 
     def lease(self) -> bool:
-        """Take or renew the programme's lease in Moodle (local_buyin) where the site
-        offers leases: False (the refusal naming who holds it) when another agent does."""
-        if self.options.dry_run or not offers_leases(self.site.functions):
+        """Take or renew the programme's lease in Moodle with a new fencing token
+        (:mod:`buyin.fencing`) where the site keeps leases (local_buyin, or the agent's
+        preference): False (the refusal) when another agent holds it, or when this
+        state is a copy or an old backup of the one that last ran."""
+        if self.options.dry_run:
+            return True
+        store = lease_store(self.client, self.site.functions, self.now)
+        if store is None:
             return True
         program = self.programme.id
-        key = f"lease:{program}"  # when this agent last took or renewed it (its own clock)
-        if self.now - int(self.state.get_meta(key) or 0) < RENEW_AFTER:
-            return True  # ours for long enough: renewed by a later run
-        lease = acquire_lease(self.client, program, agent_holder(self.state))
-        if not lease.acquired:
-            until = datetime.fromtimestamp(lease.expires, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            self.outcome.error = LeaseHeldError(program, lease.holder, until)
-            log.error("%s: %s", program, self.outcome.error)
+        error = fencing.take(store, self.state, program, agent_holder(self.state))
+        if error is not None:
+            self.outcome.error = error
+            log.error("%s: %s", program, error)
             return False
-        self.state.set_meta(key, str(self.now))
         return True
 
     def recall(self) -> None:
@@ -201,6 +204,8 @@ class ProgrammeRun:
         self.ledger = self.state.ledger(self.programme.id)
         self.cache = self.state.cached_learners(self.programme.id)
         self.kept = self.state.programme(self.programme.id)
+        # the last run's acknowledged writes, read back with everything else (buyin.verify)
+        self.unverified = verify.unverified(self.state, self.ledger, self.programme.id)
 
     @property
     def reconcile(self) -> bool:
@@ -216,7 +221,7 @@ class ProgrammeRun:
         """The snapshot from Moodle, what earlier runs kept saving calls."""
         kept, ledger, now = self.kept, self.ledger, self.now
         needs = FollowupNeeds(
-            settled=ledger.settled_learners("enrol", "followup"),
+            settled=ledger.settled_learners("enrol", "followup") - self.unverified.enrolled,
             retention=bool(ledger.started_enrolments("followup", now) - set(kept.retention)),
             known_retention=kept.retention,
         )
@@ -229,13 +234,22 @@ class ProgrammeRun:
         options = PullOptions(
             now=now,
             reconcile=self.reconcile,
-            force_full=frozenset(ledger.unsettled_learners()),
+            force_full=frozenset(ledger.unsettled_learners() | self.unverified.learners),
             needs=needs,
             concurrency=self.settings.concurrency,
             page_size=self.settings.page_size,
             progress=self.options.progress,
         )
         return pull(self.client, self.site, self.programme, cache, options)
+
+    def recheck(self, snapshot: Snapshot) -> None:
+        """The last run's acknowledged writes against what Moodle holds: those it did
+        not keep are failed in the ledger, so this run plans them again, once."""
+        if self.options.dry_run:
+            return
+        self.dropped = verify.settle(self.state, self.unverified, snapshot, self.now)
+        if self.dropped:
+            self.ledger = self.state.ledger(self.programme.id)
 
     def decide(self, snapshot: Snapshot) -> RuleResult:
         """The rules: what should be true, from the snapshot and the history."""
@@ -261,7 +275,7 @@ class ProgrammeRun:
             give_up_after=self.settings.retry_failed_runs,
         )
         outcome.undecided = result.undecided
-        outcome.warnings = silent_noops(snapshot)
+        outcome.warnings = silent_noops(snapshot) + verify.describe(self.dropped)
         outcome.held = result.held
         outcome.first = self.kept.mapped_at is None
         outcome.usernames = {uid: lr.person.username for uid, lr in snapshot.learners.items()}

@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from buyin import fencing
 from buyin.config import Settings
 from buyin.errors import (
     EXIT_ACTIONS_FAILED,
@@ -30,7 +31,7 @@ from buyin.model.ledger import (
 )
 from buyin.moodle.client import CallMetrics, MoodleClient
 from buyin.moodle.fetch import SiteInfo
-from buyin.moodle.lease import offers_leases, release_lease
+from buyin.moodle.lease import lease_store
 from buyin.programme_run import ProgrammeOutcome, ProgrammeRun, RunOptions, agent_holder, names_of
 from buyin.rules import (
     BACKFILL_DEFAULT,
@@ -179,22 +180,25 @@ class Syncer:
         )
 
 
-def release_leases(settings: Settings, program: str | None = None) -> list[tuple[str, bool]]:
+def release_leases(
+    settings: Settings, program: str | None = None, *, force: bool = False
+) -> list[tuple[str, bool]] | None:
     """Give up this agent's leases (every mapped programme, or one): for moving the
-    agent to another machine or state file. (programme, whether one was held)."""
+    agent to another machine or state file; ``force``: whoever holds them (the holder
+    is gone for good, or this copy of the state is to run from now on). (programme,
+    whether one was removed); None: the site keeps no leases."""
     programmes = load_programmes(settings.mapping_dir, program)
     client = MoodleClient.from_settings(settings)
     with RunLock(settings.state_path):
         state = State(settings.state_path)
         try:
-            if not offers_leases(SiteInfo.fetch(client).functions):
-                return []
-            released = []
-            for programme in programmes:
-                held = release_lease(client, programme.id, agent_holder(state))
-                state.set_meta(f"lease:{programme.id}", "0")
-                released.append((programme.id, held))
-            return released
+            store = lease_store(client, SiteInfo.fetch(client).functions, system_clock())
+            if store is None:
+                return None
+            holder = agent_holder(state)
+            return [
+                (p.id, fencing.release(store, state, p.id, holder, force=force)) for p in programmes
+            ]
         finally:
             state.close()
 

@@ -31,6 +31,7 @@ from buyin.model.actions import (
     RoleAssignParams,
     SignoffRequestParams,
 )
+from buyin.moodle.encoding import items_per_call
 
 if TYPE_CHECKING:  # the plan reads the registry without loading the HTTP stack
     from buyin.moodle.client import MoodleClient
@@ -311,12 +312,78 @@ def send_messages(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
     (read back here, before the send), or from an ambiguous failure of the send
     itself (timeout, HTTP 5xx) that may have happened after Moodle stored it: the
     client's one retry policy then calls the verify hook before the next attempt.
+
+    Where local_buyin 0.4.0 is in the service, the batch goes as notifications
+    (:func:`send_notifications`): Moodle itself sends each key once.
     """
+    if ctx.client.known_functions is not None and NOTIFY_FUNCTION in ctx.client.known_functions:
+        return send_notifications(ctx, batch)
     doubtful = [a for a in batch if a.key in ctx.previously_planned]
     delivered = _delivered(ctx, doubtful) if doubtful else set()
     outcomes = [Outcome(a, attempted=False) for a in doubtful if a.key in delivered]
     batch = [a for a in batch if a.key not in delivered]
     return outcomes + _send(ctx, batch) if batch else outcomes
+
+
+#: local_buyin 0.4.0: notifications rendered in Moodle (issue #22)
+NOTIFY_FUNCTION = "local_buyin_send_notifications"
+#: notifications[i][idempotencykey, userid, kind, template, data] and sender;
+#: local_buyin takes at most 200 (notification_manager::MAX_ITEMS)
+NOTIFY_BATCH = items_per_call(6, cap=200)
+
+
+def notification_key(key: str) -> str:
+    """The idempotency key local_buyin records for a message action (one per action key)."""
+    return "buyin-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _notification(action: Action) -> tuple[str, dict[str, Any]]:
+    """The sender's username and the item of local_buyin_send_notifications for ``action``.
+
+    A message frozen before the agent knew intents (no ``intent``) goes as its frozen
+    English text."""
+    p = _message(action)
+    tree = dict(p.intent) if p.intent else {"body": [p.text], "page": "", "kind": "progress"}
+    sender = str(tree.pop("sender", "") or "")
+    kind = str(tree.pop("kind", "") or "progress")
+    item = {
+        "idempotencykey": notification_key(action.key),
+        "userid": p.touserid,
+        "kind": kind,
+        "template": p.template or "text",
+        "data": json.dumps(tree, sort_keys=True, separators=(",", ":")),
+    }
+    return sender, item
+
+
+def send_notifications(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:
+    """Messages as local_buyin notifications: Moodle renders each in its recipient's
+    language and records its key, so a batch sent again (after a lost answer, or by the
+    next run after a kill) sends nothing twice; retried like any idempotent write."""
+    by_sender: dict[str, list[tuple[Action, dict[str, Any]]]] = {}
+    for action in batch:
+        sender, item = _notification(action)
+        by_sender.setdefault(sender, []).append((action, item))
+    outcomes: list[Outcome] = []
+    for sender, pairs in by_sender.items():
+        for start in range(0, len(pairs), NOTIFY_BATCH):
+            chunk = pairs[start : start + NOTIFY_BATCH]
+            answer = ctx.client.call(
+                NOTIFY_FUNCTION, sender=sender, notifications=[item for _a, item in chunk]
+            )
+            results = answer.get("items") or []
+            for i, (action, _item) in enumerate(chunk):
+                result = results[i] if i < len(results) else None
+                if result is None:
+                    outcomes.append(Outcome(action, f"{NOTIFY_FUNCTION} gave no result"))
+                elif not result.get("status"):
+                    code = result.get("warningcode") or "no reason given"
+                    why = f"local_buyin refused the notification ({code})"
+                    outcomes.append(Outcome(action, f"{why}: {result.get('message') or ''}"))
+                else:
+                    # a key Moodle held already: delivered by an earlier call
+                    outcomes.append(Outcome(action, attempted=not result.get("duplicate")))
+    return outcomes
 
 
 def _send(ctx: ApplyContext, batch: list[Action]) -> list[Outcome]:

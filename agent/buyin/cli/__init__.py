@@ -422,21 +422,34 @@ def _sync_running(path: Path) -> bool:
 
 @main.command("release-lease")
 @click.option("--program", help="Only this programme.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remove the lease whoever holds it: another agent gone for good, or the copy "
+    "of this state that last ran (its runs are then refused in their turn).",
+)
 @click.pass_context
 @friendly
-def release_lease(ctx: click.Context, program: str | None) -> None:
-    """Give up this agent's leases of its programmes in Moodle (local_buyin), so an
-    agent with another state file (a new machine) may run them."""
+def release_lease(ctx: click.Context, program: str | None, force: bool) -> None:
+    """Give up this agent's leases of its programmes in Moodle (local_buyin, or the
+    agent's preferences on core Moodle), so an agent with another state file (a new
+    machine) may run them."""
     from buyin.sync import release_leases
 
     settings = _settings(ctx)
-    released = release_leases(settings, program)
-    if not released:
+    released = release_leases(settings, program, force=force)
+    if released is None:
         click.echo(
-            "the site holds no leases (local_buyin 0.3.0's lease functions are not in the service)"
+            "the site keeps no leases (neither local_buyin's lease functions nor "
+            "core_user_update_user_preferences and core_user_get_user_preferences are in "
+            "the service)"
         )
+        return
     for programme, held in released:
-        click.echo(f"{programme}: " + ("released" if held else "this agent held no lease"))
+        if held:
+            click.echo(f"{programme}: released")
+        else:
+            click.echo(f"{programme}: " + ("no lease" if force else "this agent held no lease"))
 
 
 @main.command()

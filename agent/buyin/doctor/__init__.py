@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from buyin.actions.apply import NOTIFY_FUNCTION
 from buyin.doctor.report import Check, DoctorReport
 from buyin.doctor.writes import Mapped, check_messages, check_writes
 from buyin.errors import BuyinError, ConfigurationError, TransientError
@@ -25,6 +26,7 @@ from buyin.moodle.fetch import (
     resolve_course,
     resolve_role,
 )
+from buyin.moodle.lease import offers_leases, offers_preference_leases
 from buyin.moodle.parse import parse_course_completion
 from buyin.moodle.poll import find_feedback, map_questions
 
@@ -83,6 +85,20 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
         if plugin
         else "not installed: managers sign off in the course completion report",
     )
+    report.add("programme leases", True, leases_line(site.functions))
+    notify = NOTIFY_FUNCTION in site.functions
+    report.add(
+        "messages",
+        True,
+        "sent as local_buyin notifications, in each recipient's language"
+        if notify
+        else "sent as personal messages from the agent's account, in English; local_buyin "
+        "0.4.0 would send them as Moodle notifications instead: in the notification bell, "
+        "by e-mail and in the Moodle app as each person's notification preferences say (one "
+        "line per kind), in each recipient's language (language packs and the language "
+        "customisation page change the words), linked to the page they are about, each "
+        "sent once whatever fails",
+    )
     for name in missing:
         report.add(
             f"function {name}",
@@ -93,6 +109,22 @@ def check_site(client: MoodleClient, report: DoctorReport) -> SiteInfo | None:
     if "core_message_send_instant_messages" in site.functions:
         check_messages(client, report)
     return site
+
+
+def leases_line(functions: frozenset[str]) -> str:
+    """Where the site keeps the programmes' leases (buyin.fencing), or that it keeps none."""
+    if offers_leases(functions):
+        where = "local_buyin"
+    elif offers_preference_leases(functions):
+        where = "the agent's preferences"
+    else:
+        return (
+            "not kept: nothing in Moodle stops a second agent, or a copy of this agent's "
+            "state, from running a programme (install local_buyin, or add "
+            "core_user_get_user_preferences and core_user_update_user_preferences to the "
+            "service)"
+        )
+    return f"kept in Moodle ({where}): a second agent, or a copy of this state, is refused"
 
 
 def _try(report: DoctorReport, name: str, probe: Any) -> Any:

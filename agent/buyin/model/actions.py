@@ -96,6 +96,10 @@ class MessageParams:
     summary: str = ""
     #: the HTML sent; set when rendered
     text: str = ""
+    #: the same message as local_buyin renders it in the recipient's language (lang
+    #: strings, their values, dates as timestamps: :mod:`buyin.messages.intent`); set when
+    #: rendered, frozen with ``text``
+    intent: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

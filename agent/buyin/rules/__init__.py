@@ -7,10 +7,10 @@ No I/O and no clock reads here: ``now`` is passed in. Each rule returns a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from buyin.model.actions import Action
+from buyin.model.actions import Action, MessageParams
 from buyin.model.clock import parse_day_or_none
 from buyin.model.ledger import Ledger, LedgerEntry, Status
 from buyin.model.snapshot import Snapshot
@@ -122,4 +122,15 @@ def evaluate(snapshot: Snapshot, history: History, now: int) -> RuleResult:
         manager_weekly_limit=programme.manager_weekly_limit,
     )
     result.actions = inbox.gather(result.actions, history, now, sender=sender, pacing=pacing)
+    if snapshot.programme.sender:  # local_buyin sends its notifications from them
+        result.actions = [_from(a, snapshot.programme.sender) for a in result.actions]
     return result
+
+
+def _from(action: Action, username: str) -> Action:
+    """A message with its sender's username (local_buyin sends it as them)."""
+    params = action.params
+    if not isinstance(params, MessageParams) or not params.data.get("sender"):
+        return action
+    data = {**params.data, "sender_username": username}
+    return replace(action, params=replace(params, data=data))

@@ -17,6 +17,7 @@ from .components import (
     group,
     local_buyin,
     messages,
+    preferences,
     quiz,
     role,
     user,
@@ -54,6 +55,8 @@ HANDLERS: dict[str, Handler] = {
     "core_message_get_messages": messages.get_messages,
     "core_role_assign_roles": role.assign_roles,
     "core_user_get_users_by_field": user.get_users_by_field,
+    "core_user_get_user_preferences": preferences.get_user_preferences,
+    "core_user_update_user_preferences": preferences.update_user_preferences,
     "core_group_get_course_groups": group.get_course_groups,
     "core_group_create_groups": group.create_groups,
     "core_group_add_group_members": group.add_group_members,
@@ -73,6 +76,7 @@ HANDLERS: dict[str, Handler] = {
     "local_buyin_acquire_lease": local_buyin.acquire_lease,
     "local_buyin_release_lease": local_buyin.release_lease,
     "local_buyin_get_non_respondents": local_buyin.get_non_respondents,
+    "local_buyin_send_notifications": local_buyin.send_notifications,
 }
 
 

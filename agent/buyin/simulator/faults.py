@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 #: transport-level kinds; any other kind is a Moodle error envelope's errorcode
 TRANSIENT_KINDS: tuple[str, ...] = ("http500", "http503", "http429", "connection", "timeout")
+#: Moodle answers the call's success but keeps nothing of it (a write acknowledged, then
+#: lost: a rolled-back transaction after the answer, a replica, a plugin that swallows it)
+DROPPED = "dropped"
 
 
 @dataclass

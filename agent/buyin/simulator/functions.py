@@ -79,6 +79,7 @@ KNOWN_FUNCTIONS: frozenset[str] = frozenset(
         "core_user_create_users",
         "core_user_get_course_user_profiles",
         "core_user_get_user_preferences",
+        "core_user_update_user_preferences",
         "core_user_get_users",
         "core_user_get_users_by_field",
         "core_user_update_users",
@@ -118,6 +119,7 @@ WRITE_FUNCTIONS: frozenset[str] = frozenset(
         "core_completion_update_activity_completion_status_manually",
         "local_buyin_complete_activities",
         "local_buyin_save_figures",
+        "local_buyin_send_notifications",
         "core_message_send_instant_messages",
         "enrol_manual_enrol_users",
         "enrol_manual_unenrol_users",
@@ -127,6 +129,7 @@ WRITE_FUNCTIONS: frozenset[str] = frozenset(
         "core_role_unassign_roles",
         "core_user_update_users",
         "core_user_create_users",
+        "core_user_update_user_preferences",
     }
 )
 

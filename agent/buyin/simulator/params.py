@@ -204,6 +204,14 @@ SPECS: dict[str, Obj] = {
         {"enrolments": Lst(Obj({"userid": P("int"), "courseid": P("int"), "roleid": _opt("int")}))}
     ),
     "core_user_get_users_by_field": Obj({"field": P("alpha"), "values": Lst(P("raw"))}),
+    "core_user_get_user_preferences": Obj({"name": _dflt("raw", ""), "userid": _dflt("int", 0)}),
+    "core_user_update_user_preferences": Obj(
+        {
+            "userid": _dflt("int", 0),
+            "emailstop": _dflt("int", None),
+            "preferences": Lst(Obj({"type": P("raw"), "value": _dflt("raw", None)}), "default"),
+        }
+    ),
     "core_group_get_course_groups": Obj({"courseid": P("int")}),
     "core_group_create_groups": Obj(
         {
@@ -311,10 +319,34 @@ SPECS: dict[str, Obj] = {
         }
     ),
     "local_buyin_acquire_lease": Obj(
-        {"programme": P("alphanumext"), "holder": P("text"), "seconds": P("int")}
+        {
+            "programme": P("alphanumext"),
+            "holder": P("text"),
+            "seconds": P("int"),
+            "token": _dflt("alphanum", ""),
+            "expected": _dflt("alphanum", ""),
+        }
     ),
-    "local_buyin_release_lease": Obj({"programme": P("alphanumext"), "holder": P("text")}),
+    "local_buyin_release_lease": Obj(
+        {"programme": P("alphanumext"), "holder": P("text"), "force": _dflt("bool", False)}
+    ),
     "local_buyin_get_non_respondents": Obj({"feedbackid": P("int")}),
+    "local_buyin_send_notifications": Obj(
+        {
+            "sender": _dflt("username", ""),
+            "notifications": Lst(
+                Obj(
+                    {
+                        "idempotencykey": P("alphanumext"),
+                        "userid": P("int"),
+                        "kind": P("alpha"),
+                        "template": P("text"),
+                        "data": P("raw"),
+                    }
+                )
+            ),
+        }
+    ),
     "local_buyin_record_signoff": Obj(
         {
             "courseid": P("int"),

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .notifications import Notification
+
 PLUGIN_VERSION = "2026120402"
 PLUGIN_FUNCTIONS = (
     "local_buyin_request_signoffs",
@@ -26,6 +28,8 @@ PLUGIN_FUNCTIONS = (
     "local_buyin_release_lease",
     "local_buyin_get_non_respondents",
 )
+#: local_buyin 0.4.0's notifications (install_plugin(notifications=True))
+NOTIFY_FUNCTION = "local_buyin_send_notifications"
 #: lease_manager::MIN_SECONDS, MAX_SECONDS
 LEASE_BOUNDS = (60, 2592000)
 
@@ -36,6 +40,15 @@ class Lease:
     holder: str
     timeacquired: int
     timeexpires: int
+    #: the fencing token of the holder's latest run ("": taken by an agent before 0.4.0)
+    token: str = ""
+
+
+def _fits(lease: Lease, holder: str, token: str, expected: str) -> bool:
+    """A running lease is the caller's: by token where both have one, else by name."""
+    if not token or not lease.token:
+        return lease.holder == holder
+    return lease.token == expected
 
 
 @dataclass
@@ -84,6 +97,11 @@ class PluginState:
         self.figures: dict[tuple[int, int, str], SavedFigures] = {}
         #: programme key -> its lease
         self.leases: dict[str, Lease] = {}
+        #: the notifications sent, in order; their idempotency keys
+        self.notifications: list[Notification] = []
+        self.notification_keys: dict[str, Notification] = {}
+        #: lang strings the site customised (the language customisation page)
+        self.custom_strings: dict[str, str] = {}
         self._next = 1
 
     def save_figures(
@@ -108,24 +126,33 @@ class PluginState:
         )
 
     def acquire_lease(
-        self, programme: str, holder: str, seconds: int, now: int
+        self,
+        programme: str,
+        holder: str,
+        seconds: int,
+        now: int,
+        token: str = "",
+        expected: str = "",
     ) -> tuple[Lease, bool]:
-        """(the lease as stored, whether ``holder`` has it)."""
+        """(the lease as stored, whether ``holder`` has it): lease_manager::acquire."""
         seconds = max(LEASE_BOUNDS[0], min(LEASE_BOUNDS[1], seconds))
         lease = self.leases.get(programme)
         if lease is None:
-            lease = self.leases[programme] = Lease(programme, holder, now, now + seconds)
+            lease = self.leases[programme] = Lease(programme, holder, now, now + seconds, token)
             return lease, True
-        if lease.holder != holder and lease.timeexpires > now:
+        running = lease.timeexpires > now
+        if running and not _fits(lease, holder, token, expected):
             return lease, False
-        if lease.holder != holder:
+        if lease.holder != holder or not running:
             lease.holder, lease.timeacquired = holder, now
+        if token:
+            lease.token = token
         lease.timeexpires = now + seconds
         return lease, True
 
-    def release_lease(self, programme: str, holder: str) -> bool:
+    def release_lease(self, programme: str, holder: str, force: bool = False) -> bool:
         lease = self.leases.get(programme)
-        if lease is None or lease.holder != holder:
+        if lease is None or (lease.holder != holder and not force):
             return False
         del self.leases[programme]
         return True

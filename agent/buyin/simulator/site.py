@@ -27,7 +27,7 @@ from .components import feedback
 from .components.enrol import unenrol
 from .dispatch import HANDLERS, process
 from .errors import collision_error
-from .faults import Faults
+from .faults import DROPPED, Faults
 from .functions import WRITE_FUNCTIONS, service_functions
 from .model import (
     COMPLETION_COMPLETE,
@@ -41,7 +41,7 @@ from .model import (
     Signoff,
     canonical,
 )
-from .plugin import PLUGIN_FUNCTIONS, PluginState
+from .plugin import NOTIFY_FUNCTION, PLUGIN_FUNCTIONS, PluginState
 from .render import error_answer
 from .transport import SimulatedAdapter, fault_answer
 
@@ -94,6 +94,8 @@ class SimulatedMoodle:
         self.grade_viewhidden = True
         #: the local_buyin plugin's sign-off requests (served once install_plugin() ran)
         self.plugin = PluginState()
+        #: user id -> their preferences (core_user_update_user_preferences)
+        self.preferences: dict[int, dict[str, str]] = {}
         self.inaccessible_courses: set[int] = set()
         self.faults = Faults()
         #: PHP's max_input_vars (Moodle 4.1+ requires at least 5000): fields past it are lost
@@ -182,6 +184,13 @@ class SimulatedMoodle:
         self.faults.delay()
         with self._lock:
             fault = self.faults.draw(function)
+        if fault is not None and fault.kind == DROPPED:
+            with self._lock:
+                kept = copy.deepcopy((self.state.__dict__, self.plugin.__dict__))
+                answer = process(self, fields, function, as_json)
+                self.state.__dict__.update(kept[0])
+                self.plugin.__dict__.update(kept[1])
+            return answer
         if fault is not None and fault.when == "before":
             return fault_answer(fault, as_json, self.debug)
         with self._lock:
@@ -292,10 +301,13 @@ class SimulatedMoodle:
 
     # --- the local_buyin plugin -------------------------------------------------------
 
-    def install_plugin(self) -> None:
-        """Install local_buyin: its three functions join the service."""
+    def install_plugin(self, notifications: bool = False) -> None:
+        """Install local_buyin: its functions join the service; ``notifications``: 0.4.0's
+        local_buyin_send_notifications too (the agent then sends notifications)."""
         with self._lock:
             self.service_functions.update(PLUGIN_FUNCTIONS)
+            if notifications:
+                self.service_functions.add(NOTIFY_FUNCTION)
 
     def plugin_decide(
         self,

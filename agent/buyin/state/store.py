@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from buyin.model.ledger import (
@@ -22,6 +23,7 @@ from buyin.model.names import Names
 from buyin.model.poll import PollState
 from buyin.state.db import decoded, dumps, from_row, json_object
 from buyin.state.ledger import LedgerTable
+from buyin.state.records import check_records
 
 
 def _json_or_none(text: str | None) -> dict[str, Any] | None:
@@ -33,7 +35,20 @@ def _dumps_or_none(value: Mapping[str, Any] | None) -> str | None:
 
 
 class State(LedgerTable):
-    """The agent's SQLite database. One connection, guarded by a lock (threads push)."""
+    """The agent's SQLite database. One connection, guarded by a lock (threads push).
+
+    Opened, every record is checked against the model's types (:mod:`buyin.state.records`):
+    a damaged one is a :class:`~buyin.errors.StateError` naming it (``verify=False``:
+    not checked, for tools that inspect or repair the file)."""
+
+    def __init__(self, path: Path | str, *, verify: bool = True) -> None:
+        super().__init__(path)
+        if verify:
+            try:
+                check_records(self)
+            except BaseException:
+                self.close()
+                raise
 
     # -- runs --------------------------------------------------------------------
 

@@ -15,11 +15,14 @@
 // along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
- * The manager's page: the sign-off requests waiting for the current user, one click to decide.
+ * Sign-off requests: the requests waiting for the current user and, with requestid, one
+ * request to decide.
  *
- * Lists only requests where managerid is the current user. Approving or rejecting posts
- * back to this page (with sesskey) and goes through signoff_manager::record_decision(),
- * the same code as the local_buyin_record_signoff web service.
+ * The list shows only requests where managerid is the current user, each with what the
+ * manager confirms and a button to the request. The request page shows it in plain words
+ * with the decision form (classes/form/decision_form.php); a decision goes through
+ * signoff_manager::record_decision(), the same code as the local_buyin_record_signoff web
+ * service. My team's "Sign off" button opens the request page of that learner.
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -27,8 +30,10 @@
  */
 
 require_once(__DIR__ . '/../../config.php');
-require_once($CFG->libdir . '/completionlib.php');
 
+use local_buyin\form\decision_form;
+use local_buyin\output\signoff_list;
+use local_buyin\output\signoff_request;
 use local_buyin\signoff_manager;
 
 require_login(null, false);
@@ -36,84 +41,46 @@ if (isguestuser()) {
     throw new moodle_exception('noguest');
 }
 
-$url = new moodle_url('/local/buyin/index.php');
-$context = context_system::instance();
+$requestid = optional_param('requestid', 0, PARAM_INT);
+$listurl = new moodle_url('/local/buyin/index.php');
+$url = $requestid ? new moodle_url('/local/buyin/index.php', ['requestid' => $requestid]) : $listurl;
 $PAGE->set_url($url);
-$PAGE->set_context($context);
+$PAGE->set_context(context_system::instance());
 $PAGE->set_pagelayout('standard');
 $PAGE->set_title(get_string('pendingtitle', 'local_buyin'));
 $PAGE->set_heading(get_string('pendingtitle', 'local_buyin'));
 
-// A decision: one form per request and button, posted here.
-$action = optional_param('decision', '', PARAM_ALPHA);
-if ($action !== '') {
-    require_sesskey();
-    $requestid = required_param('requestid', PARAM_INT);
-    $comment = trim(optional_param('comment', '', PARAM_TEXT));
-    $request = $DB->get_record(signoff_manager::TABLE, ['id' => $requestid], '*', MUST_EXIST);
-    if ((int) $request->managerid !== (int) $USER->id) {
-        // The page only ever offers the user's own requests.
-        throw new moodle_exception('notyourrequest', 'local_buyin');
-    }
+if (!$requestid) {
+    echo $OUTPUT->header();
+    echo $OUTPUT->render_from_template('local_buyin/pending',
+        (new signoff_list((int) $USER->id))->export_for_template($OUTPUT));
+    echo $OUTPUT->footer();
+    exit;
+}
+
+$request = $DB->get_record(signoff_manager::TABLE, ['id' => $requestid], '*', MUST_EXIST);
+if ((int) $request->managerid !== (int) $USER->id) {
+    // Only the manager the request names sees it here.
+    throw new moodle_exception('notyourrequest', 'local_buyin');
+}
+$pending = $request->status === signoff_manager::STATUS_REQUESTED;
+$form = new decision_form($url, ['requestid' => $requestid]);
+if ($pending && ($data = $form->get_data())) {
+    $decision = decision_form::decision($data);
     $learner = core_user::get_user($request->userid);
     $name = $learner ? fullname($learner) : '';
     try {
-        signoff_manager::record_decision((int) $request->courseid, (int) $request->userid, $action, $comment,
-            (int) $USER->id);
-        $stringid = $action === signoff_manager::STATUS_SIGNED ? 'signedmessage' : 'rejectedmessage';
-        $message = get_string($stringid, 'local_buyin', $name);
-        $messagetype = \core\output\notification::NOTIFY_SUCCESS;
+        signoff_manager::record_decision((int) $request->courseid, (int) $request->userid, $decision,
+            trim((string) $data->comment), (int) $USER->id);
+        $stringid = $decision === signoff_manager::STATUS_SIGNED ? 'signedmessage' : 'rejectedmessage';
+        redirect($listurl, get_string($stringid, 'local_buyin', $name), null, \core\output\notification::NOTIFY_SUCCESS);
     } catch (moodle_exception $e) {
-        $message = get_string('decisionfailed', 'local_buyin', $e->getMessage());
-        $messagetype = \core\output\notification::NOTIFY_ERROR;
+        redirect($url, get_string('decisionfailed', 'local_buyin', $e->getMessage()), null,
+            \core\output\notification::NOTIFY_ERROR);
     }
-    redirect($url, $message, null, $messagetype);
 }
-
-$now = time();
-$items = [];
-$courses = [];
-foreach (signoff_manager::get_pending_for_manager((int) $USER->id) as $request) {
-    if (!isset($courses[$request->courseid])) {
-        $courses[$request->courseid] = $DB->get_record('course', ['id' => $request->courseid]);
-    }
-    $course = $courses[$request->courseid];
-    $learner = core_user::get_user($request->userid);
-    if (!$course || !$learner || $learner->deleted) {
-        continue;
-    }
-    $coursecontext = context_course::instance($course->id);
-    [$met, $total] = signoff_manager::get_course_progress($course, (int) $learner->id);
-    // What the manager confirms, and how long the learner has waited since they finished
-    // (the agent's figures; the request's time where it has not pushed them).
-    $details = \local_buyin\figures_manager::signoff_details($request, (int) $USER->id);
-    $waited = format_time($now - $details['waitingsince']);
-    $items[] = [
-        'requestid' => (int) $request->id,
-        'learnername' => fullname($learner),
-        'coursename' => format_string($course->fullname, true, ['context' => $coursecontext]),
-        'courseurl' => (new moodle_url('/course/view.php', ['id' => $course->id]))->out(false),
-        'progress' => get_string('progress', 'local_buyin', (object) ['met' => $met, 'total' => $total]),
-        'pendingfor' => get_string($details['sincefinished'] ? 'waitedsincefinished' : 'waitedsincerequest',
-            'local_buyin', $waited),
-        'timerequested' => userdate((int) $request->timerequested),
-        'activities' => $details['activitiestotal'] ? get_string('activitiesdone', 'local_buyin', (object) [
-            'done' => $details['activitiesdone'], 'total' => $details['activitiestotal']]) : '',
-        'waitingsince' => userdate($details['waitingsince']),
-        'testedout' => $details['hastestedout'] ? get_string('testedouttopics', 'local_buyin',
-            implode(', ', array_map(fn($t) => $t['topic'] . ' ' . $t['score'], $details['testedout']))) : '',
-        'post' => $details['haspost'] ? get_string('postscores', 'local_buyin',
-            implode(', ', array_map(fn($t) => $t['topic'] . ' ' . $t['score'], $details['post']))) : '',
-    ];
-}
-
-$templatecontext = [
-    'actionurl' => $url->out(false),
-    'sesskey' => sesskey(),
-    'hasrequests' => !empty($items),
-    'requests' => $items,
-];
 
 echo $OUTPUT->header();
-echo $OUTPUT->render_from_template('local_buyin/pending', $templatecontext);
+echo $OUTPUT->render_from_template('local_buyin/signoff_request',
+    (new signoff_request($request, (int) $USER->id, $pending ? $form->render() : ''))->export_for_template($OUTPUT));
 echo $OUTPUT->footer();

@@ -28,9 +28,6 @@
 
 require_once(__DIR__ . '/../../config.php');
 
-use local_buyin\figures_manager;
-use local_buyin\figures_page;
-
 require_login(null, false);
 if (isguestuser()) {
     throw new moodle_exception('noguest');
@@ -43,36 +40,7 @@ $PAGE->set_pagelayout('standard');
 $PAGE->set_title(get_string('myresults', 'local_buyin'));
 $PAGE->set_heading(get_string('myresults', 'local_buyin'));
 
-$programmes = [];
-foreach (figures_manager::get_own((int) $USER->id) as $row) {
-    $course = figures_page::course((int) $row->courseid);
-    if ($course === null) {
-        continue;
-    }
-    $figures = $row->decoded;
-    $topicschart = figures_page::topics_chart($figures, get_string('chartyourscores', 'local_buyin'));
-    $historychart = figures_page::history_chart($figures['history'] ?? [], figures_page::topics($figures),
-        get_string('chartovertime', 'local_buyin'));
-    $timesaved = figures_page::time_saved($figures);
-    $retention = figures_page::retention($figures);
-    $programmes[] = [
-        'coursename' => $course[0],
-        'courseurl' => $course[1],
-        'stage' => figures_page::stage($figures),
-        'standing' => figures_page::standing($figures),
-        'hastimesaved' => $timesaved !== null,
-        'timesaved' => $timesaved,
-        'hasretention' => $retention !== null,
-        'retention' => $retention,
-        'topicschart' => $topicschart ? $OUTPUT->render_chart($topicschart, true) : '',
-        'historychart' => $historychart ? $OUTPUT->render_chart($historychart, true) : '',
-        'updated' => userdate((int) $row->timemodified),
-    ];
-}
-
 echo $OUTPUT->header();
-echo $OUTPUT->render_from_template('local_buyin/myresults', [
-    'hasprogrammes' => !empty($programmes),
-    'programmes' => $programmes,
-]);
+echo $OUTPUT->render_from_template('local_buyin/myresults',
+    (new \local_buyin\output\my_results((int) $USER->id))->export_for_template($OUTPUT));
 echo $OUTPUT->footer();

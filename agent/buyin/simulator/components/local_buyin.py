@@ -12,7 +12,8 @@ from .. import logic
 from ..errors import WsError, invalid
 from ..functions import CAPABILITY_NAMES
 from ..lookups import course_activities, get_course, groups_of, missing
-from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Quiz
+from ..model import COMPLETION_INCOMPLETE, Activity, Attempt, Message, Quiz
+from ..notifications import KINDS, MAX_ITEMS, PAGES, Notification, Renderer, strings
 from . import completion, feedback
 from .quiz import attempt_dict
 from .user import customfields
@@ -43,11 +44,18 @@ def request_signoffs(site: SimulatedMoodle, requests: list[dict[str, Any]]) -> d
 
 
 def acquire_lease(
-    site: SimulatedMoodle, programme: str, holder: str, seconds: int
+    site: SimulatedMoodle,
+    programme: str,
+    holder: str,
+    seconds: int,
+    token: str = "",
+    expected: str = "",
 ) -> dict[str, Any]:
     if not programme or not holder.strip():
         raise invalid("programme and holder must not be empty")
-    lease, acquired = site.plugin.acquire_lease(programme, holder, seconds, site.time())
+    lease, acquired = site.plugin.acquire_lease(
+        programme, holder, seconds, site.time(), token, expected
+    )
     return {
         "acquired": acquired,
         "programme": lease.programme,
@@ -57,8 +65,10 @@ def acquire_lease(
     }
 
 
-def release_lease(site: SimulatedMoodle, programme: str, holder: str) -> dict[str, Any]:
-    return {"released": site.plugin.release_lease(programme, holder)}
+def release_lease(
+    site: SimulatedMoodle, programme: str, holder: str, force: bool = False
+) -> dict[str, Any]:
+    return {"released": site.plugin.release_lease(programme, holder, force)}
 
 
 def get_signoffs(
@@ -372,5 +382,86 @@ def save_figures(site: SimulatedMoodle, items: list[dict[str, Any]]) -> dict[str
         else:
             site.plugin.save_figures(courseid, userid, role, item["managerid"], figures, now)
             result["status"] = True
+        results.append(result)
+    return {"items": results}
+
+
+#: Moodle's no-reply user (core_user::NOREPLY_USER)
+NOREPLY_USERID = -10
+
+
+def send_notifications(
+    site: SimulatedMoodle, sender: str, notifications: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """local_buyin_send_notifications: each item rendered with the plugin's strings (and
+    the site's customisations) and kept, once per idempotency key, as
+    classes/external/send_notifications.php does. A notification is also one of the
+    messages the recipient holds (``state.messages``), from the sender."""
+    if len(notifications) > MAX_ITEMS:
+        raise invalid(f"At most {MAX_ITEMS} notifications in one call; send the rest in another")
+    fromid = NOREPLY_USERID
+    if sender:
+        user = next((u for u in site.state.users.values() if u.username == sender), None)
+        if user is None or user.suspended:
+            raise invalid(f"The sender '{sender}' is not an active user of this site")
+        fromid = user.id
+    renderer = Renderer(strings(site.plugin.custom_strings))
+    now = site.time()
+    results = []
+    for item in notifications:
+        key, userid = item["idempotencykey"], item["userid"]
+        result: dict[str, Any] = {
+            "idempotencykey": key,
+            "userid": userid,
+            "duplicate": False,
+            "messageid": 0,
+            "status": False,
+            "warningcode": "",
+            "message": "",
+        }
+        try:
+            data = json.loads(item["data"])
+        except ValueError:
+            data = None
+        before = site.plugin.notification_keys.get(key)
+        if item["kind"] not in KINDS:
+            result |= {
+                "warningcode": "unknownkind",
+                "message": f"No message provider '{item['kind']}'",
+            }
+        elif not isinstance(data, dict):
+            result |= {"warningcode": "invaliddata", "message": "The data is not a JSON object"}
+        elif userid not in site.state.users:
+            result |= {"warningcode": "unknownuser", "message": f"No user with id {userid}"}
+        elif before is not None:
+            result |= {"status": True, "duplicate": True, "messageid": before.id}
+        else:
+            url, urlname = PAGES.get(str(data.get("page") or ""), ("", ""))
+            sent = Notification(
+                id=site.state.new_id("notification"),
+                key=key,
+                useridfrom=fromid,
+                useridto=userid,
+                kind=item["kind"],
+                template=item["template"],
+                html=renderer.parts(data.get("body")),
+                contexturl=site.url + url if url else "",
+                contexturlname=urlname,
+                timecreated=now,
+            )
+            site.plugin.notifications.append(sent)
+            site.plugin.notification_keys[key] = sent
+            site.state.messages.append(
+                Message(
+                    id=site.state.new_id("message"),
+                    useridfrom=fromid,
+                    useridto=userid,
+                    text=sent.html,
+                    textformat=1,
+                    timecreated=now,
+                    conversationid=0,
+                )
+            )
+            result |= {"status": True, "messageid": sent.id}
         results.append(result)
     return {"items": results}

@@ -35,7 +35,7 @@ def get_site_info(site: SimulatedMoodle, serviceshortnames: list[str]) -> dict[s
         {
             "name": name,
             "version": PLUGIN_VERSION
-            if name in PLUGIN_FUNCTIONS
+            if name in PLUGIN_FUNCTIONS or name.startswith("local_buyin_")
             else site.state.version
             if name.startswith("core_")
             else site.state.version.split(".")[0],

@@ -61,14 +61,19 @@ class figures_page {
     }
 
     /**
-     * Where the learner stands, worded kindly: "ahead of N %" only from half up,
-     * encouragement otherwise, and nothing before there is a score.
+     * Where the learner stands, worded kindly: only once there is a post-assessment (never
+     * on the pre-check, which measures what they knew before the course), "ahead of N%"
+     * only from half up, encouragement otherwise.
      *
      * @param array $figures
      * @return string
      */
     public static function standing(array $figures): string {
         $share = $figures['ahead_of'] ?? null;
+        if (empty($figures['post'])) {
+            // The pre-check measures what they knew before the course: no ranking on it.
+            return get_string(empty($figures['precheck']) ? 'standingnone' : 'standingafterpost', 'local_buyin');
+        }
         if ($share === null) {
             return get_string('standingnone', 'local_buyin');
         }
@@ -180,6 +185,61 @@ class figures_page {
     }
 
     /**
+     * Activities done, in words with the right plural: "All 8 activities done", "3 of 8
+     * activities done", "The one activity done"; empty where the total is not known.
+     *
+     * @param int $done
+     * @param int $total
+     * @return string
+     */
+    public static function activities(int $done, int $total): string {
+        if ($total < 1) {
+            return '';
+        }
+        if ($done >= $total) {
+            return get_string($total === 1 ? 'activitiesallone' : 'activitiesall', 'local_buyin', $total);
+        }
+        $a = (object) ['done' => $done, 'total' => $total];
+        return get_string($total === 1 ? 'activitiesdoneofone' : 'activitiesdone', 'local_buyin', $a);
+    }
+
+    /**
+     * What a manager confirms by signing off, in plain words: "All 8 activities done, tested
+     * out of Closing with 100%, post-assessment Listening 90%" (never a count of criteria).
+     *
+     * @param array $figures the learner's figures ([] where the agent has pushed none)
+     * @return string
+     */
+    public static function confirms(array $figures): string {
+        $parts = [];
+        $total = (int) ($figures['activities_total'] ?? 0);
+        if ($total > 0) {
+            $parts[] = self::activities((int) ($figures['activities_done'] ?? 0), $total);
+        }
+        $testedout = [];
+        foreach ($figures['tested_out_topics'] ?? [] as $topic => $score) {
+            $testedout[] = get_string('confirmtopicscore', 'local_buyin',
+                (object) ['topic' => (string) $topic, 'score' => figures_manager::percent($score)]);
+        }
+        if ($testedout) {
+            $parts[] = get_string('confirmtestedout', 'local_buyin', implode(', ', $testedout));
+        }
+        $post = [];
+        foreach ($figures['post'] ?? [] as $topic => $score) {
+            $post[] = get_string('confirmtopicpost', 'local_buyin',
+                (object) ['topic' => (string) $topic, 'score' => figures_manager::percent($score)]);
+        }
+        if ($post) {
+            $parts[] = get_string('confirmpost', 'local_buyin', implode(', ', $post));
+        }
+        if (!$parts) {
+            return get_string('confirmnofigures', 'local_buyin');
+        }
+        $text = implode(get_string('listsep', 'langconfig') . ' ', $parts);
+        return \core_text::strtoupper(\core_text::substr($text, 0, 1)) . \core_text::substr($text, 1);
+    }
+
+    /**
      * The retention check's result, worded, or null.
      *
      * @param array $figures
@@ -207,7 +267,7 @@ class figures_page {
             return null;
         }
         $minutes = (float) ($figures['minutes_saved'] ?? 0);
-        return get_string('timesaved', 'local_buyin', (object) [
+        return get_string($activities === 1 ? 'timesavedone' : 'timesaved', 'local_buyin', (object) [
             'activities' => $activities,
             'time' => format_time((int) round($minutes * 60)),
         ]);

@@ -26,6 +26,13 @@ namespace local_buyin;
  * Read-modify-write runs under a Moodle lock per programme, so two agents asking at
  * once cannot both get it.
  *
+ * Fencing (0.4.0): each run of an agent asks with a new token and the token its last
+ * granted run got (expected). While the lease runs, it is granted only to the caller
+ * whose expected token is the lease's current one, whatever name it gives: a copy of an
+ * agent's state, or an old backup of it, carries an older token and is refused until
+ * the lease expires or is released by force. A caller without a token (an agent before
+ * 0.4.0), and a lease taken by one, are matched by holder name as before.
+ *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -51,9 +58,12 @@ class lease_manager {
      * @param string $holder the agent asking
      * @param int $seconds how long the lease lasts from now
      * @param int $now the time
+     * @param string $token the caller's new token ('' : an agent before 0.4.0)
+     * @param string $expected the token of the caller's last granted run ('' : none)
      * @return \stdClass the lease as stored after the call, with acquired (bool)
      */
-    public static function acquire(string $programme, string $holder, int $seconds, int $now): \stdClass {
+    public static function acquire(string $programme, string $holder, int $seconds, int $now,
+            string $token = '', string $expected = ''): \stdClass {
         global $DB;
         $seconds = max(self::MIN_SECONDS, min(self::MAX_SECONDS, $seconds));
         $lock = self::lock($programme);
@@ -66,18 +76,22 @@ class lease_manager {
                     'timeacquired' => $now,
                     'timeexpires' => $now + $seconds,
                     'timemodified' => $now,
+                    'token' => $token,
                 ];
                 $row->id = $DB->insert_record(self::TABLE, $row);
                 $row->acquired = true;
                 return $row;
             }
-            if ($row->holder !== $holder && (int) $row->timeexpires > $now) {
+            if ((int) $row->timeexpires > $now && !self::fits($row, $holder, $token, $expected)) {
                 $row->acquired = false;
                 return $row;
             }
-            if ($row->holder !== $holder) {
+            if ($row->holder !== $holder || (int) $row->timeexpires <= $now) {
                 $row->holder = $holder;
                 $row->timeacquired = $now;
+            }
+            if ($token !== '') {
+                $row->token = $token;
             }
             $row->timeexpires = $now + $seconds;
             $row->timemodified = $now;
@@ -90,20 +104,38 @@ class lease_manager {
     }
 
     /**
-     * Give the lease up, if this holder has it.
+     * Whether a running lease is the caller's: by token where both have one, else by name.
+     *
+     * @param \stdClass $row the lease
+     * @param string $holder the caller's name
+     * @param string $token the caller's new token
+     * @param string $expected the token of the caller's last granted run
+     * @return bool
+     */
+    private static function fits(\stdClass $row, string $holder, string $token, string $expected): bool {
+        if ($token === '' || (string) $row->token === '') {
+            return $row->holder === $holder;
+        }
+        return hash_equals((string) $row->token, $expected);
+    }
+
+    /**
+     * Give the lease up, if this holder has it (or, with force, whoever has it).
      *
      * @param string $programme the programme key
      * @param string $holder the agent giving it up
-     * @return bool whether a lease of this holder was removed
+     * @param bool $force remove the lease whoever holds it (the holder is gone for good)
+     * @return bool whether a lease was removed
      */
-    public static function release(string $programme, string $holder): bool {
+    public static function release(string $programme, string $holder, bool $force = false): bool {
         global $DB;
         $lock = self::lock($programme);
         try {
-            if (!$DB->record_exists(self::TABLE, ['programme' => $programme, 'holder' => $holder])) {
+            $conditions = $force ? ['programme' => $programme] : ['programme' => $programme, 'holder' => $holder];
+            if (!$DB->record_exists(self::TABLE, $conditions)) {
                 return false;
             }
-            $DB->delete_records(self::TABLE, ['programme' => $programme, 'holder' => $holder]);
+            $DB->delete_records(self::TABLE, $conditions);
             return true;
         } finally {
             $lock->release();

@@ -61,6 +61,8 @@ $functions = [
         'capabilities' => 'local/buyin:signoff',
         'ajax' => false,
         'loginrequired' => true,
+        // The Moodle app's sign-off page (db/mobile.php) calls it as the manager.
+        'services' => [MOODLE_OFFICIAL_MOBILE_SERVICE],
     ],
     'local_buyin_get_progress' => [
         'classname' => 'local_buyin\external\get_progress',
@@ -100,6 +102,16 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_buyin_send_notifications' => [
+        'classname' => 'local_buyin\external\send_notifications',
+        'methodname' => 'execute',
+        'description' => 'Notifications rendered in Moodle from the agent\'s intents, in each recipient\'s language, '
+            . 'through local_buyin\'s message providers; each idempotency key sent once.',
+        'type' => 'write',
+        'capabilities' => 'local/buyin:agent',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
     'local_buyin_release_lease' => [
         'classname' => 'local_buyin\external\release_lease',
         'methodname' => 'execute',
@@ -112,7 +124,7 @@ $functions = [
 ];
 
 // The service the agent's token belongs to: exactly the functions of
-// plugin_contract/service.json plus this plugin's eight (tests/test_plugin.py checks it),
+// plugin_contract/service.json plus this plugin's own (tests/test_plugin.py checks it),
 // so the admin does not hand-pick them.
 // - enabled 0: a predefined service is created at install; it stays off until the admin
 //   has created the agent's user and role and switches it on (Site administration >
@@ -162,6 +174,7 @@ $services = [
             'local_buyin_acquire_lease',
             'local_buyin_release_lease',
             'local_buyin_get_non_respondents',
+            'local_buyin_send_notifications',
         ],
         'requiredcapability' => '',
         'restrictedusers' => 1,

@@ -26,6 +26,13 @@
  * local_buyin_acquire_lease / local_buyin_release_lease.
  * 0.2.0 to 0.3.0 (2026120300): the table local_buyin_figures (the My results and My team
  * pages); nothing else changes, the sign-off requests and decisions stay as they are.
+ * 0.3.0 to 0.4.0 (2026120400): the table local_buyin_notification (the keys of the
+ * notifications local_buyin_send_notifications sent) and the message providers of
+ * db/messages.php (Moodle installs them itself); every request, decision, figure and lease
+ * stays as it is.
+ * 2026120401: the field token of local_buyin_lease (a fencing token per run: a copy or
+ * an old backup of an agent's state is refused); every lease row is kept, with an empty
+ * token (the next run of its holder sets one).
  * 2026120402 (0.4.0): local_buyin_get_signoffs reads after a (timemodified, id) position
  * (afterid); nothing in the database changes.
  *
@@ -86,6 +93,35 @@ function xmldb_local_buyin_upgrade($oldversion): bool {
             $dbman->create_table($table);
         }
         upgrade_plugin_savepoint(true, 2026120300, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120400) {
+        // 0.4.0: notifications through the plugin's message providers (issue #22).
+        $table = new xmldb_table('local_buyin_notification');
+        $table->add_field('id', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, XMLDB_SEQUENCE, null);
+        $table->add_field('idempotencykey', XMLDB_TYPE_CHAR, '100', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('userid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('kind', XMLDB_TYPE_CHAR, '30', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('template', XMLDB_TYPE_CHAR, '100', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('messageid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('timecreated', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_key('primary', XMLDB_KEY_PRIMARY, ['id']);
+        $table->add_key('userid', XMLDB_KEY_FOREIGN, ['userid'], 'user', ['id']);
+        $table->add_index('idempotencykey', XMLDB_INDEX_UNIQUE, ['idempotencykey']);
+        if (!$dbman->table_exists($table)) {
+            $dbman->create_table($table);
+        }
+        upgrade_plugin_savepoint(true, 2026120400, 'local', 'buyin');
+    }
+
+    if ($oldversion < 2026120401) {
+        // The fencing token of each lease (issue #25); existing rows keep everything.
+        $table = new xmldb_table('local_buyin_lease');
+        $field = new xmldb_field('token', XMLDB_TYPE_CHAR, '64', null, XMLDB_NOTNULL, null, '', 'timemodified');
+        if (!$dbman->field_exists($table, $field)) {
+            $dbman->add_field($table, $field);
+        }
+        upgrade_plugin_savepoint(true, 2026120401, 'local', 'buyin');
     }
 
     if ($oldversion < 2026120402) {

@@ -124,7 +124,7 @@ final class pages_test extends \advanced_testcase {
         // The free text stays plain text for the template to escape.
         $this->assertSame('<b>close</b> more', $shown['comment']);
         $this->assertStringContainsString('Closing', $shown['moves'][0]);
-        $this->assertStringContainsString('50 %', $shown['moves'][0]);
+        $this->assertStringContainsString('50%', $shown['moves'][0]);
     }
 
     public function test_the_user_menu_offers_each_page_to_whom_it_has_something(): void {
@@ -141,8 +141,8 @@ final class pages_test extends \advanced_testcase {
         $details = figures_manager::signoff_details($request, $this->manager->id);
         $this->assertSame(1000, $details['waitingsince']);
         $this->assertTrue($details['sincefinished']);
-        $this->assertSame([['topic' => 'Listening', 'score' => '90 %']], $details['testedout']);
-        $this->assertSame([['topic' => 'Closing', 'score' => '80 %']], $details['post']);
+        $this->assertSame([['topic' => 'Listening', 'score' => '90%']], $details['testedout']);
+        $this->assertSame([['topic' => 'Closing', 'score' => '80%']], $details['post']);
 
         // Without figures from the agent the wait counts from the request, and says so.
         $request2 = $this->getDataGenerator()->get_plugin_generator('local_buyin')->create_signoff([
@@ -155,8 +155,12 @@ final class pages_test extends \advanced_testcase {
     }
 
     public function test_where_a_learner_stands_is_worded_kindly(): void {
-        $this->assertStringContainsString('75 %', figures_page::standing(['ahead_of' => 0.75]));
-        $below = figures_page::standing(['ahead_of' => 0.2]);
+        $post = ['post' => ['Closing' => 0.9]];
+        $this->assertStringContainsString('75%', figures_page::standing(['ahead_of' => 0.75] + $post));
+        // Never a ranking on the pre-check alone: it measures what they knew before the course.
+        $this->assertSame(get_string('standingafterpost', 'local_buyin'),
+            figures_page::standing(['ahead_of' => 0.75, 'precheck' => ['Closing' => 0.9]]));
+        $below = figures_page::standing(['ahead_of' => 0.2] + $post);
         $this->assertStringNotContainsString('%', $below);
         $this->assertSame(get_string('standingkeepgoing', 'local_buyin'), $below);
         $this->assertSame(get_string('standingnone', 'local_buyin'), figures_page::standing([]));
@@ -170,5 +174,17 @@ final class pages_test extends \advanced_testcase {
         $this->assertSame([50], $series[0]->get_values());
         $this->assertSame([80], $series[1]->get_values());
         $this->assertNull(figures_page::topics_chart(['topics' => ['Closing']], 'Scores'));
+    }
+
+    /**
+     * What a manager confirms, in plain words: never a count of criteria; plurals right.
+     */
+    public function test_confirms_in_plain_words(): void {
+        $this->assertSame('All 8 activities done, tested out of Closing with 100%, post-assessment Listening 90%',
+            figures_page::confirms(['activities_done' => 8, 'activities_total' => 8,
+                'tested_out_topics' => ['Closing' => 1.0], 'post' => ['Listening' => 0.9]]));
+        $this->assertSame('The one activity done', figures_page::activities(1, 1));
+        $this->assertSame('0 of 1 activity done', figures_page::activities(0, 1));
+        $this->assertSame(get_string('confirmnofigures', 'local_buyin'), figures_page::confirms([]));
     }
 }

@@ -26,7 +26,8 @@ use local_buyin\lease_manager;
 /**
  * local_buyin_acquire_lease: an agent takes, renews or (once it expired) takes over the
  * lease of a programme; refused (acquired false, with the current holder and its expiry)
- * while another holder's lease runs.
+ * while another holder's lease runs, or (with a token, 0.4.0) while the lease's current
+ * token is not the one the caller expects (a copy or an old backup of an agent's state).
  *
  * @package    local_buyin
  * @copyright  2026 moodle-buyin contributors
@@ -44,6 +45,10 @@ class acquire_lease extends external_api {
             'programme' => new external_value(PARAM_ALPHANUMEXT, 'The programme key (the mapping id)'),
             'holder' => new external_value(PARAM_TEXT, 'Who asks: the agent\'s id (its state file and host)'),
             'seconds' => new external_value(PARAM_INT, 'How long the lease lasts from now (60 to 2592000)'),
+            'token' => new external_value(PARAM_ALPHANUM, 'The caller\'s new fencing token (0.4.0; empty: none)',
+                VALUE_DEFAULT, ''),
+            'expected' => new external_value(PARAM_ALPHANUM,
+                'The token the caller\'s last granted run got (0.4.0; empty: none)', VALUE_DEFAULT, ''),
         ]);
     }
 
@@ -53,11 +58,14 @@ class acquire_lease extends external_api {
      * @param string $programme
      * @param string $holder
      * @param int $seconds
+     * @param string $token
+     * @param string $expected
      * @return array
      */
-    public static function execute(string $programme, string $holder, int $seconds): array {
-        $params = self::validate_parameters(self::execute_parameters(),
-            ['programme' => $programme, 'holder' => $holder, 'seconds' => $seconds]);
+    public static function execute(string $programme, string $holder, int $seconds, string $token = '',
+            string $expected = ''): array {
+        $params = self::validate_parameters(self::execute_parameters(), ['programme' => $programme,
+            'holder' => $holder, 'seconds' => $seconds, 'token' => $token, 'expected' => $expected]);
 
         $context = context_system::instance();
         self::validate_context($context);
@@ -66,7 +74,8 @@ class acquire_lease extends external_api {
         if ($params['programme'] === '' || trim($params['holder']) === '') {
             throw new \invalid_parameter_exception('programme and holder must not be empty');
         }
-        $row = lease_manager::acquire($params['programme'], $params['holder'], (int) $params['seconds'], time());
+        $row = lease_manager::acquire($params['programme'], $params['holder'], (int) $params['seconds'], time(),
+            $params['token'], $params['expected']);
         return [
             'acquired' => (bool) $row->acquired,
             'programme' => $row->programme,

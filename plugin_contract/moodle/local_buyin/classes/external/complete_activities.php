@@ -23,6 +23,7 @@ use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
+use local_buyin\local\item_results;
 
 /**
  * local_buyin_complete_activities: many activity completion overrides in one call.
@@ -94,8 +95,8 @@ class complete_activities extends external_api {
      */
     protected static function apply_one(int $userid, int $cmid, int $newstate): array {
         $result = ['userid' => $userid, 'cmid' => $cmid, 'status' => false, 'state' => null,
-            'timecompleted' => null, 'overrideby' => null, 'tracking' => null, 'warningcode' => '', 'message' => ''];
-        try {
+            'timecompleted' => null, 'overrideby' => null, 'tracking' => null];
+        return item_results::run($result, function() use ($userid, $cmid, $newstate): array {
             if ($newstate !== COMPLETION_COMPLETE && $newstate !== COMPLETION_INCOMPLETE) {
                 throw new \moodle_exception('invalidparameter', 'debug', '', null, 'newstate must be 0 or 1');
             }
@@ -107,23 +108,16 @@ class complete_activities extends external_api {
                 throw new \moodle_exception('completionnotenabled', 'completion');
             }
             if (!$completion->is_enabled($cm)) {
-                $result['warningcode'] = 'nottracked';
-                $result['message'] = "Completion is not tracked for the activity with cmid $cmid";
-                $result['tracking'] = COMPLETION_TRACKING_NONE;
-                return $result;
+                return ['status' => false, 'warningcode' => 'nottracked', 'tracking' => COMPLETION_TRACKING_NONE,
+                    'message' => "Completion is not tracked for the activity with cmid $cmid"];
             }
             require_capability('moodle/course:overridecompletion', context_course::instance($course->id));
             $completion->update_state($cm, $newstate, $userid, true);
             $data = $completion->get_data($cm, false, $userid);
-            return ['status' => true, 'state' => (int) $data->completionstate,
-                'timecompleted' => (int) $data->timemodified,
+            return ['state' => (int) $data->completionstate, 'timecompleted' => (int) $data->timemodified,
                 'overrideby' => $data->overrideby === null ? null : (int) $data->overrideby,
-                'tracking' => (int) $completion->is_enabled($cm)] + $result;
-        } catch (\moodle_exception $e) {
-            $result['warningcode'] = $e->errorcode;
-            $result['message'] = $e->getMessage();
-            return $result;
-        }
+                'tracking' => (int) $completion->is_enabled($cm)];
+        });
     }
 
     /**

@@ -42,6 +42,7 @@ class release_lease extends external_api {
         return new external_function_parameters([
             'programme' => new external_value(PARAM_ALPHANUMEXT, 'The programme key (the mapping id)'),
             'holder' => new external_value(PARAM_TEXT, 'The agent giving it up'),
+            'force' => new external_value(PARAM_BOOL, 'Remove the lease whoever holds it (0.4.0)', VALUE_DEFAULT, false),
         ]);
     }
 
@@ -50,17 +51,18 @@ class release_lease extends external_api {
      *
      * @param string $programme
      * @param string $holder
+     * @param bool $force
      * @return array
      */
-    public static function execute(string $programme, string $holder): array {
+    public static function execute(string $programme, string $holder, bool $force = false): array {
         $params = self::validate_parameters(self::execute_parameters(),
-            ['programme' => $programme, 'holder' => $holder]);
+            ['programme' => $programme, 'holder' => $holder, 'force' => $force]);
 
         $context = context_system::instance();
         self::validate_context($context);
         require_capability('local/buyin:agent', $context);
 
-        return ['released' => lease_manager::release($params['programme'], $params['holder'])];
+        return ['released' => lease_manager::release($params['programme'], $params['holder'], (bool) $params['force'])];
     }
 
     /**

@@ -23,6 +23,7 @@ use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
 use local_buyin\figures_manager;
+use local_buyin\local\item_results;
 
 /**
  * local_buyin_save_figures: the figures of the My results and My team pages, in bulk.
@@ -87,9 +88,8 @@ class save_figures extends external_api {
     protected static function save_one(array $item, array &$allowed): array {
         $courseid = (int) $item['courseid'];
         $userid = (int) $item['userid'];
-        $result = ['courseid' => $courseid, 'userid' => $userid, 'role' => (string) $item['role'],
-            'status' => false, 'warningcode' => '', 'message' => ''];
-        try {
+        $base = ['courseid' => $courseid, 'userid' => $userid, 'role' => (string) $item['role']];
+        return item_results::run($base, function() use ($item, $courseid, $userid, &$allowed): array {
             if (!array_key_exists($courseid, $allowed)) {
                 $allowed[$courseid] = true;
                 try {
@@ -107,17 +107,11 @@ class save_figures extends external_api {
             $invalid = figures_manager::validate_item($courseid, $userid, (string) $item['role'],
                 (int) $item['managerid'], $figures);
             if ($invalid !== null) {
-                [$result['warningcode'], $result['message']] = $invalid;
-                return $result;
+                return ['status' => false, 'warningcode' => $invalid[0], 'message' => $invalid[1]];
             }
             figures_manager::save($courseid, $userid, (string) $item['role'], (int) $item['managerid'], $figures);
-            $result['status'] = true;
-            return $result;
-        } catch (\moodle_exception $e) {
-            $result['warningcode'] = $e->errorcode;
-            $result['message'] = $e->getMessage();
-            return $result;
-        }
+            return [];
+        });
     }
 
     /**
@@ -127,17 +121,11 @@ class save_figures extends external_api {
      */
     public static function execute_returns(): external_single_structure {
         return new external_single_structure([
-            'items' => new external_multiple_structure(new external_single_structure([
+            'items' => new external_multiple_structure(item_results::structure([
                 'courseid' => new external_value(PARAM_INT, 'Course id', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'userid' => new external_value(PARAM_INT, 'User id', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
                 'role' => new external_value(PARAM_ALPHA, 'learner or manager', VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
-                'status' => new external_value(PARAM_BOOL, 'True when the figures are stored',
-                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
-                'warningcode' => new external_value(PARAM_ALPHANUMEXT, 'Why the item failed, empty if it did not',
-                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
-                'message' => new external_value(PARAM_RAW, 'What failed, empty if nothing',
-                    VALUE_REQUIRED, null, NULL_NOT_ALLOWED),
-            ], 'The result of one item, in the order of the items')),
+            ], 'True when the figures are stored')),
         ]);
     }
 }

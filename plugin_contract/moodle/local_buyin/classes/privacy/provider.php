@@ -34,6 +34,9 @@ use local_buyin\signoff_manager;
  * the learner (userid), the manager who may sign (managerid) and who decided (decidedby,
  * with their comment). Its context is the context of its course.
  *
+ * The notifications sent (local_buyin_notification, see notification_data) are in the
+ * recipient's user context; the notifications themselves are core_message's.
+ *
  * The leases of programmes (local_buyin_lease) hold no personal data: a programme key,
  * an agent's id (its state file and host name) and times. Nothing to declare, export or
  * delete for a user.
@@ -72,6 +75,7 @@ class provider implements
         // The core course completion data written on a sign-off belongs to core_completion.
         $collection->link_subsystem('core_completion', 'privacy:metadata:core_completion');
         figures_data::add_metadata($collection);
+        notification_data::add_metadata($collection);
         return $collection;
     }
 
@@ -95,6 +99,7 @@ class provider implements
         $contextlist = new contextlist();
         $contextlist->add_from_sql($sql, $params);
         figures_data::add_contexts($contextlist, $userid);
+        notification_data::add_contexts($contextlist, $userid);
         return $contextlist;
     }
 
@@ -105,6 +110,10 @@ class provider implements
      */
     public static function get_users_in_context(userlist $userlist) {
         $context = $userlist->get_context();
+        if ($context instanceof \context_user) {
+            notification_data::add_users($userlist, (int) $context->instanceid);
+            return;
+        }
         if (!$context instanceof \context_course) {
             return;
         }
@@ -128,6 +137,10 @@ class provider implements
         $userid = (int) $contextlist->get_user()->id;
 
         foreach ($contextlist->get_contexts() as $context) {
+            if ($context instanceof \context_user && (int) $context->instanceid === $userid) {
+                notification_data::export($context);
+                continue;
+            }
             if (!$context instanceof \context_course) {
                 continue;
             }
@@ -181,6 +194,10 @@ class provider implements
      */
     public static function delete_data_for_all_users_in_context(\context $context) {
         global $DB;
+        if ($context instanceof \context_user) {
+            notification_data::delete_user((int) $context->instanceid);
+            return;
+        }
         if (!$context instanceof \context_course) {
             return;
         }
@@ -198,6 +215,8 @@ class provider implements
         foreach ($contextlist->get_contexts() as $context) {
             if ($context instanceof \context_course) {
                 self::delete_user_from_requests($userid, (int) $context->instanceid);
+            } else if ($context instanceof \context_user && (int) $context->instanceid === $userid) {
+                notification_data::delete_user($userid);
             }
         }
     }
@@ -209,6 +228,12 @@ class provider implements
      */
     public static function delete_data_for_users(approved_userlist $userlist) {
         $context = $userlist->get_context();
+        if ($context instanceof \context_user) {
+            if (in_array((int) $context->instanceid, array_map('intval', $userlist->get_userids()), true)) {
+                notification_data::delete_user((int) $context->instanceid);
+            }
+            return;
+        }
         if (!$context instanceof \context_course) {
             return;
         }

@@ -106,6 +106,49 @@ final class lease_test extends \advanced_testcase {
         $this->assertTrue($this->acquire('agent-b@host2')['acquired']);
     }
 
+    /**
+     * Acquire with a fencing token (0.4.0).
+     *
+     * @param string $holder
+     * @param string $token
+     * @param string $expected
+     * @return array
+     */
+    private function acquire_fenced(string $holder, string $token, string $expected): array {
+        $result = acquire_lease::execute('cc101', $holder, 3600, $token, $expected);
+        return external_api::clean_returnvalue(acquire_lease::execute_returns(), $result);
+    }
+
+    public function test_a_copy_of_the_holders_state_is_refused_by_its_older_token(): void {
+        global $DB;
+        $this->assertTrue($this->acquire_fenced('agent-a@host1', 't1', '')['acquired']);
+        $this->assertTrue($this->acquire_fenced('agent-a@host1', 't2', 't1')['acquired']);
+        // the copy kept t1: same name, older token
+        $copy = $this->acquire_fenced('agent-a@host1', 't9', 't1');
+        $this->assertFalse($copy['acquired']);
+        $this->assertSame('t2', $DB->get_field('local_buyin_lease', 'token', ['programme' => 'cc101']));
+        // the original goes on
+        $this->assertTrue($this->acquire_fenced('agent-a@host1', 't3', 't2')['acquired']);
+    }
+
+    public function test_a_lease_taken_before_the_tokens_is_matched_by_name_once(): void {
+        global $DB;
+        $this->acquire('agent-a@host1');
+        $this->assertSame('', $DB->get_field('local_buyin_lease', 'token', ['programme' => 'cc101']));
+        $this->assertTrue($this->acquire_fenced('agent-a@host1', 't1', '')['acquired']);
+        $this->assertFalse($this->acquire_fenced('agent-a@host1', 't2', '')['acquired']);
+    }
+
+    public function test_release_by_force_frees_the_lease_whoever_holds_it(): void {
+        global $DB;
+        $this->acquire_fenced('agent-a@host1', 't1', '');
+        $result = release_lease::execute('cc101', 'agent-a@host1-copy', true);
+        $this->assertTrue(external_api::clean_returnvalue(release_lease::execute_returns(), $result)['released']);
+        $this->assertFalse($DB->record_exists('local_buyin_lease', ['programme' => 'cc101']));
+        $this->assertTrue($this->acquire_fenced('agent-a@host1-copy', 'c1', 't1')['acquired']);
+        $this->assertFalse($this->acquire_fenced('agent-a@host1', 't2', 't1')['acquired']);
+    }
+
     public function test_the_lease_length_is_bounded(): void {
         $lease = $this->acquire('agent-a@host1', 5);
         $this->assertGreaterThanOrEqual(time() + 60, $lease['timeexpires']);
