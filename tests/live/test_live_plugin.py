@@ -54,10 +54,13 @@ def decide(moodle: RealMoodle, manager: str, learner: int, decision: str) -> str
     forms = [f for f in Forms(page.text).forms if f["fields"].get("requestid") == requestid]
     assert forms, f"{manager}'s page has no form for request {requestid}"
     form = forms[0]
-    buttons = [b for b in form["buttons"] if b[1] == decision]
+    word = "reject" if decision == "rejected" else "sign"
+    buttons = [b for b in form["buttons"] if b[1] == decision or word in b[0].lower()]
     assert buttons, f"no '{decision}' button in {form}"
     answer = session.post(
-        form["action"] or page.url, data={**form["fields"], buttons[0][0]: decision}, timeout=60
+        form["action"] or page.url,
+        data={**form["fields"], buttons[0][0]: buttons[0][1] or decision, "comment": "live test"},
+        timeout=60,
     )
     assert answer.status_code == 200, answer.text[:1000]
     return answer.text
