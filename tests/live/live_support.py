@@ -286,7 +286,7 @@ def holding(moodle: RealMoodle) -> Holding:
         "on mcm.conversationid = m.conversationid and mcm.userid <> m.useridfrom "
         f"where m.useridfrom = {AGENT_USERID} "
         "union all select n.useridto, encode(convert_to(coalesce(nullif(n.fullmessagehtml, ''), n.fullmessage), 'UTF8'), 'hex') "
-        f"from mdl_notifications n where n.useridfrom = {AGENT_USERID}"
+        "from mdl_notifications n where n.component = 'local_buyin'"
     )
     for userid, text in rows:
         body = bytes.fromhex(text).decode("utf-8").replace(moodle.url, "<site>")
@@ -460,7 +460,7 @@ def simulated_site(moodle: RealMoodle, *, plugin: bool) -> Any:
     site.assignable_roles = {5}
     site.debug = True  # the project's site runs with developer debugging
     if plugin:
-        site.install_plugin()
+        site.install_plugin(notifications=True)
     return site
 
 
@@ -602,6 +602,7 @@ class SetClock:
 #: are compared, not their value
 VOLATILE_KEYS: dict[str, str] = {
     "msgid": "a new row's id (the site's sequence)",
+    "messageid": "a new row's id (the site's sequence of notifications)",
     "conversationid": "a new row's id (the site's sequence)",
     "userprivateaccesskey": "a per-user secret",
     "cacherev": "moved by every purge of caches (site.sh reset purges)",

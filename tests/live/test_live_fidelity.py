@@ -35,7 +35,9 @@ SERVICE = {
     for f in json.loads((REPO / "plugin_contract" / "service.json").read_text())["functions"]
 }
 #: the plugin's functions the agent calls: all the simulator serves but the managers' own
-PLUGIN = set(PLUGIN_FUNCTIONS) - {"local_buyin_record_signoff"}
+PLUGIN = (set(PLUGIN_FUNCTIONS) | {"local_buyin_send_notifications"}) - {
+    "local_buyin_record_signoff"
+}
 #: what a first sync, `buyin doctor` and a read-back of messages do not call (or call only on
 #: other sites: mod_quiz_get_user_attempts before Moodle 5.0, the attempt review where a quiz
 #: has no grade items, the role where an approver lacks it, the cohorts in reports): called

@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from buyin.errors import InvalidParameterError
 from buyin.moodle.client import MoodleClient
 
 ACQUIRE = "local_buyin_acquire_lease"
@@ -87,14 +88,20 @@ class PluginLeases:
         self.client = client
 
     def acquire(self, programme: str, holder: str, token: str, expected: str) -> Lease:
-        answer = self.client.call(
-            ACQUIRE,
-            programme=programme,
-            holder=holder,
-            seconds=LEASE_SECONDS,
-            token=token,
-            expected=expected,
-        )
+        try:
+            answer = self.client.call(
+                ACQUIRE,
+                programme=programme,
+                holder=holder,
+                seconds=LEASE_SECONDS,
+                token=token,
+                expected=expected,
+            )
+        except InvalidParameterError:
+            # local_buyin before 0.4.0 knows no token: the lease by name, without fencing
+            answer = self.client.call(
+                ACQUIRE, programme=programme, holder=holder, seconds=LEASE_SECONDS
+            )
         return Lease(bool(answer["acquired"]), str(answer["holder"]), int(answer["timeexpires"]))
 
     def release(self, programme: str, holder: str, force: bool) -> bool:
