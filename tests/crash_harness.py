@@ -221,7 +221,10 @@ class Agent:
         if delay > 0:
             # a sleeping thread, not threading.Timer: a timed condition wait never wakes
             # under libfaketime (CI's second run moves the clock with it)
-            threading.Thread(target=self._kill_after, args=(delay,), daemon=True).start()
+            # bound to this run's process: a late kill must never reach the rerun
+            threading.Thread(
+                target=self._kill_after, args=(self._process, delay), daemon=True
+            ).start()
         else:
             self._kill()
 
@@ -245,9 +248,10 @@ class Agent:
             self.killed = True
             process.send_signal(signum)
 
-    def _kill_after(self, delay: float) -> None:
+    def _kill_after(self, process: subprocess.Popen[str] | None, delay: float) -> None:
         time.sleep(delay)
-        self._kill()
+        if process is self._process:
+            self._kill()
 
     def _kill(self) -> None:
         process = self._process
@@ -457,13 +461,18 @@ def targeted_points(reference: dict[str, Run], count: int) -> list[KillPoint]:
 
 def random_points(reference: dict[str, Run], count: int, seed: int) -> list[KillPoint]:
     """``count`` kill moments: after a call drawn uniformly from each variant's
-    uninterrupted run (not its last), 0 to 50 ms later."""
+    uninterrupted run (in its first three quarters: the last calls can come faster than
+    50 ms apart, and a kill after them lands after the run ended), 0 to 50 ms later."""
     rng = random.Random(seed)
     points = []
     for i in range(count):
         variant = VARIANTS[i % len(VARIANTS)]
         calls = len(reference[variant].calls)
-        points.append(KillPoint(variant, nth=rng.randint(1, calls - 1), delay=rng.uniform(0, 0.05)))
+        points.append(
+            KillPoint(
+                variant, nth=rng.randint(1, max(1, calls * 3 // 4)), delay=rng.uniform(0, 0.05)
+            )
+        )
     return points
 
 
