@@ -73,6 +73,15 @@ def write_mappings(workdir: Path) -> Path:
     text = re.sub(r'(?m)^mapped_since = ".*"$', 'mapped_since = "2026-01-01"', text)
     if "mapped_since" not in text:
         text = text.replace("[program]\n", '[program]\nmapped_since = "2026-01-01"\n', 1)
+    # every day a working day and no weekly limit: the agent runs as a subprocess on the
+    # machine's own clock, and the runs must send their messages whatever today is
+    # (a Saturday, or CI's second run a year ahead)
+    text = text.replace(
+        "[program]\n",
+        '[program]\nworking_days = ["monday", "tuesday", "wednesday", "thursday", '
+        '"friday", "saturday", "sunday"]\nmanager_weekly_limit = 7\n',
+        1,
+    )
     (mappings / "cc101.toml").write_text(text)
     return mappings
 

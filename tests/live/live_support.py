@@ -403,7 +403,14 @@ def write_mappings(directory: Path) -> Path:
     acts on the scenario's history (pre-checks, completions, refreshers)."""
     directory.mkdir(parents=True, exist_ok=True)
     text = (REPO / "mappings" / "examples" / "cc101.toml").read_text()
-    text = text.replace("[program]\n", '[program]\nmapped_since = "2026-01-01"\n', 1)
+    # every day a working day: the real site runs on the machine's clock, and the live
+    # stage must see the same messages on a Saturday as on a Monday
+    text = text.replace(
+        "[program]\n",
+        '[program]\nmapped_since = "2026-01-01"\nworking_days = ["monday", "tuesday", '
+        '"wednesday", "thursday", "friday", "saturday", "sunday"]\nmanager_weekly_limit = 7\n',
+        1,
+    )
     (directory / "cc101.toml").write_text(text)
     return directory
 
